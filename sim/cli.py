@@ -1,0 +1,219 @@
+"""Command line: ``ronghe run`` (a Hydra app) and the ``levers``, ``scenarios`` and
+``params`` listings.
+
+Command-line overrides are checked before Hydra starts, so an unknown key or an
+out-of-range value (in any value of a sweep) fails with a one-line error and a non-zero
+exit code, before any run directory or job exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sys
+from pathlib import Path
+
+from sim.errors import ConfigError, RongheError
+
+USAGE = """usage: ronghe <command> [arguments]
+
+commands:
+  run [OVERRIDES]   run the model (a Hydra app: -m for multirun, key=value overrides),
+                    e.g. ronghe run scenario=baseline seed=3 scale=0.01 end_year=2035
+  levers            the policy levers: id, clause, Chinese and English names, range
+  scenarios         the scenario files with their titles
+  params            the behavioural parameters with value, unit and source
+"""
+
+
+def _print_error(exc: BaseException) -> None:
+    print(f"ronghe: error: {exc}", file=sys.stderr)
+
+
+def check_overrides(overrides: list[str]) -> None:
+    """Validate command-line overrides (every value of a sweep) before Hydra starts.
+
+    Raises:
+        ConfigError: Unknown key, malformed override or value outside its range.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    from sim.config import RANGES, check_key
+    from sim.data import load_region
+    from sim.runner import project_dir
+    from sim.scenario import load_scenario
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException as exc:
+        raise ConfigError(f"malformed override: {str(exc).splitlines()[0]}") from None
+    region = None
+    start_year = 2023
+    for o in parsed:
+        if o.key_or_group == "start_year" and not o.is_sweep_override():
+            start_year = o.value()
+    for o in parsed:
+        key = o.key_or_group
+        if key.startswith(("hydra.", "hydra/")) or key == "hydra":
+            continue
+        if o.is_delete():
+            raise ConfigError(f"~{key}: removing keys is not supported")
+        if o.is_sweep_override():
+            try:
+                values = list(o.sweep_iterator())
+            except HydraException:
+                values = []  # interval sweeps (Optuna) are checked when composed
+        else:
+            values = [o.value()]
+        if key.startswith("params."):
+            region = region or load_region()
+            name = key.split(".", 1)[1]
+            from sim.params import resolve_params
+
+            for value in values:
+                resolve_params(region, {name: value})
+        elif key in RANGES:
+            for value in values:
+                check_key(key, value, start_year=start_year)
+                if key == "scenario":
+                    load_scenario(value, project_dir("scenarios"))
+        else:
+            allowed = ", ".join(sorted(RANGES))
+            raise ConfigError(f"unknown override key {key!r}; allowed: {allowed}, params.NAME")
+
+
+def _register_schema() -> None:
+    from hydra.core.config_store import ConfigStore
+
+    from sim.config import RunSettings, params_schema
+    from sim.data import load_region
+
+    region = load_region()
+    fields = [(f.name, float | None, dataclasses.field(default=None))
+              for f in dataclasses.fields(params_schema(region))]
+    params = dataclasses.make_dataclass("ParamsOverrides", fields)
+    schema = dataclasses.make_dataclass(
+        "RunConfig", [("params", params, dataclasses.field(default_factory=params))],
+        bases=(RunSettings,),
+    )
+    ConfigStore.instance().store(name="ronghe_schema", node=schema)
+
+
+def _cleanup_failed_run(run_dir: Path) -> None:
+    """Remove what Hydra wrote for a run that failed before producing results."""
+    if (run_dir / "indicators.parquet").exists():
+        return
+    shutil.rmtree(run_dir / ".hydra", ignore_errors=True)
+    for log in run_dir.glob("*.log"):
+        log.unlink(missing_ok=True)
+    try:
+        run_dir.rmdir()
+    except OSError:
+        pass
+
+
+def _task(cfg) -> None:
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    from sim.config import validate
+    from sim.data import load_region
+    from sim.runner import run_to_directory, target_summary
+
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        resolved = OmegaConf.to_container(cfg, resolve=True)
+        valid = validate(resolved)
+        valid = dataclasses.replace(
+            valid, params={k: v for k, v in valid.params.items() if v is not None}
+        )
+        table = run_to_directory(valid, resolved, run_dir)
+        region = load_region(valid.settings.data_dir)
+    except RongheError as exc:
+        _cleanup_failed_run(run_dir)
+        _print_error(exc)
+        sys.exit(exc.exit_code)
+    print(f"results: {run_dir}")
+    if valid.settings.start_year <= 2027 <= valid.settings.end_year:
+        print(target_summary(table, region, 2027))
+
+
+def _run_hydra(args: list[str]) -> int:
+    import hydra
+
+    from sim.runner import project_dir
+
+    overrides = [a for a in args if not a.startswith("-")]
+    try:
+        check_overrides(overrides)
+        _register_schema()
+    except RongheError as exc:
+        _print_error(exc)
+        return exc.exit_code
+    app = hydra.main(version_base="1.3", config_path=str(project_dir("conf")),
+                     config_name="config")(_task)
+    saved = sys.argv
+    sys.argv = ["ronghe", *args]
+    try:
+        app()
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def _levers() -> int:
+    from sim.levers import CATALOGUE
+
+    print(f"{'id':<26} {'clause':<12} {'per county':<10} {'range':<18} {'default':>10}  "
+          f"name (中文 / English)")
+    for lv in CATALOGUE:
+        rng_text = f"[{lv.low:g}, {lv.high:g}]"
+        print(f"{lv.id:<26} {lv.clause:<12} {('yes' if lv.per_county else 'no'):<10} "
+              f"{rng_text:<18} {lv.default:>10g}  {lv.name_zh} / {lv.name_en}")
+    return 0
+
+
+def _scenarios() -> int:
+    from sim.runner import project_dir
+    from sim.scenario import available, load_scenario
+
+    folder = project_dir("scenarios")
+    for name in available(folder):
+        sc = load_scenario(name, folder)
+        print(f"{name:<20} {sc.title_zh}  |  {sc.title_en}")
+    return 0
+
+
+def _params() -> int:
+    from sim.data import load_region
+
+    region = load_region()
+    for spec in region.parameters.values():
+        print(f"{spec.name:<36} {spec.value:>12g} {spec.unit:<26} [{spec.low:g}, {spec.high:g}] "
+              f"{spec.basis}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ronghe`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
+    command, rest = args[0], args[1:]
+    commands = {"run": lambda: _run_hydra(rest), "levers": _levers,
+                "scenarios": _scenarios, "params": _params}
+    if command not in commands:
+        _print_error(ConfigError(f"unknown command {command!r}; allowed: "
+                                 f"{', '.join(commands)}"))
+        return 2
+    try:
+        return commands[command]()
+    except RongheError as exc:
+        _print_error(exc)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Run configuration: the dataclass schema, its allowed ranges and validation.
+
+The schema is registered in Hydra's ConfigStore (see :mod:`sim.cli`); the ``params``
+node is generated from the data folder's parameter table so that every behavioural
+parameter can be overridden (``params.beta_income=0.8``) and swept. Validation errors
+name the key, the value and the allowed range in one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.data import COUNTY_KEYS, RegionData
+from sim.errors import ConfigError
+
+BACKENDS = ("numba", "agents")
+PROGRESS = ("auto", "on", "off")
+STEPS_PER_YEAR = (1, 2, 4, 12)
+BASE_YEAR = 2023
+LAST_YEAR = 2050
+MAX_SEED = 2**63 - 1
+DEFAULT_COUNTY_AREA = ("anju", "shehong", "pengxi", "daying")
+
+
+@dataclass
+class Targets2035:
+    """Thresholds read as 'significantly narrowed' by 2035 (the decision gives none)."""
+
+    resident_urbanisation_rate: float = 0.70
+    county_area_urbanisation: float = 0.56
+    income_ratio: float = 1.80
+
+
+@dataclass
+class RunSettings:
+    """Run-level keys of ``ronghe run`` (everything except ``params``)."""
+
+    scenario: str = "baseline"
+    seed: int = 1
+    scale: float = 0.01
+    backend: str = "numba"
+    start_year: int = BASE_YEAR
+    end_year: int = 2035
+    steps_per_year: int = 4
+    threads: int = 0
+    progress: str = "auto"
+    check_invariants: bool = False
+    county_area: list[str] = field(default_factory=lambda: list(DEFAULT_COUNTY_AREA))
+    data_dir: str | None = None
+    targets_2035: Targets2035 = field(default_factory=Targets2035)
+
+
+RANGES = {
+    "scenario": "a file name in scenarios/ (see `ronghe scenarios`)",
+    "seed": f"integer in [0, {MAX_SEED}]",
+    "scale": "(0, 1]",
+    "backend": " or ".join(BACKENDS),
+    "start_year": f"[{BASE_YEAR}, {BASE_YEAR}] (the data describe {BASE_YEAR})",
+    "end_year": f"[start_year, {LAST_YEAR}]",
+    "steps_per_year": ", ".join(map(str, STEPS_PER_YEAR)),
+    "threads": "integer in [0, 1024] (0 = numba's default)",
+    "progress": ", ".join(PROGRESS),
+    "check_invariants": "true or false",
+    "county_area": f"non-empty list drawn from {', '.join(COUNTY_KEYS)}",
+    "data_dir": "a folder with the data files, or null for the packaged data",
+    "targets_2035.resident_urbanisation_rate": "(0, 1)",
+    "targets_2035.county_area_urbanisation": "(0, 1)",
+    "targets_2035.income_ratio": "[1, 5]",
+}
+
+
+def _fail(key: str, value: object) -> ConfigError:
+    return ConfigError(f"{key}={value!r}: allowed {RANGES[key]}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def check_key(key: str, value: object, *, start_year: int = BASE_YEAR) -> None:
+    """Validate one run-level key (also used on command-line overrides before a sweep).
+
+    Raises:
+        ConfigError: Unknown key or value outside the allowed range.
+    """
+    if key == "scenario":
+        if not isinstance(value, str) or not value:
+            raise _fail(key, value)
+    elif key == "seed":
+        if not _is_int(value) or not 0 <= value <= MAX_SEED:
+            raise _fail(key, value)
+    elif key == "scale":
+        if not _is_number(value) or not 0 < value <= 1:
+            raise _fail(key, value)
+    elif key == "backend":
+        if value not in BACKENDS:
+            raise _fail(key, value)
+    elif key == "start_year":
+        if not _is_int(value) or value != BASE_YEAR:
+            raise _fail(key, value)
+    elif key == "end_year":
+        if not _is_int(value) or not start_year <= value <= LAST_YEAR:
+            raise ConfigError(
+                f"end_year={value!r}: allowed [{start_year}, {LAST_YEAR}] (start_year="
+                f"{start_year})"
+            )
+    elif key == "steps_per_year":
+        if value not in STEPS_PER_YEAR or not _is_int(value):
+            raise _fail(key, value)
+    elif key == "threads":
+        if not _is_int(value) or not 0 <= value <= 1024:
+            raise _fail(key, value)
+    elif key == "progress":
+        if value not in PROGRESS:
+            raise _fail(key, value)
+    elif key == "check_invariants":
+        if not isinstance(value, bool):
+            raise _fail(key, value)
+    elif key == "county_area":
+        items = list(value) if isinstance(value, list | tuple) else None
+        if not items or any(k not in COUNTY_KEYS for k in items) or len(set(items)) != len(
+            items
+        ):
+            raise _fail(key, value)
+    elif key == "data_dir":
+        if value is not None and not isinstance(value, str):
+            raise _fail(key, value)
+    elif key in ("targets_2035.resident_urbanisation_rate",
+                 "targets_2035.county_area_urbanisation"):
+        if not _is_number(value) or not 0 < value < 1:
+            raise _fail(key, value)
+    elif key == "targets_2035.income_ratio":
+        if not _is_number(value) or not 1 <= value <= 5:
+            raise _fail(key, value)
+    else:
+        raise ConfigError(f"unknown key {key!r}; allowed: {', '.join(sorted(RANGES))}, params.*")
+
+
+@dataclass(frozen=True)
+class ValidConfig:
+    """A validated run configuration (plain Python values)."""
+
+    settings: RunSettings
+    params: dict[str, float]
+
+
+def validate(cfg: Mapping[str, Any]) -> ValidConfig:
+    """Validate a composed configuration (a plain nested mapping).
+
+    Raises:
+        ConfigError: The first unknown key or out-of-range value, in one line.
+    """
+    known = {f.name for f in dataclasses.fields(RunSettings)} | {"params"}
+    for key in cfg:
+        if key not in known and key != "hydra":
+            raise ConfigError(f"unknown key {key!r}; allowed: {', '.join(sorted(known))}")
+    settings = RunSettings()
+    start = cfg.get("start_year", BASE_YEAR)
+    check_key("start_year", start)
+    for f in dataclasses.fields(RunSettings):
+        if f.name not in cfg:
+            continue
+        value = cfg[f.name]
+        if f.name == "targets_2035":
+            targets = Targets2035()
+            for sub, sub_value in dict(value or {}).items():
+                check_key(f"targets_2035.{sub}", sub_value)
+                setattr(targets, sub, float(sub_value))
+            settings.targets_2035 = targets
+            continue
+        check_key(f.name, value, start_year=start)
+        if f.name == "county_area":
+            value = list(value)
+        if f.name == "scale":
+            value = float(value)
+        setattr(settings, f.name, value)
+    params = dict(cfg.get("params") or {})
+    return ValidConfig(settings=settings, params=params)
+
+
+def params_schema(region: RegionData) -> type:
+    """A dataclass whose fields are the parameters of ``region`` with their file values."""
+    return dataclasses.make_dataclass(
+        "ParamsSchema",
+        [(name, float, field(default=spec.value)) for name, spec in region.parameters.items()],
+    )
+
+
+def run_schema(region: RegionData) -> type:
+    """The full structured-config schema: run settings plus the generated ``params``."""
+    schema = params_schema(region)
+    return dataclasses.make_dataclass(
+        "RunConfig", [("params", schema, field(default_factory=schema))], bases=(RunSettings,)
+    )

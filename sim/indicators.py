@@ -1,0 +1,126 @@
+"""Official indicators from the model's yearly tallies.
+
+Definitions follow the statistics bureau (DESIGN §2): residents by usual residence,
+urbanisation as urban residents over residents, registered population by hukou, incomes
+per capita *by residence*, and citizenisation as persons converting a rural hukou to an
+urban one where they live. Counts are persons of the real city (agent counts times the
+agent weight). Rates are fractions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
+from sim.model import COMPONENTS, YearTally
+
+CORE_INDICATORS = (
+    "resident_population",
+    "urban_resident_population",
+    "resident_urbanisation_rate",
+    "registered_population",
+    "registered_urbanisation_rate",
+    "urban_income_per_capita",
+    "rural_income_per_capita",
+    "income_ratio",
+    "citizenisation",
+    "land_transfer_rate",
+    "rural_share_aged_60_plus",
+)
+TARGET_INDICATORS = (
+    ("city", "resident_urbanisation_rate"),
+    ("county_area", "resident_urbanisation_rate"),
+    ("city", "income_ratio"),
+)
+FLOW_INDICATORS = ("citizenisation", "hukou_transfers_out", "hukou_transfers_in")
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else float("nan")
+
+
+def _unit_rows(tally: YearTally, mask: np.ndarray, weight: float, steps_per_year: int,
+               base_year: bool) -> dict[str, float]:
+    """Indicators of one unit (the counties selected by ``mask``) in one year."""
+    res = tally.residents[mask].sum(axis=0).astype(np.float64)
+    reg = tally.registered[mask].sum(axis=0).astype(np.float64)
+    inc = tally.income_sum[mask].sum(axis=0)
+    comp = tally.component_sum[mask].sum(axis=0)
+    person_years = tally.person_steps[mask].sum(axis=0) / steps_per_year
+    land = tally.land[mask].sum(axis=0).astype(np.float64)
+    work = tally.workers[mask].sum(axis=0).astype(np.float64)
+    urban_pc = _ratio(inc[1], person_years[1])
+    rural_pc = _ratio(inc[0], person_years[0])
+    out = {
+        "resident_population": res.sum() * weight,
+        "urban_resident_population": res[1] * weight,
+        "rural_resident_population": res[0] * weight,
+        "resident_urbanisation_rate": _ratio(res[1], res.sum()),
+        "registered_population": reg.sum() * weight,
+        "registered_urban_population": reg[1] * weight,
+        "registered_urbanisation_rate": _ratio(reg[1], reg.sum()),
+        "urban_income_per_capita": urban_pc,
+        "rural_income_per_capita": rural_pc,
+        "income_ratio": _ratio(urban_pc, rural_pc),
+        "land_transfer_rate": _ratio(land[1], land[0]),
+        "abandoned_land_rate": _ratio(land[2], land[0]),
+        "contracted_land_mu": land[0] / 10.0 * weight,
+        "rural_share_aged_60_plus": _ratio(tally.rural_old[mask].sum(), res[0]),
+        "employment_rate": _ratio(work[0], work.sum()),
+        "county_seat_jobs": tally.seat_jobs[mask].sum() * weight,
+        "county_revenue": float(tally.county_revenue[mask].sum()),
+        "county_balance": float(tally.county_balance[mask].sum()),
+    }
+    for k, name in enumerate(COMPONENTS):
+        out[f"urban_{name}_income_per_capita"] = _ratio(comp[1, k], person_years[1])
+        out[f"rural_{name}_income_per_capita"] = _ratio(comp[0, k], person_years[0])
+    for name, arr in (("citizenisation", tally.citizenised),
+                      ("hukou_transfers_out", tally.hukou_out),
+                      ("hukou_transfers_in", tally.hukou_in)):
+        out[name] = float("nan") if base_year else float(arr[mask].sum()) * weight
+    return out
+
+
+def indicator_table(tallies: Sequence[YearTally], *, weight: float, steps_per_year: int,
+                    county_area: Iterable[str], scenario: str, seed: int) -> pd.DataFrame:
+    """Long table: one row per year, unit and indicator.
+
+    Args:
+        tallies: Yearly tallies; the first is the base year (2023), whose flows are NaN.
+        weight: Real persons per agent.
+        steps_per_year: Steps per year of the run.
+        county_area: Counties that form 县域 for ``county_area``.
+        scenario: Scenario name for the ``scenario`` column.
+        seed: Seed for the ``seed`` column.
+    """
+    area = np.isin(np.array(COUNTY_KEYS), list(county_area))
+    units = [("city", np.ones(len(COUNTY_KEYS), bool)), ("county_area", area)]
+    units += [(key, np.arange(len(COUNTY_KEYS)) == c) for c, key in enumerate(COUNTY_KEYS)]
+    rows = []
+    for i, tally in enumerate(tallies):
+        for unit, mask in units:
+            for indicator, value in _unit_rows(tally, mask, weight, steps_per_year,
+                                               i == 0).items():
+                rows.append((tally.year, unit, indicator, value))
+        outside = tally.outside_by_dest.astype(np.float64) * weight
+        rows.append((tally.year, "city", "registered_living_outside", outside.sum()))
+        for j, key in enumerate(OUTSIDE_KEYS):
+            rows.append((tally.year, "city", f"registered_living_in_{key}", outside[j]))
+        if i > 0:
+            rows.append((tally.year, "city", "births", tally.births * weight))
+            rows.append((tally.year, "city", "deaths", tally.deaths * weight))
+    table = pd.DataFrame(rows, columns=["year", "unit", "indicator", "value"])
+    table["year"] = table["year"].astype("int16")
+    table["value"] = table["value"].astype("float64")
+    table["scenario"] = scenario
+    table["seed"] = np.int64(seed)
+    return table
+
+
+def target_values(table: pd.DataFrame, year: int) -> dict[tuple[str, str], float]:
+    """Values of the three target indicators in ``year``."""
+    sub = table[table["year"] == year].set_index(["unit", "indicator"])["value"]
+    return {key: float(sub.get(key, float("nan"))) for key in TARGET_INDICATORS}

@@ -1,0 +1,536 @@
+"""Numba kernels of ``backend=numba``: loops over persons and households.
+
+Kernels take arrays and write into outputs; they never draw from a global random
+generator (every draw is :func:`sim.rng.uniform` of seed, step, agent id and purpose) and
+never allocate the state. Loops over persons whose iterations are independent run in
+parallel (``prange``); sums run serially in id order, so results do not depend on the
+number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from sim import rng
+from sim.rules import (
+    CHILD_AGE,
+    ROLE_FARM,
+    ROLE_NONE,
+    ROLE_SEEK,
+    age_band,
+    birth_probability,
+    cell_index,
+    current_slot,
+    death_probability,
+    draw_slot,
+    hukou_application_probability,
+    is_birthday,
+    labour_role,
+    land_step,
+    participation,
+    pension,
+    slot_place,
+    wage_work_age_max,
+)
+from sim.state import WORK_FARM, WORK_NONE, WORK_SEEKING, WORK_WAGE
+from sim.world import KIND_OUTSIDE, KIND_VILLAGE, N_COUNTIES, N_SLOTS, SLOT_VILLAGE
+
+# ---------------------------------------------------------------------------- demography
+
+
+@njit(cache=True, parallel=True)
+def demography_decide(n, alive, age, female, seed, step, a_male, a_female, slope, infant,
+                      fertility_by_age, spy, dies, births):
+    """Decide deaths and births from the state at the start of the step."""
+    for i in prange(n):
+        dies[i] = 0
+        births[i] = 0
+        if not alive[i]:
+            continue
+        if rng.uniform(seed, step, i, rng.DEATH) < death_probability(
+            age[i], female[i], a_male, a_female, slope, infant, spy
+        ):
+            dies[i] = 1
+        if rng.uniform(seed, step, i, rng.BIRTH) < birth_probability(
+            age[i], female[i], fertility_by_age, spy
+        ):
+            births[i] = 1
+
+
+@njit(cache=True)
+def demography_apply(n, alive, age, birth_quarter, female, skill, hukou_place, hukou_urban,
+                     residence, household, mother, work, sector, stay, income, dies, births,
+                     seed, step, step_in_year, spy, p_female_birth, p_high, p_mid,
+                     rural_high_factor):
+    """Apply deaths, birthdays and births; newborns get ids in their mothers' id order.
+
+    Returns:
+        The new number of person slots in use.
+    """
+    for i in range(n):
+        if not alive[i]:
+            continue
+        if is_birthday(step_in_year, birth_quarter[i], spy):
+            age[i] += 1
+    new = n
+    for i in range(n):
+        if births[i]:
+            j = new
+            new += 1
+            alive[j] = 1
+            age[j] = 0
+            birth_quarter[j] = step_in_year * 4 // spy
+            female[j] = 1 if rng.uniform(seed, step, j, rng.NEWBORN_SEX) < p_female_birth else 0
+            u = rng.uniform(seed, step, j, rng.NEWBORN_SKILL)
+            high = p_high if hukou_urban[i] else p_high * rural_high_factor
+            skill[j] = 2 if u < high else (1 if u < high + p_mid else 0)
+            hukou_place[j] = hukou_place[i]
+            hukou_urban[j] = hukou_urban[i]
+            residence[j] = residence[i]
+            household[j] = household[i]
+            mother[j] = i
+            work[j] = WORK_NONE
+            sector[j] = 0
+            stay[j] = 0
+            income[j] = 0.0
+    for i in range(n):
+        if dies[i]:
+            alive[i] = 0
+            work[i] = WORK_NONE
+            income[i] = 0.0
+    return new
+
+
+# ---------------------------------------------------------------------------- labour market
+
+
+@njit(cache=True, parallel=True)
+def labour_roles(n, alive, age, female, hukou_urban, residence, place_kind, place_county,
+                 seed, year_index, commute_access, retire_men, retire_women, rural_max,
+                 farm_max, part_16_19, part_20_24, part_men, part_women, role):
+    """Each person's labour role this step (participation is drawn once a year)."""
+    for i in prange(n):
+        if not alive[i]:
+            role[i] = ROLE_NONE
+            continue
+        res = residence[i]
+        work_max = wage_work_age_max(female[i], hukou_urban[i], retire_men, retire_women,
+                                     rural_max)
+        p_part = participation(age[i], female[i], part_16_19, part_20_24, part_men, part_women)
+        county = place_county[res]
+        access = commute_access[county] if county >= 0 else 0.0
+        role[i] = labour_role(
+            place_kind[res], age[i], work_max, farm_max,
+            rng.uniform(seed, year_index, i, rng.PARTICIPATE), p_part,
+            rng.uniform(seed, year_index, i, rng.COMMUTE), access,
+        )
+
+
+@njit(cache=True)
+def count_seekers(n, role, residence, place_market, n_markets):
+    """Job seekers per labour market (serial, exact integer counts)."""
+    counts = np.zeros(n_markets, np.int64)
+    for i in range(n):
+        if role[i] == ROLE_SEEK:
+            counts[place_market[residence[i]]] += 1
+    return counts
+
+
+@njit(cache=True, parallel=True)
+def labour_assign(n, alive, age, skill, role, residence, place_market, p_employed,
+                  industry_share, seed, step, upgrade_step, work, sector):
+    """Job draws for seekers, farm work for the rest; vocational upgrades."""
+    for i in prange(n):
+        if not alive[i]:
+            continue
+        r = role[i]
+        if r == ROLE_SEEK:
+            m = place_market[residence[i]]
+            if rng.uniform(seed, step, i, rng.JOB_SEARCH) < p_employed[m]:
+                work[i] = WORK_WAGE
+                sector[i] = 1 if rng.uniform(seed, step, i, rng.JOB_SECTOR) < industry_share[m] \
+                    else 2
+            else:
+                work[i] = WORK_SEEKING
+                sector[i] = 0
+        elif r == ROLE_FARM:
+            work[i] = WORK_FARM
+            sector[i] = 0
+        else:
+            work[i] = WORK_NONE
+            sector[i] = 0
+        if skill[i] == 0 and 16 <= age[i] <= 44:
+            if rng.uniform(seed, step, i, rng.SKILL_UPGRADE) < upgrade_step:
+                skill[i] = 1
+
+
+@njit(cache=True)
+def count_employed(n, alive, work, skill, residence, place_market, n_markets):
+    """Employed persons per market and skill (serial)."""
+    counts = np.zeros((n_markets, 3), np.int64)
+    for i in range(n):
+        if alive[i] and work[i] == WORK_WAGE:
+            counts[place_market[residence[i]], skill[i]] += 1
+    return counts
+
+
+# ---------------------------------------------------------------------------- land market
+
+
+@njit(cache=True)
+def farm_workers(n, alive, work, residence, household, hh_village, n_households):
+    """At-home farm workers per household (serial)."""
+    workers = np.zeros(n_households, np.int64)
+    for i in range(n):
+        if alive[i] and work[i] == WORK_FARM:
+            h = household[i]
+            if residence[i] == hh_village[h]:
+                workers[h] += 1
+    return workers
+
+
+@njit(cache=True)
+def living_members(n, alive, household, n_households):
+    """Living members per household (serial)."""
+    members = np.zeros(n_households, np.int64)
+    for i in range(n):
+        if alive[i]:
+            members[household[i]] += 1
+    return members
+
+
+@njit(cache=True)
+def release_extinct_land(n_households, members, hh_village, land, rented_out, abandoned,
+                         collective):
+    """Land of households with no living member returns to the village collective."""
+    released = 0
+    for h in range(n_households):
+        if members[h] == 0 and land[h] > 0:
+            collective[hh_village[h]] += land[h]
+            released += land[h]
+            land[h] = 0
+            rented_out[h] = 0
+            abandoned[h] = 0
+    return released
+
+
+@njit(cache=True)
+def unplaced_by_county(n_households, hh_village, land, rented_out, workers, mu_per_worker,
+                       place_county):
+    """Offered-but-unlet land and let land per county (tenths of a mu, serial)."""
+    unplaced = np.zeros(N_COUNTIES, np.int64)
+    let = np.zeros(N_COUNTIES, np.int64)
+    for h in range(n_households):
+        if land[h] <= 0:
+            continue
+        c = place_county[hh_village[h]]
+        cap = np.int64(round(workers[h] * mu_per_worker * 10.0))
+        offer = land[h] - cap
+        if offer > rented_out[h]:
+            unplaced[c] += offer - rented_out[h]
+        let[c] += rented_out[h]
+    return unplaced, let
+
+
+@njit(cache=True, parallel=True)
+def land_market(n_households, hh_village, land, rented_out, abandoned, workers,
+                mu_per_worker, match_by_county, place_county, seed, step):
+    """Apply the land rule to every household."""
+    for h in prange(n_households):
+        if land[h] <= 0:
+            continue
+        q = match_by_county[place_county[hh_village[h]]]
+        r, a = land_step(land[h], rented_out[h], workers[h], mu_per_worker, q,
+                         rng.uniform(seed, step, h, rng.LAND_MATCH))
+        rented_out[h] = r
+        abandoned[h] = a
+
+
+# ---------------------------------------------------------------------------- migration
+
+
+@njit(cache=True)
+def migration_aggregates(n, alive, age, residence, hukou_place, household, place_kind,
+                         town_of, n_units, n_households):
+    """Network counts per home unit and slot, and households with children (serial)."""
+    network = np.zeros((n_units, N_SLOTS), np.int64)
+    has_child = np.zeros(n_households, np.int8)
+    for i in range(n):
+        if not alive[i]:
+            continue
+        if age[i] < CHILD_AGE:
+            has_child[household[i]] = 1
+        if 16 <= age[i] <= 64:
+            s = current_slot(residence[i], hukou_place[i], place_kind, town_of)
+            if s >= 0:
+                unit = hukou_place[i] if place_kind[hukou_place[i]] != KIND_VILLAGE \
+                    else town_of[hukou_place[i]]
+                network[unit, s] += 1
+    return network, has_child
+
+
+@njit(cache=True, parallel=True)
+def migration_decide(n, alive, age, skill, hukou_place, hukou_urban, residence, household,
+                     mother, has_child, place_kind, town_of, cumulative, hazard_step,
+                     follow_step_by_place, seed, step, new_residence):
+    """Adults who consider a move draw a slot; children may join their mother."""
+    for i in prange(n):
+        new_residence[i] = residence[i]
+        if not alive[i]:
+            continue
+        a = age[i]
+        if a < CHILD_AGE:
+            m = mother[i]
+            if m >= 0 and alive[m] and residence[m] != residence[i]:
+                if rng.uniform(seed, step, i, rng.CHILD_FOLLOW) < follow_step_by_place[
+                    residence[m]
+                ]:
+                    new_residence[i] = residence[m]
+            continue
+        band = age_band(a)
+        if band < 0:
+            continue
+        if rng.uniform(seed, step, i, rng.MOVE_HAZARD) >= hazard_step[band]:
+            continue
+        cur = current_slot(residence[i], hukou_place[i], place_kind, town_of)
+        if cur < 0:
+            continue
+        unit = hukou_place[i] if place_kind[hukou_place[i]] != KIND_VILLAGE \
+            else town_of[hukou_place[i]]
+        kids = 1 if (has_child[household[i]] and a <= 50) else 0
+        cell = cell_index(unit, hukou_urban[i], skill[i], band, kids)
+        s = draw_slot(cumulative[cell, cur], rng.uniform(seed, step, i, rng.MOVE_CHOICE))
+        new_residence[i] = slot_place(s, hukou_place[i], place_kind, town_of)
+
+
+@njit(cache=True, parallel=True)
+def migration_apply(n, alive, residence, new_residence, stay):
+    """Move persons; count steps at the current residence."""
+    for i in prange(n):
+        if not alive[i]:
+            continue
+        if new_residence[i] != residence[i]:
+            residence[i] = new_residence[i]
+            stay[i] = 0
+        elif stay[i] < 30000:
+            stay[i] += 1
+
+
+# ---------------------------------------------------------------------------- hukou
+
+
+@njit(cache=True, parallel=True)
+def hukou_decide(n, alive, age, hukou_place, hukou_urban, residence, household, mother,
+                 hh_land, place_kind, place_county, ease_by_place, apply_step, min_stay,
+                 fear, security, seed, step, stay, converts):
+    """Adults decide to apply and are accepted; children under 16 follow their mother."""
+    for i in prange(n):
+        converts[i] = 0
+        if not alive[i] or age[i] < CHILD_AGE:
+            continue
+        res = residence[i]
+        if place_kind[res] == KIND_VILLAGE or res == hukou_place[i] or stay[i] < min_stay:
+            continue
+        has_land = hukou_urban[i] == 0 and hh_land[household[i]] > 0
+        p = hukou_application_probability(apply_step, has_land, fear, security)
+        if rng.uniform(seed, step, i, rng.HUKOU_APPLY) < p:
+            if rng.uniform(seed, step, i, rng.HUKOU_ACCEPT) < ease_by_place[res]:
+                converts[i] = 1
+    for i in prange(n):
+        if alive[i] and age[i] < CHILD_AGE:
+            m = mother[i]
+            if m >= 0 and converts[m] and residence[i] == residence[m] \
+                    and hukou_place[i] != residence[i]:
+                converts[i] = 2
+
+
+@njit(cache=True)
+def hukou_apply(n, converts, hukou_place, hukou_urban, residence, place_kind, place_county,
+                citizenised, moved_out, moved_in):
+    """Convert hukou to the place of residence; count citizenisation by county (serial)."""
+    for i in range(n):
+        if not converts[i]:
+            continue
+        res = residence[i]
+        old = hukou_place[i]
+        was_suining = place_kind[old] != KIND_OUTSIDE
+        in_suining = place_kind[res] != KIND_OUTSIDE
+        if in_suining and hukou_urban[i] == 0:
+            citizenised[place_county[res]] += 1
+        if was_suining and not in_suining:
+            moved_out[place_county[old]] += 1
+        if in_suining and not was_suining:
+            moved_in[place_county[res]] += 1
+        hukou_place[i] = res
+        hukou_urban[i] = 1
+
+
+# ---------------------------------------------------------------------------- incomes
+
+
+@njit(cache=True)
+def household_pools(n, alive, age, residence, household, work, skill, place_market, hh_village,
+                    n_households, wages, net_factor, remit_share, spy):
+    """At-home members and remittances received per household (serial, id order)."""
+    at_home = np.zeros(n_households, np.int64)
+    living = np.zeros(n_households, np.int64)
+    for i in range(n):
+        if alive[i]:
+            h = household[i]
+            living[h] += 1
+            if residence[i] == hh_village[h]:
+                at_home[h] += 1
+    remit = np.zeros(n_households, np.float64)
+    for i in range(n):
+        if alive[i] and work[i] == WORK_WAGE:
+            h = household[i]
+            if hh_village[h] >= 0 and residence[i] != hh_village[h] and at_home[h] > 0:
+                w = wages[place_market[residence[i]], skill[i]] * net_factor / spy
+                remit[h] += remit_share * w
+    return at_home, living, remit
+
+
+@njit(cache=True, parallel=True)
+def person_incomes(n, alive, age, female, hukou_place, hukou_urban, residence, household,
+                   work, skill, place_kind, place_market, place_urban, hh_village, hh_land,
+                   hh_rented, hh_abandoned, hh_homestead, at_home, living, remit_in,
+                   dividend_by_village, wages, net_factor,
+                   remit_share, crop_per_tenth, place_county, rent_per_tenth, subsidy_per_tenth,
+                   business, urban_other, urban_transfers, migrant_other_factor, pension_rural,
+                   pension_urban,
+                   retire_men, retire_women, rural_transfers, homestead_income,
+                   work_relief, relief_wage, farm_max, spy, components):
+    """Disposable income of each person for one step, by source.
+
+    ``components[i]`` holds wages, operating, property and transfer income (yuan per
+    step). Household income (own farm, rent, subsidies, remittances received, idle
+    homestead) is shared by the members living at the home village, or by all living
+    members when nobody is at home.
+    """
+    for i in prange(n):
+        components[i, 0] = 0.0
+        components[i, 1] = 0.0
+        components[i, 2] = 0.0
+        components[i, 3] = 0.0
+        if not alive[i]:
+            continue
+        h = household[i]
+        res = residence[i]
+        village = hh_village[h]
+        home = village >= 0 and res == village
+        wage = 0.0
+        transfers = 0.0
+        if work[i] == WORK_WAGE:
+            wage = wages[place_market[res], skill[i]] * net_factor / spy
+            if village >= 0 and res != village and at_home[h] > 0:
+                transfers -= remit_share * wage
+        operating = 0.0
+        property_ = 0.0
+        if village >= 0 and (home or at_home[h] == 0):
+            share = 1.0 / (at_home[h] if at_home[h] > 0 else living[h])
+            own = hh_land[h] - hh_rented[h] - hh_abandoned[h]
+            operating += own * crop_per_tenth[place_county[village]] * share
+            property_ += hh_rented[h] * rent_per_tenth * share
+            transfers += hh_land[h] * subsidy_per_tenth * share
+            if at_home[h] == 0 and hh_homestead[h]:
+                property_ += homestead_income * share
+            if home:
+                transfers += remit_in[h] * share
+        if home and 16 <= age[i] <= farm_max:
+            operating += business / spy
+            wage += work_relief * relief_wage / spy
+        if home:
+            transfers += rural_transfers / spy
+        elif place_urban[res] or place_kind[res] == KIND_OUTSIDE:
+            factor = 1.0 if hukou_urban[i] else migrant_other_factor
+            property_ += urban_other * factor / spy
+            transfers += urban_transfers / spy
+        hp = hukou_place[i]
+        if hukou_urban[i] == 0 and place_kind[hp] == KIND_VILLAGE:
+            property_ += dividend_by_village[hp] / spy
+        transfers += pension(age[i], female[i], hukou_urban[i], pension_rural, pension_urban,
+                             retire_men, retire_women) / spy
+        components[i, 0] = wage
+        components[i, 1] = operating
+        components[i, 2] = property_
+        components[i, 3] = transfers
+
+
+@njit(cache=True)
+def collective_members(n, alive, hukou_place, hukou_urban, place_kind, n_places):
+    """Rural-hukou members of each village collective (serial)."""
+    members = np.zeros(n_places, np.int64)
+    for i in range(n):
+        if alive[i] and hukou_urban[i] == 0 and place_kind[hukou_place[i]] == KIND_VILLAGE:
+            members[hukou_place[i]] += 1
+    return members
+
+
+# ---------------------------------------------------------------------------- tallies
+
+
+@njit(cache=True)
+def tally_incomes(n, alive, residence, place_county, place_urban, components, repeat,
+                  income, income_sum, component_sum, person_steps):
+    """Add one step's incomes to the year's sums by county and urban/rural residence."""
+    for i in range(n):
+        if not alive[i]:
+            continue
+        total = components[i, 0] + components[i, 1] + components[i, 2] + components[i, 3]
+        income[i] = total
+        c = place_county[residence[i]]
+        if c < 0:
+            continue
+        u = place_urban[residence[i]]
+        income_sum[c, u] += total * repeat
+        for k in range(4):
+            component_sum[c, u, k] += components[i, k] * repeat
+        person_steps[c, u] += repeat
+
+
+@njit(cache=True)
+def tally_stocks(n, alive, age, residence, hukou_place, hukou_urban, work, place_county,
+                 place_urban, place_kind, residents, registered, rural_old, outside_by_dest,
+                 workers):
+    """Year-end stocks by county (serial)."""
+    for i in range(n):
+        if not alive[i]:
+            continue
+        res = residence[i]
+        c = place_county[res]
+        if c >= 0:
+            u = place_urban[res]
+            residents[c, u] += 1
+            if u == 0 and age[i] >= 60:
+                rural_old[c] += 1
+            if work[i] == WORK_WAGE:
+                workers[c, 0] += 1
+            elif work[i] == WORK_SEEKING:
+                workers[c, 1] += 1
+        hc = place_county[hukou_place[i]]
+        if hc >= 0:
+            registered[hc, hukou_urban[i]] += 1
+            if place_kind[res] == KIND_OUTSIDE:
+                outside_by_dest[res - N_COUNTIES] += 1
+
+
+@njit(cache=True)
+def tally_land(n_households, hh_village, land, rented_out, abandoned, collective,
+               collective_let, place_county, n_places, out):
+    """Contracted, let and abandoned land per county, collectives included (serial)."""
+    for h in range(n_households):
+        v = hh_village[h]
+        if v < 0:
+            continue
+        c = place_county[v]
+        out[c, 0] += land[h]
+        out[c, 1] += rented_out[h]
+        out[c, 2] += abandoned[h]
+    for v in range(n_places):
+        if collective[v] > 0:
+            c = place_county[v]
+            out[c, 0] += collective[v]
+            out[c, 1] += collective_let[v]
+            out[c, 2] += collective[v] - collective_let[v]
+

@@ -1,0 +1,180 @@
+"""Policy levers of the Suining decision: the catalogue and their values in a run.
+
+The catalogue is the single source of truth for every lever: its id, Chinese and English
+names, the clause of the decision it implements, unit, valid range, default (2023 policy),
+whether it is set per county, and the mechanism it acts on in the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.data import COUNTY_KEYS
+from sim.errors import ScenarioError
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One policy lever."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    clause: str
+    unit: str
+    low: float
+    high: float
+    default: float
+    per_county: bool
+    mechanism: str
+    default_source: str
+
+
+CATALOGUE: tuple[Lever, ...] = (
+    Lever("settlement_ease", "落户通道", "settlement ease", "(十四)", "probability", 0.0, 1.0,
+          0.95, True,
+          "acceptance of a hukou application by a resident of the county's towns and seat",
+          "Sichuan cities other than Chengdu cancel settlement restrictions (effects.md §5)"),
+    Lever("services_by_residence", "基本公共服务同常住人口挂钩", "public services by residence",
+          "(十四)", "share of full access", 0.0, 1.0, 0.6, False,
+          "service access of residents without a local hukou in the migration choice",
+          "partial access in 2023: insurance portable, housing and some benefits hukou-bound"),
+    Lever("migrant_school_access", "随迁子女入学", "migrant children in public schools",
+          "(十四)", "share of places", 0.0, 1.0, 0.85, False,
+          "school access of children without a local hukou: family migration and children "
+          "joining parents",
+          "NBS 2023: 90% of migrant pupils in public schools nationally; lower in county towns"),
+    Lever("rental_housing", "保障性租赁住房", "rental housing for migrant workers", "(十四)",
+          "share of housing cost removed", 0.0, 0.6, 0.0, True,
+          "housing cost at the county seat in the migration choice", "no dormitory programme"),
+    Lever("land_rights_security", "进城落户农民土地权益", "land rights kept on settling",
+          "(十四)(十六)", "share", 0.0, 1.0, 0.4, False,
+          "removes the fear of losing land that deters households with land from converting "
+          "their hukou", "rights kept by law since 2016 but not trusted by most migrants"),
+    Lever("land_transfer_friction", "土地流转交易成本", "land transfer friction", "(十六)",
+          "share of matches lost", 0.0, 1.0, 0.5, True,
+          "matching of offered land with tenants (contract registration, risk protection)",
+          "online contract pilots cover part of the land"),
+    Lever("abandoned_land_recovery", "撂荒地整治", "abandoned-land recovery", "(十六)",
+          "share of abandoned land re-let per year", 0.0, 1.0, 0.05, False,
+          "moves abandoned land to tenants through the village collective",
+          "recovery campaigns since 2021"),
+    Lever("land_consolidation", "土地综合整治", "land consolidation", "(十六)",
+          "share of farmland consolidated", 0.0, 1.0, 0.1, False,
+          "farm productivity per mu, household and scale farms",
+          "pilot consolidation projects"),
+    Lever("homestead_revitalisation", "宅基地和闲置住宅盘活", "homestead revitalisation",
+          "(十六)", "share of idle homesteads used", 0.0, 1.0, 0.02, False,
+          "property income of households whose homestead stands empty", "few pilots"),
+    Lever("collective_land_market", "集体经营性建设用地入市", "collective construction land to market",
+          "(十六)", "yuan per member per year", 0.0, 2000.0, 0.0, True,
+          "collective dividends of the county's villages", "Chuanshan pilot only"),
+    Lever("park_investment", "产业园区建设", "industrial park investment", "(七)",
+          "extra labour demand growth per year", 0.0, 0.05, 0.0, True,
+          "labour demand and wages in the county seat", "2023 investment continues"),
+    Lever("agri_parks", "现代农业园区", "modern agricultural parks", "(十一)",
+          "extra growth per year", 0.0, 0.1, 0.0, True,
+          "land demand of scale farms and their productivity", "2023 parks continue"),
+    Lever("collective_dividends", "新型农村集体经济", "collective economy dividends", "(十三)",
+          "yuan per member per year", 0.0, 2000.0, 0.0, False,
+          "dividends of rural-hukou collective members", "2023 dividends are in the parameters"),
+    Lever("vocational_training", "职业技能培训", "vocational training", "(十三)",
+          "probability per year", 0.0, 0.1, 0.01, False,
+          "upgrade of low-skill workers aged 16-44 to the middle skill band",
+          "2023 training volume (assumption)"),
+    Lever("work_relief", "以工代赈", "work-relief jobs", "(十三)",
+          "share of at-home rural adults", 0.0, 0.2, 0.01, False,
+          "wage income of villagers from public works at the town wage",
+          "2023 work-relief projects (assumption)"),
+    Lever("land_sale_to_agriculture", "土地出让收入用于农业农村比例",
+          "land-sale revenue to agriculture", "(十七)", "share of land-sale revenue", 0.0, 0.5,
+          0.08, False, "county agriculture fund, which raises farm productivity",
+          "central target: about 8% of land-sale revenue by 2025"),
+    Lever("citizenisation_transfer", "财政转移支付同农业转移人口市民化挂钩",
+          "transfers tied to citizenisation", "(十七)", "yuan per settled person", 0.0, 50000.0,
+          6000.0, False, "county revenue, which funds service capacity",
+          "provincial 市民化奖励资金 (assumption)"),
+    Lever("rural_roads", "四好农村路", "rural roads", "(十八)", "extra yuan per year", 0.0, 1e9,
+          0.0, True, "rural road index, which raises villagers' local off-farm work",
+          "2023 road budgets are in the county budgets"),
+    Lever("service_capacity", "城乡公共服务设施", "school, clinic and elderly-care capacity",
+          "(十九)", "extra yuan per year", 0.0, 1e9, 0.0, True,
+          "service capacity index, which scales service access in the county",
+          "2023 service budgets are in the county budgets"),
+    Lever("small_cities", "5万人以上镇按小城市建设", "towns above 50,000 as small cities", "(十)",
+          "utility bonus", 0.0, 1.0, 0.0, False,
+          "attractiveness of towns with more than 50,000 residents", "not yet applied"),
+)
+LEVERS: dict[str, Lever] = {lever.id: lever for lever in CATALOGUE}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Lever values in force for one step: an array over the five counties per lever."""
+
+    values: dict[str, np.ndarray]
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def default_policy() -> Policy:
+    """The 2023 policy: every lever at its default."""
+    return Policy({lv.id: np.full(len(COUNTY_KEYS), lv.default) for lv in CATALOGUE})
+
+
+def _check_value(source: str, lever: Lever, key: str, raw: object) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ScenarioError(
+            f"{source}: levers.{key}={raw!r} is not a number; allowed range "
+            f"[{lever.low:g}, {lever.high:g}] {lever.unit}"
+        )
+    value = float(raw)
+    if not lever.low <= value <= lever.high:
+        raise ScenarioError(
+            f"{source}: levers.{key}={raw!r} outside the allowed range "
+            f"[{lever.low:g}, {lever.high:g}] {lever.unit}"
+        )
+    return value
+
+
+def policy_from_levers(source: str, levers: Mapping[str, object]) -> Policy:
+    """Build a constant policy from a scenario's ``levers`` mapping.
+
+    A value is a number, or for a per-county lever a mapping from county to number.
+
+    Raises:
+        ScenarioError: Unknown lever or county, or a value outside the lever's range.
+    """
+    values = default_policy().values
+    for key, raw in levers.items():
+        lever = LEVERS.get(key)
+        if lever is None:
+            raise ScenarioError(
+                f"{source}: unknown lever {key!r}; allowed: {', '.join(LEVERS)}"
+            )
+        if isinstance(raw, Mapping):
+            if not lever.per_county:
+                raise ScenarioError(
+                    f"{source}: levers.{key} is not set per county; give one number"
+                )
+            arr = values[key].copy()
+            for county, sub in raw.items():
+                if county not in COUNTY_KEYS:
+                    raise ScenarioError(
+                        f"{source}: levers.{key}.{county}: unknown county; allowed: "
+                        f"{', '.join(COUNTY_KEYS)}"
+                    )
+                arr[COUNTY_KEYS.index(county)] = _check_value(
+                    source, lever, f"{key}.{county}", sub
+                )
+            values[key] = arr
+        else:
+            values[key] = np.full(len(COUNTY_KEYS), _check_value(source, lever, key, raw))
+    return Policy(values)

@@ -1,0 +1,605 @@
+"""The Ronghe model: a ``mesa.Model`` stepping synchronous phases.
+
+Each step (a quarter by default) runs, in order: demography, labour market, land market,
+migration choice, hukou conversion, incomes, county budgets and indicators. Within a
+phase every agent decides on the state at the start of the phase and all decisions are
+then applied, so results do not depend on agent order or thread count.
+
+Counties, firms and farm enterprises are Mesa agents. Persons and households are arrays
+processed by numba kernels (``backend="numba"``) or Mesa agents (``backend="agents"``);
+both call the rule functions of :mod:`sim.rules` on the same per-step tables.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from sim.agents import (
+    SECTOR_INDUSTRY,
+    SECTOR_SERVICES,
+    County,
+    FarmEnterprise,
+    Firm,
+)
+from sim.data import COUNTY_KEYS, RegionData
+from sim.levers import Policy
+from sim.params import Params
+from sim.population import Population
+from sim.rules import AGE_BAND_MID, N_AGE_BANDS, per_step
+from sim.world import (
+    FIRST_OUTSIDE,
+    FIRST_TOWN,
+    KIND_CORE,
+    KIND_OUTSIDE,
+    KIND_TOWN,
+    KIND_VILLAGE,
+    MARKET_OUTSIDE,
+    MARKET_TOWNS,
+    N_COUNTIES,
+    N_MARKETS,
+    N_OUTSIDE,
+    N_SLOTS,
+    SLOT_CORE,
+    SLOT_OUTSIDE,
+    SLOT_TOWN,
+    SLOT_VILLAGE,
+    World,
+)
+
+OUTSIDE_NAMES = ("chengdu", "chongqing", "rest_of_sichuan", "other_provinces")
+COMPONENTS = ("wage", "operating", "property", "transfer")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """The run settings the model needs (validated by :mod:`sim.config`)."""
+
+    seed: int = 1
+    scale: float = 0.01
+    backend: str = "numba"
+    start_year: int = 2023
+    end_year: int = 2035
+    steps_per_year: int = 4
+    check_invariants: bool = False
+
+
+@dataclass
+class YearTally:
+    """Raw counts and sums of one year, in agent units (multiply by the weight)."""
+
+    year: int
+    residents: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
+    registered: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
+    rural_old: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
+    outside_by_dest: np.ndarray = field(default_factory=lambda: np.zeros(N_OUTSIDE, np.int64))
+    workers: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
+    income_sum: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2)))
+    component_sum: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2, 4)))
+    person_steps: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2)))
+    citizenised: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
+    hukou_out: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
+    hukou_in: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
+    births: int = 0
+    deaths: int = 0
+    land: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 3), np.int64))
+    seat_jobs: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
+    county_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
+    county_balance: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
+    steps: int = 0
+
+
+@dataclass
+class Economy:
+    """Per-step tables shared by both backends."""
+
+    wages: np.ndarray  # [market, skill] gross yuan per year
+    p_employed: np.ndarray  # [market]
+    industry_share: np.ndarray  # [market]
+    commute_access: np.ndarray  # [county]
+    crop_per_tenth: np.ndarray  # [county] yuan per tenth-mu per step
+    rent_per_tenth: float
+    subsidy_per_tenth: float
+    price: float  # nominal growth factor since 2023 (wages)
+    urban_other: float  # growth factor of urban operating, property and other transfers
+    rural_other: float  # growth factor of rural business income and other transfers
+    pension_rural: float
+    pension_urban: float
+
+
+def fertility_table(params: Params) -> np.ndarray:
+    """Annual births per woman by age (16-49), a normal schedule scaled to the TFR."""
+    ages = np.arange(100)
+    dens = np.exp(-0.5 * ((ages - params.fertility_mean_age) / params.fertility_sd_age) ** 2)
+    dens[(ages < 16) | (ages > 49)] = 0.0
+    return params.total_fertility_rate * dens / dens.sum()
+
+
+class RongheModel(mesa.Model):
+    """Suining from the 2023 baseline to ``end_year``.
+
+    Args:
+        region: Region data.
+        world: Place layout.
+        params: Behavioural parameters.
+        population: The synthetic 2023 population (taken over by the model).
+        spec: Run settings.
+        policy_for_year: Function from a year to the :class:`~sim.levers.Policy` in force.
+    """
+
+    def __init__(self, region: RegionData, world: World, params: Params,
+                 population: Population, spec: RunSpec, policy_for_year):
+        super().__init__(rng=spec.seed)
+        self.region = region
+        self.world = world
+        self.params = params
+        self.spec = spec
+        self.seed = spec.seed
+        self.spy = spec.steps_per_year
+        self.weight = population.weight
+        self.policy_for_year = policy_for_year
+        self.t = 0
+        self.fertility = fertility_table(params)
+        self.skill_multiplier = np.array([1.0, params.skill_premium_mid, params.skill_premium_high])
+        self.let_share = np.full(N_COUNTIES, 1.0)
+        self.collective = np.zeros(world.n_places, np.int64)
+        self.collective_let = np.zeros(world.n_places, np.int64)
+        self.tallies: list[YearTally] = []
+        self.year_tally = YearTally(year=spec.start_year)
+        self.counties = [
+            County(self, c, u.key, u.name_zh, u.name_en) for c, u in enumerate(region.counties)
+        ]
+        self._land_per_rural_person = region.value("city", "land_per_rural_person", 2023)
+        if spec.backend == "numba":
+            from sim.numba_backend import NumbaBackend
+
+            self.backend = NumbaBackend(self, population)
+        elif spec.backend == "agents":
+            from sim.agent_backend import AgentBackend
+
+            self.backend = AgentBackend(self, population)
+        else:  # validated earlier; kept for direct API users
+            raise ValueError(f"backend={spec.backend!r}: allowed numba or agents")
+        self._initialise()
+
+    # ------------------------------------------------------------------ time
+
+    @property
+    def n_steps(self) -> int:
+        """Steps from the start year to the end of ``end_year``."""
+        return (self.spec.end_year - self.spec.start_year) * self.spy
+
+    def year_of_step(self, t: int) -> int:
+        """Calendar year of step ``t`` (0-based count of steps already done)."""
+        return self.spec.start_year + 1 + t // self.spy
+
+    def _years(self) -> float:
+        return self.t / self.spy
+
+    # ------------------------------------------------------------------ setup
+
+    def _initialise(self) -> None:
+        """Firms from the 2023 labour supply, the 2023 land split, and the 2023 tally."""
+        p = self.params
+        policy = self.policy_for_year(self.spec.start_year)
+        self.policy = policy
+        base_wage = np.array([self._base_wage(m) for m in range(N_MARKETS)])
+        self.market_wage = base_wage.copy()
+        self.p_employed = np.full(N_MARKETS, p.employment_rate_2023)
+        self.p_employed[MARKET_OUTSIDE:] = p.employment_rate_outside
+        economy = self._economy(policy)
+        supply = self.backend.labour_roles(economy, step=0)
+        self.firms: list[Firm] = []
+        for m in range(MARKET_OUTSIDE):
+            county = m % N_COUNTIES
+            share = p.industry_share_core if m < MARKET_TOWNS else p.industry_share_towns
+            total = p.employment_rate_2023 * supply[m] * self.weight
+            for sector, frac in ((SECTOR_INDUSTRY, share), (SECTOR_SERVICES, 1 - share)):
+                self.firms.append(Firm(self, m, county, sector, total * frac, base_wage[m],
+                                       in_seat=m < MARKET_TOWNS))
+        self.backend.labour_assign(economy, step=0)
+        self.backend.initial_land(self.region.value("city", "land_transfer_rate", 2023),
+                                  self.region.value("city", "abandoned_land_share", 2023))
+        let = self.backend.land_offers(economy)[1]
+        self.enterprises = [FarmEnterprise(self, c, float(let[c])) for c in range(N_COUNTIES)]
+        self._tally_incomes(economy, repeat=self.spy)
+        self._budgets(economy, citizenised=np.zeros(N_COUNTIES), repeat=self.spy)
+        self._close_year()
+
+    def _base_wage(self, market: int) -> float:
+        p = self.params
+        if market < MARKET_TOWNS:
+            return p.wage_core_2023
+        if market < MARKET_OUTSIDE:
+            return p.wage_core_2023 * p.wage_town_factor
+        return p.wage_core_2023 * getattr(p, f"wage_factor_{OUTSIDE_NAMES[market - MARKET_OUTSIDE]}")
+
+    # ------------------------------------------------------------------ economy tables
+
+    def _economy(self, policy: Policy) -> Economy:
+        p, years = self.params, self._years()
+        price = (1 + p.wage_growth) ** years
+        wages = self.market_wage[:, None] * self.skill_multiplier[None, :]
+        industry = np.where(np.arange(N_MARKETS) < MARKET_TOWNS, p.industry_share_core,
+                            p.industry_share_towns)
+        road = np.array([c.road_index for c in self.counties])
+        commute = np.minimum(0.9, p.commute_access_2023 * road ** p.road_commute_elasticity)
+        agri = np.array([c.agri_index for c in self.counties])
+        productivity = (1 + p.consolidation_productivity_gain * policy.land_consolidation) \
+            * agri ** p.agri_investment_elasticity
+        farm_growth = (1 + p.farm_income_growth) ** years
+        crop = p.crop_income_per_mu_2023 * farm_growth * productivity / 10.0 / self.spy
+        rent = self.region.value("city", "land_rent", 2023) * (1 + p.land_rent_growth) ** years
+        return Economy(
+            wages=wages,
+            p_employed=self.p_employed.copy(),
+            industry_share=industry,
+            commute_access=commute,
+            crop_per_tenth=crop,
+            rent_per_tenth=rent / 10.0 / self.spy,
+            subsidy_per_tenth=p.farm_subsidy_per_mu / 10.0 / self.spy,
+            price=price,
+            urban_other=(1 + p.urban_other_growth) ** years,
+            rural_other=(1 + p.rural_other_growth) ** years,
+            pension_rural=(1 + p.pension_growth_rural) ** years,
+            pension_urban=(1 + p.pension_growth_urban) ** years,
+        )
+
+    # ------------------------------------------------------------------ step
+
+    def step(self) -> None:
+        """Advance one step through the eight phases."""
+        spy, t = self.spy, self.t
+        year = self.year_of_step(t)
+        step_no = t + 1
+        if t % spy == 0:
+            self.policy = self.policy_for_year(year)
+            self.year_tally = YearTally(year=year)
+        policy = self.policy
+        self.t += 1
+        economy = self._economy(policy)
+        # 1 demography
+        births, deaths = self.backend.demography(step_no, t % spy)
+        self.year_tally.births += births
+        self.year_tally.deaths += deaths
+        # 2 labour market
+        supply = self.backend.labour_roles(economy, step=step_no)
+        self._clear_labour_markets(supply, policy)
+        economy.p_employed = self.p_employed.copy()
+        economy.wages = self.market_wage[:, None] * self.skill_multiplier[None, :]
+        self.backend.labour_assign(economy, step=step_no)
+        # 3 land market
+        self.backend.release_extinct_land(self.collective)
+        unplaced, let = self.backend.land_offers(economy)
+        match = self._land_matching(unplaced, let, policy)
+        self.backend.land_apply(match, step_no)
+        self._collective_letting(match, step_no)
+        # 4 migration
+        network, farm_income_unit = self.backend.migration_aggregates(economy)
+        tables = self._choice_tables(network, farm_income_unit, economy, policy)
+        self.backend.migrate(tables, self._hazards(), self._follow_by_place(policy), step_no)
+        # 5 hukou
+        citizenised, out, into = self.backend.hukou(self._ease_by_place(policy), policy,
+                                                    step_no)
+        self.year_tally.citizenised += citizenised
+        self.year_tally.hukou_out += out
+        self.year_tally.hukou_in += into
+        # 6 incomes
+        self._tally_incomes(economy, repeat=1)
+        # 7 county budgets
+        self._budgets(economy, citizenised=citizenised * self.weight, repeat=1)
+        # 8 indicators
+        if self.t % spy == 0:
+            self._close_year()
+        if self.spec.check_invariants:
+            from sim.invariants import check_step
+
+            check_step(self)
+
+    def run(self, progress=None) -> list[YearTally]:
+        """Run to the end year; ``progress`` is called with the number of steps done."""
+        for _ in range(self.n_steps):
+            self.step()
+            if progress is not None:
+                progress(1)
+        return self.tallies
+
+    # ------------------------------------------------------------------ labour market
+
+    def _clear_labour_markets(self, supply: np.ndarray, policy: Policy) -> None:
+        p, years = self.params, self._years()
+        trend = (1 + p.wage_growth) ** years
+        demand = np.zeros(N_MARKETS)
+        for firm in self.firms:
+            firm.wage = self.market_wage[firm.market]
+            demand[firm.market] += firm.update_demand(years=years, params=p, policy=policy,
+                                                      wage_trend=trend)
+        real_supply = supply * self.weight
+        from sim.rules import adjusted_wage, employment_probability
+
+        for m in range(N_MARKETS):
+            if m >= MARKET_OUTSIDE:
+                self.market_wage[m] = self._base_wage(m) * trend
+                continue
+            self.p_employed[m] = employment_probability(demand[m], real_supply[m])
+            self.market_wage[m] = adjusted_wage(
+                self.market_wage[m], demand[m], real_supply[m], p.employment_rate_2023,
+                p.wage_adjustment_speed, p.wage_growth, self.spy,
+            )
+
+    # ------------------------------------------------------------------ land market
+
+    def _land_matching(self, unplaced: np.ndarray, let: np.ndarray, policy: Policy) -> np.ndarray:
+        p, years = self.params, self._years()
+        quarterly = p.land_match_rate * (1 - policy.land_transfer_friction)
+        base = 1 - (1 - quarterly) ** (4 / self.spy)
+        recovery = np.array([per_step(policy.abandoned_land_recovery[c], self.spy)
+                             for c in range(N_COUNTIES)])
+        q = 1 - (1 - base) * (1 - recovery)
+        out = np.zeros(N_COUNTIES)
+        for c, ent in enumerate(self.enterprises):
+            want = ent.desired_area(years=years, params=p, policy=policy)
+            room = max(0.0, want - let[c] - self._collective_let_in(c))
+            expected = q[c] * unplaced[c]
+            out[c] = q[c] if expected <= room else q[c] * room / max(expected, 1e-12)
+        return out
+
+    def _collective_let_in(self, county: int) -> float:
+        mask = self.world.county == county
+        return float(self.collective_let[mask].sum())
+
+    def _collective_letting(self, match: np.ndarray, step_no: int) -> None:
+        """Village collectives let the land of extinct households like a household would."""
+        from sim import rng
+
+        idle = self.collective - self.collective_let
+        for v in np.flatnonzero(idle > 0):
+            q = match[self.world.county[v]]
+            u = rng.uniform(self.seed, step_no, int(v), rng.LAND_TAKEBACK)
+            add = min(int(idle[v]), int(math.floor(idle[v] * q + u)))
+            self.collective_let[v] += add
+
+    # ------------------------------------------------------------------ migration
+
+    def _hazards(self) -> np.ndarray:
+        p = self.params
+        annual = [p.hazard_16_24, p.hazard_25_34, p.hazard_35_44, p.hazard_45_59, p.hazard_60_74]
+        return np.array([per_step(a, self.spy) for a in annual])
+
+    def _service_factor(self) -> np.ndarray:
+        return np.array([min(1.5, c.service_index) for c in self.counties])
+
+    def _follow_by_place(self, policy: Policy) -> np.ndarray:
+        """Per-step probability that a child joins its mother living at each place."""
+        p, w = self.params, self.world
+        access = np.ones(w.n_places)
+        svc = self._service_factor()
+        urban_suining = (w.kind == KIND_TOWN) | (w.kind == KIND_CORE)
+        county = np.maximum(w.county, 0)
+        access[urban_suining] = np.minimum(
+            1.0, policy.migrant_school_access[county[urban_suining]] * svc[county[urban_suining]]
+        )
+        for j, name in enumerate(OUTSIDE_NAMES):
+            access[FIRST_OUTSIDE + j] = getattr(p, f"service_access_{name}")
+        quarterly = p.child_follow_rate * access
+        return 1 - (1 - quarterly) ** (4 / self.spy)
+
+    def _ease_by_place(self, policy: Policy) -> np.ndarray:
+        p, w = self.params, self.world
+        ease = np.zeros(w.n_places)
+        urban_suining = (w.kind == KIND_TOWN) | (w.kind == KIND_CORE)
+        ease[urban_suining] = policy.settlement_ease[w.county[urban_suining]]
+        for j, name in enumerate(OUTSIDE_NAMES):
+            ease[FIRST_OUTSIDE + j] = getattr(p, f"settlement_ease_{name}")
+        return ease
+
+    def _choice_tables(self, network: np.ndarray, farm_income_unit: np.ndarray,
+                       economy: Economy, policy: Policy) -> np.ndarray:
+        """Cumulative choice probabilities [cell, current slot, destination slot]."""
+        p, w = self.params, self.world
+        n_units = w.n_home_units
+        unit_county = np.full(n_units, -1)
+        unit_county[:N_COUNTIES] = np.arange(N_COUNTIES)
+        unit_county[FIRST_TOWN:] = w.county[FIRST_TOWN:n_units]
+        is_town = np.zeros(n_units, bool)
+        is_town[FIRST_TOWN:] = True
+        is_outside = np.zeros(n_units, bool)
+        is_outside[FIRST_OUTSIDE:FIRST_TOWN] = True
+        cty = np.maximum(unit_county, 0)
+        net = self.params.net_wage_factor
+        skills = np.arange(3)
+
+        # Market of each slot for each unit.
+        slot_market = np.zeros((n_units, N_SLOTS), np.int64)
+        slot_market[:, SLOT_VILLAGE] = MARKET_TOWNS + cty
+        slot_market[:, SLOT_TOWN] = MARKET_TOWNS + cty
+        for k in range(N_COUNTIES):
+            slot_market[:, SLOT_CORE + k] = k
+        for j in range(N_OUTSIDE):
+            slot_market[:, SLOT_OUTSIDE + j] = MARKET_OUTSIDE + j
+        exp_wage = economy.wages[slot_market][..., skills] * \
+            economy.p_employed[slot_market][..., None] * net  # [unit, slot, skill]
+        exp_wage = np.transpose(exp_wage, (0, 2, 1))  # [unit, skill, slot]
+
+        # Expected income at the home village: farm or commute, plus household business.
+        commute = economy.commute_access[cty]
+        village_income = (
+            (1 - commute)[:, None] * farm_income_unit[:, None]
+            + commute[:, None] * exp_wage[:, :, SLOT_TOWN]
+            + p.rural_business_income_2023 * economy.rural_other
+        )
+        # Rent a rural household can expect for its land if its members leave.
+        let_share = self.let_share
+        rent_expect = (self._land_per_rural_person * economy.rent_per_tenth * 10 * self.spy
+                       * let_share[cty])
+        income = np.empty((n_units, 2, 3, N_SLOTS))
+        for h in (0, 1):
+            inc = exp_wage.copy()
+            if h == 0:
+                inc = inc + rent_expect[:, None, None]
+            inc[:, :, SLOT_VILLAGE] = village_income
+            income[:, h] = inc
+        util = p.beta_income * np.log(np.maximum(income, 1000.0))
+
+        # Distance, province, housing.
+        dist = -p.beta_distance * np.log1p(w.slot_distance_km[:n_units])
+        dist -= p.beta_out_of_province * w.slot_out_of_province[:n_units]
+        housing = np.zeros(N_SLOTS)
+        housing[SLOT_TOWN] = p.housing_cost_town
+        for k in range(N_COUNTIES):
+            base = p.housing_cost_central if k == 0 else p.housing_cost_core
+            housing[SLOT_CORE + k] = base * (1 - policy.rental_housing[k])
+        for j, name in enumerate(OUTSIDE_NAMES):
+            housing[SLOT_OUTSIDE + j] = getattr(p, f"housing_cost_{name}")
+
+        # Home slot of each (unit, hukou type).
+        home_slot = np.full((n_units, 2), -1)
+        home_slot[is_town, 0] = SLOT_VILLAGE
+        home_slot[is_town, 1] = SLOT_TOWN
+        home_slot[:N_COUNTIES, :] = SLOT_CORE + np.arange(N_COUNTIES)[:, None]
+        home_slot[FIRST_OUTSIDE:FIRST_TOWN, :] = (SLOT_OUTSIDE + np.arange(N_OUTSIDE))[:, None]
+
+        # Network share among those away from home.
+        away_total = network.sum(axis=1)[:, None] - network[np.arange(n_units), home_slot[:, 0]][:, None]
+        net_share = network / np.maximum(away_total, 1)
+
+        # Service access (adults, children).
+        svc = self._service_factor()
+        access = np.zeros((n_units, N_SLOTS))
+        access_kid = np.zeros((n_units, N_SLOTS))
+        village_access = min(1.0, p.service_access_village) * np.minimum(1.0, svc[cty])
+        access[:, SLOT_VILLAGE] = village_access
+        access_kid[:, SLOT_VILLAGE] = village_access
+        access[:, SLOT_TOWN] = np.minimum(1.0, svc[cty])
+        access_kid[:, SLOT_TOWN] = np.minimum(1.0, svc[cty])
+        for k in range(N_COUNTIES):
+            local = unit_county == k
+            factor = min(1.0, svc[k])
+            access[:, SLOT_CORE + k] = np.where(local, 1.0, policy.services_by_residence[k]) * factor
+            access_kid[:, SLOT_CORE + k] = np.where(
+                local, 1.0, policy.migrant_school_access[k]) * factor
+        for j, name in enumerate(OUTSIDE_NAMES):
+            own = np.arange(n_units) == FIRST_OUTSIDE + j
+            a = getattr(p, f"service_access_{name}")
+            access[:, SLOT_OUTSIDE + j] = np.where(own, 1.0, a)
+            access_kid[:, SLOT_OUTSIDE + j] = np.where(own, 1.0, a)
+
+        # Constants.
+        asc = np.zeros(N_SLOTS)
+        asc[SLOT_TOWN] = p.asc_town
+        asc[SLOT_CORE:SLOT_OUTSIDE] = p.asc_core
+        asc[SLOT_OUTSIDE:] = p.asc_outside
+        town_bonus = self._small_city_bonus(policy)
+
+        n_cells = n_units * 2 * 3 * N_AGE_BANDS * 2
+        V = np.empty((n_units, 2, 3, N_AGE_BANDS, 2, N_SLOTS))
+        base = util + (dist + p.beta_network * net_share)[:, None, None, :]
+        base = base + asc[None, None, None, :]
+        base[:, :, :, SLOT_TOWN] += town_bonus[:, None, None]
+        for h in (0, 1):
+            for kids in (0, 1):
+                service = p.beta_services * (
+                    access + kids * p.children_services_multiplier * access_kid)
+                v = base[:, h] + service[:, None, :]
+                for a in range(N_AGE_BANDS):
+                    va = v.copy()
+                    hs = home_slot[:, h]
+                    home_bonus = p.asc_home + p.home_age_gradient * max(0.0, AGE_BAND_MID[a] - 40)
+                    rows = np.arange(n_units)
+                    # Home: no constant of its type, no housing cost, the home premium.
+                    va[rows, :, hs] += home_bonus - asc[hs][:, None]
+                    house = np.broadcast_to(-p.beta_housing * housing, va.shape).copy()
+                    house[rows, :, hs] = 0.0
+                    va = va + house
+                    # Slots that do not exist for this kind of home.
+                    if h == 1:
+                        va[:, :, SLOT_VILLAGE] = -np.inf
+                    va[~is_town, :, SLOT_VILLAGE] = -np.inf
+                    va[~is_town, :, SLOT_TOWN] = -np.inf
+                    V[:, h, :, a, kids, :] = va
+        V = V.reshape(n_cells, N_SLOTS)
+        stay = p.stay_bonus * np.eye(N_SLOTS)
+        logits = V[:, None, :] + stay[None, :, :]
+        logits -= logits.max(axis=2, keepdims=True)
+        prob = np.exp(logits)
+        cum = np.cumsum(prob, axis=2)
+        cum /= cum[:, :, -1:]
+        cum[:, :, -1] = 1.0
+        return np.ascontiguousarray(cum)
+
+    def _small_city_bonus(self, policy: Policy) -> np.ndarray:
+        """Utility bonus for towns above 50,000 residents (lever (十))."""
+        w = self.world
+        bonus = np.zeros(w.n_home_units)
+        level = policy.small_cities[0]
+        if level > 0:
+            pop = self.backend.residents_by_place() * self.weight
+            big = np.flatnonzero(pop[FIRST_TOWN:w.n_home_units] > 50_000) + FIRST_TOWN
+            bonus[big] = level
+        return bonus
+
+    # ------------------------------------------------------------------ incomes, budgets
+
+    def _income_inputs(self, economy: Economy) -> dict:
+        p, policy, w = self.params, self.policy, self.world
+        dividend = np.zeros(w.n_places)
+        members = self.backend.collective_members()
+        villages = w.kind == KIND_VILLAGE
+        county = np.maximum(w.county, 0)
+        base = p.collective_dividend_2023 * economy.rural_other + policy.collective_dividends[county] \
+            + policy.collective_land_market[county]
+        rent = self.collective_let * economy.rent_per_tenth * self.spy
+        dividend[villages] = base[villages] + rent[villages] / np.maximum(members[villages], 1)
+        relief = float(np.mean(economy.wages[MARKET_TOWNS:MARKET_OUTSIDE, 0])) * 0.5 \
+            * p.net_wage_factor
+        return dict(
+            dividend_by_village=dividend,
+            business=p.rural_business_income_2023 * economy.rural_other,
+            urban_other=p.urban_other_income_2023 * economy.urban_other,
+            urban_transfers=p.urban_other_transfers_2023 * economy.urban_other,
+            pension_rural=p.pension_rural_2023 * economy.pension_rural,
+            pension_urban=p.pension_urban_2023 * economy.pension_urban,
+            rural_transfers=p.rural_other_transfers_2023 * economy.rural_other,
+            homestead_income=policy.homestead_revitalisation[0] * p.homestead_rent
+            * economy.rural_other / self.spy,
+            work_relief=policy.work_relief[0],
+            relief_wage=relief,
+        )
+
+    def _tally_incomes(self, economy: Economy, repeat: int) -> None:
+        self.backend.incomes(economy, self._income_inputs(economy), self.year_tally, repeat)
+        self.year_tally.steps += repeat
+
+    def _budgets(self, economy: Economy, citizenised: np.ndarray, repeat: int) -> None:
+        wage_bill = self.backend.wage_bill_by_county(economy) * self.weight
+        urban = self.backend.urban_residents_by_county() * self.weight
+        for _ in range(repeat):
+            for c, county in enumerate(self.counties):
+                county.run_budget(
+                    wage_bill=wage_bill[c], urban_residents=urban[c],
+                    citizenised=citizenised[c] / repeat, params=self.params,
+                    policy=self.policy, price_level=economy.price, steps_per_year=self.spy,
+                )
+
+    def _close_year(self) -> None:
+        tally = self.year_tally
+        self.backend.stocks(tally)
+        self.backend.land_tally(tally, self.collective, self.collective_let)
+        tally.seat_jobs[:] = self.backend.seat_jobs()
+        tally.county_revenue[:] = [c.revenue * self.spy for c in self.counties]
+        tally.county_balance[:] = [c.balance for c in self.counties]
+        placed = tally.land[:, 1] + tally.land[:, 2]
+        self.let_share = np.where(placed > 0, tally.land[:, 1] / np.maximum(placed, 1), 1.0)
+        self.tallies.append(tally)
+
+    # ------------------------------------------------------------------ export
+
+    def county_keys(self) -> tuple[str, ...]:
+        """Keys of the counties in index order."""
+        return COUNTY_KEYS
+
+
+__all__ = ["COMPONENTS", "Economy", "RongheModel", "RunSpec", "YearTally", "KIND_OUTSIDE"]

@@ -1,0 +1,265 @@
+"""``backend=numba``: persons and households as arrays, phases as numba kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import kernels as K
+from sim import rng
+from sim.population import Population
+from sim.rules import ROLE_SEEK, per_step
+from sim.state import WORK_WAGE, Households, Persons
+from sim.world import KIND_CORE, KIND_OUTSIDE, MARKET_OUTSIDE, MARKET_TOWNS, N_COUNTIES, N_MARKETS
+
+
+class NumbaBackend:
+    """Array state and the kernels that update it; see :class:`sim.model.RongheModel`."""
+
+    def __init__(self, model, population: Population):
+        self.model = model
+        self.persons: Persons = population.persons
+        self.households: Households = population.households
+        self._scratch(self.persons.capacity)
+        self.workers = np.zeros(self.households.n, np.int64)
+
+    def _scratch(self, capacity: int) -> None:
+        self.role = np.zeros(capacity, np.int64)
+        self.dies = np.zeros(capacity, np.int8)
+        self.births = np.zeros(capacity, np.int8)
+        self.new_residence = np.zeros(capacity, np.int32)
+        self.converts = np.zeros(capacity, np.int8)
+        self.components = np.zeros((capacity, 4))
+
+    # ---------------------------------------------------------------- demography
+
+    def demography(self, step: int, step_in_year: int) -> tuple[int, int]:
+        """Deaths, birthdays and births; returns births and deaths of Suining residents."""
+        m, p, P = self.model, self.model.params, self.persons
+        n = P.n
+        K.demography_decide(n, P.alive, P.age, P.female, m.seed, step, p.mortality_a_male,
+                            p.mortality_a_female, p.mortality_b, p.infant_mortality,
+                            m.fertility, m.spy, self.dies, self.births)
+        in_suining = m.world.kind[P.residence[:n]] != KIND_OUTSIDE
+        resident_births = int((self.births[:n].astype(bool) & in_suining).sum())
+        resident_deaths = int((self.dies[:n].astype(bool) & in_suining).sum())
+        n_births = int(self.births[:n].sum())
+        if n + n_births > P.capacity:
+            P.grow(int((n + n_births) * 1.2) + 64)
+            old_dies, old_births = self.dies[:n].copy(), self.births[:n].copy()
+            self._scratch(P.capacity)
+            self.dies[:n], self.births[:n] = old_dies, old_births
+        P.n = K.demography_apply(
+            n, P.alive, P.age, P.birth_quarter, P.female, P.skill, P.hukou_place,
+            P.hukou_urban, P.residence, P.household, P.mother, P.work, P.sector,
+            P.stay_quarters, P.income, self.dies, self.births, m.seed, step, step_in_year, m.spy,
+            1.0 / (1.0 + p.sex_ratio_at_birth), p.skill_high_share_new_cohorts,
+            p.skill_mid_share_new_cohorts, 0.75,
+        )
+        return resident_births, resident_deaths
+
+    # ---------------------------------------------------------------- labour
+
+    def labour_roles(self, economy, step: int) -> np.ndarray:
+        """Assign labour roles; return job seekers per market (agent units)."""
+        m, p, P, W = self.model, self.model.params, self.persons, self.model.world
+        K.labour_roles(P.n, P.alive, P.age, P.female, P.hukou_urban, P.residence, W.kind,
+                       W.county, m.seed, m.year_of_step(step - 1) if step else m.spec.start_year,
+                       economy.commute_access, p.retirement_age_men, p.retirement_age_women,
+                       p.rural_work_age_max, p.farm_work_age_max, p.participation_16_19,
+                       p.participation_20_24, p.participation_prime_men,
+                       p.participation_prime_women, self.role)
+        return K.count_seekers(P.n, self.role, P.residence, W.market, N_MARKETS)
+
+    def labour_assign(self, economy, step: int) -> None:
+        """Job draws and farm work."""
+        m, P, W = self.model, self.persons, self.model.world
+        upgrade = per_step(float(m.policy.vocational_training[0]), m.spy)
+        K.labour_assign(P.n, P.alive, P.age, P.skill, self.role, P.residence, W.market,
+                        economy.p_employed, economy.industry_share, m.seed, step, upgrade,
+                        P.work, P.sector)
+
+    def wage_bill_by_county(self, economy) -> np.ndarray:
+        """Annualised gross wages paid in each county's markets (agent units)."""
+        counts = K.count_employed(self.persons.n, self.persons.alive, self.persons.work,
+                                  self.persons.skill, self.persons.residence,
+                                  self.model.world.market, N_MARKETS)
+        paid = (counts * economy.wages).sum(axis=1) / self.model.spy
+        bill = np.zeros(N_COUNTIES)
+        for mk in range(MARKET_OUTSIDE):
+            bill[mk % N_COUNTIES] += paid[mk]
+        return bill
+
+    def seat_jobs(self) -> np.ndarray:
+        """Wage jobs in each county seat (agent units)."""
+        counts = K.count_employed(self.persons.n, self.persons.alive, self.persons.work,
+                                  self.persons.skill, self.persons.residence,
+                                  self.model.world.market, N_MARKETS)
+        return counts[:MARKET_TOWNS].sum(axis=1)
+
+    # ---------------------------------------------------------------- land
+
+    def initial_land(self, transfer_rate: float, abandoned_share: float) -> None:
+        """Split 2023 offered land between let and abandoned in the 2023 proportions."""
+        m, P, H = self.model, self.persons, self.households
+        self.workers = K.farm_workers(P.n, P.alive, P.work, P.residence, P.household,
+                                      H.village, H.n)
+        capacity = np.round(self.workers * m.params.farm_capacity_per_worker * 10.0)
+        offered = np.maximum(H.land - capacity.astype(np.int64), 0)
+        frac = transfer_rate / (transfer_rate + abandoned_share)
+        u = rng.uniforms(m.seed, 0, np.arange(H.n), rng.POP_LAND)
+        rented = np.minimum(np.floor(offered * frac + u).astype(np.int64), offered)
+        H.rented_out[:] = rented
+        H.abandoned[:] = offered - rented
+
+    def release_extinct_land(self, collective: np.ndarray) -> int:
+        """Move the land of households without living members to their collective."""
+        P, H = self.persons, self.households
+        members = K.living_members(P.n, P.alive, P.household, H.n)
+        return K.release_extinct_land(H.n, members, H.village, H.land, H.rented_out,
+                                      H.abandoned, collective)
+
+    def land_offers(self, economy) -> tuple[np.ndarray, np.ndarray]:
+        """Unlet offered land and let land per county (tenths of a mu)."""
+        m, P, H = self.model, self.persons, self.households
+        self.workers = K.farm_workers(P.n, P.alive, P.work, P.residence, P.household,
+                                      H.village, H.n)
+        return K.unplaced_by_county(H.n, H.village, H.land, H.rented_out, self.workers,
+                                    m.params.farm_capacity_per_worker, m.world.county)
+
+    def land_apply(self, match_by_county: np.ndarray, step: int) -> None:
+        """Apply the land rule to every household."""
+        m, H = self.model, self.households
+        K.land_market(H.n, H.village, H.land, H.rented_out, H.abandoned, self.workers,
+                      m.params.farm_capacity_per_worker, match_by_county, m.world.county,
+                      m.seed, step)
+
+    def land_tally(self, tally, collective, collective_let) -> None:
+        """Year-end land by county."""
+        H, W = self.households, self.model.world
+        K.tally_land(H.n, H.village, H.land, H.rented_out, H.abandoned, collective,
+                     collective_let, W.county, W.n_places, tally.land)
+
+    # ---------------------------------------------------------------- migration
+
+    def migration_aggregates(self, economy) -> tuple[np.ndarray, np.ndarray]:
+        """Network counts and the expected farm income per worker of each home unit."""
+        P, H, W = self.persons, self.households, self.model.world
+        network, self.has_child = K.migration_aggregates(
+            P.n, P.alive, P.age, P.residence, P.hukou_place, P.household, W.kind, W.town_of,
+            W.n_home_units, H.n,
+        )
+        return network, farm_income_by_unit(self.model, H.village, H.land, H.rented_out,
+                                            H.abandoned, self.workers, economy)
+
+    def migrate(self, tables, hazards, follow_by_place, step: int) -> None:
+        """Migration choices and children joining their mothers."""
+        m, P, W = self.model, self.persons, self.model.world
+        K.migration_decide(P.n, P.alive, P.age, P.skill, P.hukou_place, P.hukou_urban,
+                           P.residence, P.household, P.mother, self.has_child, W.kind,
+                           W.town_of, tables, hazards, follow_by_place, m.seed, step,
+                           self.new_residence)
+        K.migration_apply(P.n, P.alive, P.residence, self.new_residence, P.stay_quarters)
+
+    def residents_by_place(self) -> np.ndarray:
+        """Living persons per place (agent units)."""
+        P = self.persons
+        alive = P.alive[: P.n] == 1
+        return np.bincount(P.residence[: P.n][alive], minlength=self.model.world.n_places)
+
+    def urban_residents_by_county(self) -> np.ndarray:
+        """Urban residents per county (agent units)."""
+        W = self.model.world
+        res = self.residents_by_place()
+        out = np.zeros(N_COUNTIES)
+        urban = (W.urban == 1) & (W.county >= 0)
+        np.add.at(out, W.county[urban], res[urban])
+        return out
+
+    # ---------------------------------------------------------------- hukou
+
+    def hukou(self, ease_by_place, policy, step: int):
+        """Applications, acceptance and conversions; counts by county."""
+        m, p, P, H, W = self.model, self.model.params, self.persons, self.households, \
+            self.model.world
+        apply_step = per_step(float(p.hukou_apply_rate), m.spy)
+        min_stay = int(round(p.hukou_min_stay_years * m.spy))
+        K.hukou_decide(P.n, P.alive, P.age, P.hukou_place, P.hukou_urban, P.residence,
+                       P.household, P.mother, H.land, W.kind, W.county, ease_by_place,
+                       apply_step, min_stay, p.hukou_land_fear,
+                       policy.land_rights_security[0], m.seed, step, P.stay_quarters,
+                       self.converts)
+        citizenised = np.zeros(N_COUNTIES, np.int64)
+        out = np.zeros(N_COUNTIES, np.int64)
+        into = np.zeros(N_COUNTIES, np.int64)
+        K.hukou_apply(P.n, self.converts, P.hukou_place, P.hukou_urban, P.residence, W.kind,
+                      W.county, citizenised, out, into)
+        return citizenised, out, into
+
+    # ---------------------------------------------------------------- incomes
+
+    def collective_members(self) -> np.ndarray:
+        """Rural-hukou members per village."""
+        P, W = self.persons, self.model.world
+        return K.collective_members(P.n, P.alive, P.hukou_place, P.hukou_urban, W.kind,
+                                    W.n_places)
+
+    def incomes(self, economy, inputs: dict, tally, repeat: int) -> None:
+        """Compute this step's incomes and add them to the year tally."""
+        m, p, P, H, W = self.model, self.model.params, self.persons, self.households, \
+            self.model.world
+        at_home, living, remit = K.household_pools(
+            P.n, P.alive, P.age, P.residence, P.household, P.work, P.skill, W.market,
+            H.village, H.n, economy.wages, p.net_wage_factor, p.remittance_share, m.spy,
+        )
+        self.at_home, self.remit = at_home, remit
+        crop = np.ascontiguousarray(economy.crop_per_tenth)
+        K.person_incomes(
+            P.n, P.alive, P.age, P.female, P.hukou_place, P.hukou_urban, P.residence,
+            P.household, P.work, P.skill, W.kind, W.market, W.urban, H.village, H.land,
+            H.rented_out, H.abandoned, H.homestead, at_home, living, remit,
+            inputs["dividend_by_village"], economy.wages, p.net_wage_factor,
+            p.remittance_share, crop, W.county, economy.rent_per_tenth,
+            economy.subsidy_per_tenth, inputs["business"], inputs["urban_other"],
+            inputs["urban_transfers"],
+            p.migrant_other_income_factor, inputs["pension_rural"], inputs["pension_urban"],
+            p.retirement_age_men, p.retirement_age_women, inputs["rural_transfers"],
+            inputs["homestead_income"], inputs["work_relief"], inputs["relief_wage"],
+            p.farm_work_age_max, m.spy, self.components,
+        )
+        K.tally_incomes(P.n, P.alive, P.residence, W.county, W.urban, self.components,
+                        float(repeat), P.income, tally.income_sum, tally.component_sum,
+                        tally.person_steps)
+
+    def stocks(self, tally) -> None:
+        """Year-end population stocks."""
+        P, W = self.persons, self.model.world
+        K.tally_stocks(P.n, P.alive, P.age, P.residence, P.hukou_place, P.hukou_urban, P.work,
+                       W.county, W.urban, W.kind, tally.residents, tally.registered,
+                       tally.rural_old, tally.outside_by_dest, tally.workers)
+
+    # ---------------------------------------------------------------- export
+
+    def export(self) -> tuple[Persons, Households]:
+        """The person and household state (copies)."""
+        return self.persons.copy(), self.households.copy()
+
+
+def farm_income_by_unit(model, village, land, rented, abandoned, workers, economy) -> np.ndarray:
+    """Expected yearly farm income of an at-home worker, per home unit (town).
+
+    Own-operated land of the town's households over their at-home farm workers, at the
+    county's income per mu; towns without farm workers use one worker's capacity.
+    """
+    W, p = model.world, model.params
+    n_units = W.n_home_units
+    has = village >= 0
+    town = W.town_of[village[has]]
+    own = (land - rented - abandoned)[has].astype(np.float64)
+    op = np.bincount(town, weights=own, minlength=n_units)[:n_units]
+    wk = np.bincount(town, weights=workers[has], minlength=n_units)[:n_units]
+    per_worker = np.where(wk > 0, op / np.maximum(wk, 1), p.farm_capacity_per_worker * 10.0)
+    county = np.maximum(W.county[:n_units], 0)
+    return per_worker * economy.crop_per_tenth[county] * model.spy
+
+
+__all__ = ["KIND_CORE", "ROLE_SEEK", "WORK_WAGE", "NumbaBackend", "farm_income_by_unit"]

@@ -1,0 +1,68 @@
+"""Writing a run's results: complete files or nothing.
+
+Every file of a run is first written into a hidden staging folder inside the run
+directory and renamed into place only when all of them are complete, so a failed or
+killed run leaves no half-written results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+RESULT_FILES = ("indicators.parquet", "config.yaml", "provenance.json", "population_fit.csv")
+
+
+def config_hash(config: dict) -> str:
+    """SHA-256 of the canonical JSON of a resolved configuration (without ``hydra``)."""
+    clean = {k: v for k, v in config.items() if k != "hydra"}
+    text = json.dumps(clean, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def git_commit(path: Path) -> str | None:
+    """Commit of the git checkout holding ``path`` (with ``-dirty`` if modified), or None."""
+    try:
+        top = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True, text=True,
+                               timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{top}-dirty" if dirty else top
+
+
+def write_run(run_dir: Path, *, indicators: pd.DataFrame, config: dict, provenance: dict,
+              population_fit: pd.DataFrame) -> None:
+    """Write the run's files atomically into ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    staging = run_dir / f".staging-{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        indicators.to_parquet(staging / "indicators.parquet", index=False)
+        (staging / "config.yaml").write_text(
+            yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        (staging / "provenance.json").write_text(
+            json.dumps(provenance, indent=2, ensure_ascii=False, default=str) + "\n",
+            encoding="utf-8",
+        )
+        population_fit.to_csv(staging / "population_fit.csv", index=False)
+        for name in RESULT_FILES:
+            os.replace(staging / name, run_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_indicators(run_dir: Path) -> pd.DataFrame:
+    """The indicator table of a finished run."""
+    return pd.read_parquet(Path(run_dir) / "indicators.parquet")

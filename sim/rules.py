@@ -1,0 +1,257 @@
+"""Behavioural rules as compiled scalar functions.
+
+Each rule decides for one agent from its own state, a few tables and a counter-based
+uniform draw. The numba kernels (``sim.kernels``) call these functions in their loops and
+the Mesa agents of ``backend=agents`` (``sim.agents``) call the very same compiled
+functions from Python, which is why the two backends agree bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sim.world import (
+    KIND_CORE,
+    KIND_OUTSIDE,
+    KIND_TOWN,
+    KIND_VILLAGE,
+    N_COUNTIES,
+    SLOT_CORE,
+    SLOT_OUTSIDE,
+    SLOT_TOWN,
+    SLOT_VILLAGE,
+)
+
+# Age bands of the migration rule: 16-24, 25-34, 35-44, 45-59, 60-74.
+N_AGE_BANDS = 5
+AGE_BAND_MID = np.array([20.0, 30.0, 40.0, 52.0, 67.0])
+MOVE_AGE_MIN = 16
+MOVE_AGE_MAX = 74
+CHILD_AGE = 16  # children under this age follow their mother
+
+# Labour roles.
+ROLE_NONE = -1
+ROLE_FARM = -2
+ROLE_SEEK = 0
+
+
+@njit(cache=True)
+def per_step(annual, steps_per_year):
+    """Convert an annual probability to the probability for one step."""
+    if annual >= 1.0:
+        return 1.0
+    if annual <= 0.0:
+        return 0.0
+    return 1.0 - (1.0 - annual) ** (1.0 / steps_per_year)
+
+
+@njit(cache=True)
+def death_probability(age, female, a_male, a_female, slope, infant, steps_per_year):
+    """Probability of dying in one step (Gompertz hazard; infant mortality at age 0)."""
+    if age == 0:
+        annual = infant
+    else:
+        level = a_female if female else a_male
+        annual = 1.0 - math.exp(-level * math.exp(slope * age))
+    return per_step(annual, steps_per_year)
+
+
+@njit(cache=True)
+def birth_probability(age, female, fertility_by_age, steps_per_year):
+    """Probability that a woman gives birth in one step."""
+    if not female or age >= fertility_by_age.shape[0]:
+        return 0.0
+    return per_step(fertility_by_age[age], steps_per_year)
+
+
+@njit(cache=True)
+def is_birthday(step_in_year, birth_quarter, steps_per_year):
+    """True in the step of the year that holds the person's birthday."""
+    return step_in_year == (birth_quarter * steps_per_year) // 4
+
+
+@njit(cache=True)
+def age_band(age):
+    """Migration age band (0-4), or -1 outside ages 16-74."""
+    if age < MOVE_AGE_MIN or age > MOVE_AGE_MAX:
+        return -1
+    if age < 25:
+        return 0
+    if age < 35:
+        return 1
+    if age < 45:
+        return 2
+    if age < 60:
+        return 3
+    return 4
+
+
+@njit(cache=True)
+def wage_work_age_max(female, hukou_urban, retire_men, retire_women, rural_max):
+    """Last age of wage work: statutory retirement for urban hukou, later for rural."""
+    if hukou_urban:
+        return retire_women if female else retire_men
+    return rural_max
+
+
+@njit(cache=True)
+def participation(age, female, part_16_19, part_20_24, part_men, part_women):
+    """Labour-force participation probability below the last working age."""
+    if age < 16:
+        return 0.0
+    if age < 20:
+        return part_16_19
+    if age < 25:
+        return part_20_24
+    return part_women if female else part_men
+
+
+@njit(cache=True)
+def labour_role(kind, age, work_max, farm_max, u_participate, p_participate, u_commute,
+                commute_access):
+    """What a person does on the labour market this step.
+
+    Returns:
+        ``ROLE_SEEK`` (looks for wage work in the market of the residence; villagers
+        commute to their county's towns), ``ROLE_FARM`` or ``ROLE_NONE``.
+    """
+    if age < 16:
+        return ROLE_NONE
+    active = age <= work_max and u_participate < p_participate
+    if kind == KIND_VILLAGE:
+        if active and u_commute < commute_access:
+            return ROLE_SEEK
+        if age <= farm_max:
+            return ROLE_FARM
+        return ROLE_NONE
+    if active:
+        return ROLE_SEEK
+    return ROLE_NONE
+
+
+@njit(cache=True)
+def employment_probability(demand, supply):
+    """Harris-Todaro employment probability: jobs over job seekers, at most one."""
+    if supply <= 0.0:
+        return 1.0
+    p = demand / supply
+    return 1.0 if p > 1.0 else p
+
+
+@njit(cache=True)
+def adjusted_wage(wage, demand, supply, target_rate, speed, growth, steps_per_year):
+    """Partial adjustment of a market wage towards clearing at the natural rate."""
+    trend = (1.0 + growth) ** (1.0 / steps_per_year)
+    if supply <= 0.0 or demand <= 0.0:
+        return wage * trend
+    gap = math.log((demand / supply) / target_rate)
+    if gap > 0.5:
+        gap = 0.5
+    elif gap < -0.5:
+        gap = -0.5
+    return wage * trend * math.exp(speed / steps_per_year * gap)
+
+
+@njit(cache=True)
+def farm_capacity_tenths(workers, mu_per_worker):
+    """Land (tenths of a mu) the household's at-home farm workers can operate."""
+    return np.int64(round(workers * mu_per_worker * 10.0))
+
+
+@njit(cache=True)
+def land_step(land, rented_out, workers, mu_per_worker, match_probability, u):
+    """One step of a household's land: take back, let or leave land idle.
+
+    Land beyond what the at-home farm workers can operate is offered. Land already let
+    stays let (returnees take land back first from the tenants); unplaced land finds a
+    tenant with ``match_probability`` (stochastic rounding of the matched area); the rest
+    lies abandoned.
+
+    Returns:
+        ``(rented_out, abandoned)`` in tenths of a mu; own operation is the remainder.
+    """
+    capacity = farm_capacity_tenths(workers, mu_per_worker)
+    offer = land - capacity
+    if offer < 0:
+        offer = 0
+    if rented_out >= offer:
+        return offer, 0
+    unplaced = offer - rented_out
+    matched = np.int64(math.floor(unplaced * match_probability + u))
+    if matched > unplaced:
+        matched = unplaced
+    rented_out = rented_out + matched
+    return rented_out, offer - rented_out
+
+
+@njit(cache=True)
+def home_unit(hukou_place, kind, town_of):
+    """Home unit of a hukou place: the town of a village, otherwise the place itself."""
+    if kind[hukou_place] == KIND_VILLAGE:
+        return town_of[hukou_place]
+    return hukou_place
+
+
+@njit(cache=True)
+def current_slot(residence, hukou_place, kind, town_of):
+    """The choice slot a person occupies now, relative to the hukou place (-1 if none)."""
+    k = kind[residence]
+    if k == KIND_VILLAGE:
+        return SLOT_VILLAGE if residence == hukou_place else -1
+    if k == KIND_TOWN:
+        return SLOT_TOWN if residence == home_unit(hukou_place, kind, town_of) else -1
+    if k == KIND_CORE:
+        return SLOT_CORE + residence
+    return SLOT_OUTSIDE + (residence - N_COUNTIES)
+
+
+@njit(cache=True)
+def slot_place(slot, hukou_place, kind, town_of):
+    """Place id of a slot for a person with the given hukou place."""
+    if slot == SLOT_VILLAGE:
+        return hukou_place
+    if slot == SLOT_TOWN:
+        return home_unit(hukou_place, kind, town_of)
+    return slot - SLOT_CORE
+
+
+@njit(cache=True)
+def cell_index(unit, hukou_urban, skill, band, with_children):
+    """Row of the migration tables for a combination of the attributes that enter them."""
+    return (((unit * 2 + hukou_urban) * 3 + skill) * N_AGE_BANDS + band) * 2 + with_children
+
+
+@njit(cache=True)
+def draw_slot(cumulative, u):
+    """Binary search of a uniform draw in a row of cumulative choice probabilities."""
+    lo = 0
+    hi = cumulative.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if u < cumulative[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True)
+def hukou_application_probability(apply_step, has_land, fear, security):
+    """Probability that an eligible resident applies for a local hukou this step."""
+    deterred = fear * (1.0 - security) if has_land else 0.0
+    return apply_step * (1.0 - deterred)
+
+
+@njit(cache=True)
+def pension(age, female, hukou_urban, rural_amount, urban_amount, retire_men, retire_women):
+    """Annual pension: employee pension for urban hukou past retirement, else residents'."""
+    if hukou_urban:
+        if age >= (retire_women if female else retire_men):
+            return urban_amount
+        return 0.0
+    if age >= 60:
+        return rural_amount
+    return 0.0

@@ -1,0 +1,147 @@
+"""Run one simulation from a validated configuration and write its results."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import resource
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import asdict
+from pathlib import Path
+
+import mesa
+import numba
+import numpy as np
+import pandas as pd
+
+from sim import __version__
+from sim.config import ValidConfig
+from sim.data import load_region
+from sim.indicators import TARGET_INDICATORS, indicator_table, target_values
+from sim.model import RongheModel, RunSpec
+from sim.params import resolve_params
+from sim.population import fit_report, synthesize
+from sim.results import config_hash, git_commit, write_run
+from sim.scenario import load_scenario
+from sim.world import build_world
+
+log = logging.getLogger("ronghe")
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_dir(name: str) -> Path:
+    """``conf`` or ``scenarios``: the source checkout's folder, else the bundled copy."""
+    source = PACKAGE_DIR.parent / name
+    if source.is_dir():
+        return source
+    return PACKAGE_DIR / "_bundled" / name
+
+
+def configure_threads(requested: int) -> int:
+    """Set numba's thread count: the request, else Slurm's CPUs per task, else default."""
+    n = requested
+    if n == 0 and os.environ.get("SLURM_CPUS_PER_TASK", "").isdigit():
+        n = int(os.environ["SLURM_CPUS_PER_TASK"])
+    if n > 0:
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    return numba.get_num_threads()
+
+
+def _progress_bar(total: int, mode: str, desc: str):
+    if mode == "off":
+        return nullcontext(None)
+    from tqdm import tqdm
+
+    disable = None if mode == "auto" else False  # None: quiet unless stderr is a terminal
+    return tqdm(total=total, desc=desc, unit="step", disable=disable, file=sys.stderr,
+                leave=False)
+
+
+def simulate(cfg: ValidConfig, *, scenarios_dir: Path | None = None):
+    """Build and run the model; return ``(model, population, region, scenario)``."""
+    s = cfg.settings
+    region = load_region(s.data_dir)
+    params = resolve_params(region, cfg.params)
+    scenario = load_scenario(s.scenario, scenarios_dir or project_dir("scenarios"))
+    policy = scenario.policy()
+    world = build_world(region)
+    population = synthesize(region, world, params, s.scale, s.seed)
+    fit = fit_report(population, world, region)
+    spec = RunSpec(seed=s.seed, scale=s.scale, backend=s.backend, start_year=s.start_year,
+                   end_year=s.end_year, steps_per_year=s.steps_per_year,
+                   check_invariants=s.check_invariants)
+    model = RongheModel(region, world, params, population, spec, lambda year: policy)
+    with _progress_bar(model.n_steps, s.progress, f"{s.scenario} seed={s.seed}") as bar:
+        model.run(progress=bar.update if bar is not None else None)
+    return model, fit, region, scenario
+
+
+def run_to_directory(cfg: ValidConfig, resolved: dict, run_dir: Path) -> pd.DataFrame:
+    """Run the simulation and write indicators, config and provenance into ``run_dir``."""
+    s = cfg.settings
+    started = time.time()
+    threads = configure_threads(s.threads)
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    model, fit, region, scenario = simulate(cfg)
+    table = indicator_table(model.tallies, weight=model.weight, steps_per_year=s.steps_per_year,
+                            county_area=s.county_area, scenario=s.scenario, seed=s.seed)
+    wall = time.time() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    provenance = {
+        "package": "ronghe",
+        "version": __version__,
+        "git_commit": git_commit(PACKAGE_DIR),
+        "data_hash": region.data_hash,
+        "config_hash": config_hash(resolved),
+        "scenario": s.scenario,
+        "scenario_title_en": scenario.title_en,
+        "seed": s.seed,
+        "backend": s.backend,
+        "scale": s.scale,
+        "agents_initial": int(model.tallies[0].residents.sum() + model.tallies[0]
+                              .outside_by_dest.sum()),
+        "agent_weight": model.weight,
+        "steps_per_year": s.steps_per_year,
+        "start_year": s.start_year,
+        "end_year": s.end_year,
+        "numba_threads": threads,
+        "wall_time_s": round(wall, 3),
+        "peak_memory_mb": round(peak_mb, 1),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "mesa": mesa.__version__,
+        "host": platform.node(),
+        "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": asdict(s),
+    }
+    write_run(run_dir, indicators=table, config=resolved, provenance=provenance,
+              population_fit=fit)
+    return table
+
+
+def target_summary(table: pd.DataFrame, region, year: int = 2027) -> str:
+    """Lines comparing the target indicators in ``year`` with the decision's targets."""
+    values = target_values(table, year)
+    targets = {(t.unit, t.indicator): t for t in region.targets if t.year == year}
+    labels = {
+        ("city", "resident_urbanisation_rate"): "resident urbanisation 常住人口城镇化率",
+        ("county_area", "resident_urbanisation_rate"): "county-area urbanisation 县域城镇化率",
+        ("city", "income_ratio"): "urban-rural income ratio 城乡居民收入比",
+    }
+    lines = [f"{year} target indicators (model vs decision):"]
+    for key in TARGET_INDICATORS:
+        value, target = values[key], targets.get(key)
+        if key[1] == "income_ratio":
+            shown = f"{value:.3f}"
+            goal = f"{'≤' if target.direction == 'at_most' else '≥'} {target.value:.2f}"
+        else:
+            shown = f"{value:.2%}"
+            goal = f"≥ {target.value:.1%}"
+        met = (value <= target.value) if target.direction == "at_most" else (value >= target.value)
+        lines.append(f"  {labels[key]:<42} {shown:>8}   target {goal:<8} "
+                     f"{'met' if met else 'not met'}")
+    return "\n".join(lines)

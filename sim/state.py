@@ -1,0 +1,122 @@
+"""Person and household state as a struct of arrays.
+
+Arrays are allocated with spare capacity for births; ``n`` is the number of person slots
+in use (dead persons keep their slot, so ids never change). The same arrays are the state
+of ``backend=numba`` and the export format of ``backend=agents``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+# Work status of a person.
+WORK_NONE = 0  # child, student, retired or not working
+WORK_FARM = 1  # farms the household's land
+WORK_WAGE = 2  # employed in a wage job
+WORK_SEEKING = 3  # looking for a wage job
+
+PERSON_FIELDS = {
+    "alive": np.int8,
+    "age": np.int16,
+    "birth_quarter": np.int8,
+    "female": np.int8,
+    "skill": np.int8,
+    "hukou_place": np.int32,
+    "hukou_urban": np.int8,
+    "residence": np.int32,
+    "household": np.int32,
+    "mother": np.int32,
+    "work": np.int8,
+    "sector": np.int8,
+    "stay_quarters": np.int16,
+    "income": np.float64,
+}
+
+HOUSEHOLD_FIELDS = {
+    "village": np.int32,  # home village place id, -1 for urban households
+    "land": np.int32,  # contracted land, tenths of a mu
+    "rented_out": np.int32,
+    "abandoned": np.int32,
+    "homestead": np.int8,
+}
+
+
+@dataclass
+class Persons:
+    """Person arrays; index = person id."""
+
+    n: int
+    alive: np.ndarray
+    age: np.ndarray
+    birth_quarter: np.ndarray
+    female: np.ndarray
+    skill: np.ndarray
+    hukou_place: np.ndarray
+    hukou_urban: np.ndarray
+    residence: np.ndarray
+    household: np.ndarray
+    mother: np.ndarray
+    work: np.ndarray
+    sector: np.ndarray
+    stay_quarters: np.ndarray
+    income: np.ndarray
+
+    @classmethod
+    def empty(cls, capacity: int) -> Persons:
+        """Allocate zeroed arrays (``mother`` and ``household`` at -1)."""
+        arrays = {name: np.zeros(capacity, dtype) for name, dtype in PERSON_FIELDS.items()}
+        arrays["mother"][:] = -1
+        arrays["household"][:] = -1
+        return cls(n=0, **arrays)
+
+    @property
+    def capacity(self) -> int:
+        """Number of allocated person slots."""
+        return len(self.alive)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Views of the used part of every array."""
+        return {f.name: getattr(self, f.name)[: self.n] for f in fields(self) if f.name != "n"}
+
+    def grow(self, capacity: int) -> None:
+        """Enlarge the arrays to ``capacity`` slots, keeping the content."""
+        for name, dtype in PERSON_FIELDS.items():
+            old = getattr(self, name)
+            new = np.zeros(capacity, dtype)
+            if name in ("mother", "household"):
+                new[:] = -1
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def copy(self) -> Persons:
+        """Deep copy of the state."""
+        return Persons(n=self.n, **{k: getattr(self, k).copy() for k in PERSON_FIELDS})
+
+
+@dataclass
+class Households:
+    """Household arrays; index = household id."""
+
+    n: int
+    village: np.ndarray
+    land: np.ndarray
+    rented_out: np.ndarray
+    abandoned: np.ndarray
+    homestead: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> Households:
+        """Allocate zeroed arrays for ``n`` households."""
+        arrays = {name: np.zeros(n, dtype) for name, dtype in HOUSEHOLD_FIELDS.items()}
+        arrays["village"][:] = -1
+        return cls(n=n, **arrays)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """All household arrays."""
+        return {name: getattr(self, name) for name in HOUSEHOLD_FIELDS}
+
+    def copy(self) -> Households:
+        """Deep copy of the state."""
+        return Households(n=self.n, **{k: getattr(self, k).copy() for k in HOUSEHOLD_FIELDS})

@@ -1,0 +1,224 @@
+"""The places of the model and the tables that describe them.
+
+Place ids are laid out so that the ids of the places a person can call home are also the
+ids of the migration-choice "home units":
+
+* ``0..4``   the urban cores (central city, county seats) of the five counties;
+* ``5..8``   the outside destinations (Chengdu, Chongqing, rest of Sichuan, other provinces);
+* ``9..``    the towns (镇区, urban), county by county;
+* then the villages (rural), town by town.
+
+A migrant chooses among eleven *slots* relative to the home unit: the home village, the
+home town, the five cores and the four outside destinations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.data import COUNTY_KEYS, OUTSIDE_KEYS, RegionData
+
+N_COUNTIES = len(COUNTY_KEYS)
+N_OUTSIDE = len(OUTSIDE_KEYS)
+FIRST_OUTSIDE = N_COUNTIES
+FIRST_TOWN = N_COUNTIES + N_OUTSIDE
+N_SLOTS = 2 + N_COUNTIES + N_OUTSIDE
+SLOT_VILLAGE = 0
+SLOT_TOWN = 1
+SLOT_CORE = 2
+SLOT_OUTSIDE = 2 + N_COUNTIES
+
+KIND_VILLAGE = 0
+KIND_TOWN = 1
+KIND_CORE = 2
+KIND_OUTSIDE = 3
+
+# Labour markets: a core market per county, a towns market per county, one per outside place.
+N_MARKETS = 2 * N_COUNTIES + N_OUTSIDE
+MARKET_TOWNS = N_COUNTIES
+MARKET_OUTSIDE = 2 * N_COUNTIES
+
+OUTSIDE_IN_SICHUAN = np.array([1, 0, 1, 0], dtype=np.int8)
+
+
+@dataclass(frozen=True)
+class World:
+    """Static geography as arrays, indexed by place id."""
+
+    n_places: int
+    n_towns: int
+    n_villages: int
+    kind: np.ndarray  # int8
+    county: np.ndarray  # int8, -1 outside
+    town_of: np.ndarray  # int32: a village's town place id, a town's own id, else -1
+    urban: np.ndarray  # int8: 1 for towns and cores
+    market: np.ndarray  # int16: labour market of a resident (villagers commute to towns)
+    in_sichuan: np.ndarray  # int8 per place
+    slot_distance_km: np.ndarray  # float64 [home unit, slot]
+    slot_out_of_province: np.ndarray  # int8 [home unit, slot]
+    town_weight: np.ndarray  # float64 per town: relative size within its county
+    village_weight: np.ndarray  # float64 per village: relative size within its town
+    county_village_start: np.ndarray  # first village id per county
+    county_village_stop: np.ndarray
+    county_town_start: np.ndarray
+    county_town_stop: np.ndarray
+
+    @property
+    def n_home_units(self) -> int:
+        """Number of home units (cores, outside places and towns)."""
+        return FIRST_TOWN + self.n_towns
+
+    def village_range(self, county: int) -> range:
+        """Place ids of a county's villages."""
+        return range(int(self.county_village_start[county]), int(self.county_village_stop[county]))
+
+    def town_range(self, county: int) -> range:
+        """Place ids of a county's towns."""
+        return range(int(self.county_town_start[county]), int(self.county_town_stop[county]))
+
+
+def _haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    r = 6371.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def _zipf_weights(n: int) -> np.ndarray:
+    """Relative sizes of n places by rank (rank-size rule, exponent 1)."""
+    w = 1.0 / np.arange(1, n + 1, dtype=np.float64)
+    return w / w.sum()
+
+
+def village_counts(region: RegionData) -> np.ndarray:
+    """Villages per county: the sourced count, else rural-hukou persons per village."""
+    per_village = region.value("city", "persons_per_village", 2020)
+    counts = []
+    for unit in region.counties:
+        if unit.villages is not None:
+            counts.append(unit.villages)
+            continue
+        registered = region.value(unit.key, "registered_population", 2023)
+        urban_share = region.value(unit.key, "registered_urbanisation_rate", 2023)
+        counts.append(max(unit.towns, round(registered * (1 - urban_share) / per_village)))
+    return np.array(counts, dtype=np.int64)
+
+
+def build_world(region: RegionData) -> World:
+    """Lay out places and compute the distance tables from the data."""
+    counties = region.counties
+    n_towns_c = np.array([u.towns for u in counties], dtype=np.int64)
+    n_villages_c = village_counts(region)
+    n_towns = int(n_towns_c.sum())
+    n_villages = int(n_villages_c.sum())
+    n_places = FIRST_TOWN + n_towns + n_villages
+
+    kind = np.empty(n_places, np.int8)
+    county = np.full(n_places, -1, np.int8)
+    town_of = np.full(n_places, -1, np.int32)
+    kind[:N_COUNTIES] = KIND_CORE
+    county[:N_COUNTIES] = np.arange(N_COUNTIES)
+    kind[FIRST_OUTSIDE:FIRST_TOWN] = KIND_OUTSIDE
+
+    town_weight = np.zeros(n_places)
+    village_weight = np.zeros(n_places)
+    ct_start = np.zeros(N_COUNTIES, np.int64)
+    ct_stop = np.zeros(N_COUNTIES, np.int64)
+    cv_start = np.zeros(N_COUNTIES, np.int64)
+    cv_stop = np.zeros(N_COUNTIES, np.int64)
+    next_town = FIRST_TOWN
+    next_village = FIRST_TOWN + n_towns
+    for c in range(N_COUNTIES):
+        ct_start[c] = next_town
+        cv_start[c] = next_village
+        towns = np.arange(next_town, next_town + n_towns_c[c])
+        kind[towns] = KIND_TOWN
+        county[towns] = c
+        town_of[towns] = towns
+        town_weight[towns] = _zipf_weights(len(towns))
+        # Villages are dealt to towns in proportion to the towns' sizes (at least one each).
+        share = _zipf_weights(len(towns))
+        per_town = np.maximum(1, np.floor(share * n_villages_c[c]).astype(np.int64))
+        per_town[0] += n_villages_c[c] - per_town.sum()
+        for t, n_v in zip(towns, per_town, strict=True):
+            villages = np.arange(next_village, next_village + n_v)
+            kind[villages] = KIND_VILLAGE
+            county[villages] = c
+            town_of[villages] = t
+            village_weight[villages] = 1.0 / n_v
+            next_village += n_v
+        next_town += n_towns_c[c]
+        ct_stop[c] = next_town
+        cv_stop[c] = next_village
+
+    urban = ((kind == KIND_TOWN) | (kind == KIND_CORE)).astype(np.int8)
+    market = np.empty(n_places, np.int16)
+    market[:N_COUNTIES] = np.arange(N_COUNTIES)
+    market[FIRST_OUTSIDE:FIRST_TOWN] = MARKET_OUTSIDE + np.arange(N_OUTSIDE)
+    rest = np.arange(FIRST_TOWN, n_places)
+    market[rest] = MARKET_TOWNS + county[rest]
+    in_sichuan = np.ones(n_places, np.int8)
+    in_sichuan[FIRST_OUTSIDE:FIRST_TOWN] = OUTSIDE_IN_SICHUAN
+
+    dist, out_prov = _slot_tables(region, n_towns, county)
+    return World(
+        n_places=n_places,
+        n_towns=n_towns,
+        n_villages=n_villages,
+        kind=kind,
+        county=county,
+        town_of=town_of,
+        urban=urban,
+        market=market,
+        in_sichuan=in_sichuan,
+        slot_distance_km=dist,
+        slot_out_of_province=out_prov,
+        town_weight=town_weight,
+        village_weight=village_weight,
+        county_village_start=cv_start,
+        county_village_stop=cv_stop,
+        county_town_start=ct_start,
+        county_town_stop=ct_stop,
+    )
+
+
+def _slot_tables(
+    region: RegionData, n_towns: int, county: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (km) and province-crossing flag from each home unit to each slot."""
+    circuity = region.value("city", "road_circuity")
+    local = region.value("city", "local_distance_km")
+    town_to_seat = region.value("city", "town_to_seat_distance_km")
+    units = region.counties + region.outside
+    fixed = {u.key: region.value(u.key, "distance_km") for u in region.outside if u.lon is None}
+    seat_lonlat = [(u.lon, u.lat) for u in units]
+
+    def between(i: int, j: int) -> float:
+        """Road km between unit i and unit j (counties first, then outside places)."""
+        if i == j:
+            return 0.0
+        ki, kj = units[i].key, units[j].key
+        if seat_lonlat[i][0] is not None and seat_lonlat[j][0] is not None:
+            return circuity * _haversine_km(*seat_lonlat[i], *seat_lonlat[j])
+        far = [fixed[k] for k in (ki, kj) if k in fixed]
+        return max(far)
+
+    n_units = FIRST_TOWN + n_towns
+    dist = np.zeros((n_units, N_SLOTS))
+    out_prov = np.zeros((n_units, N_SLOTS), np.int8)
+    in_sichuan = np.concatenate([np.ones(N_COUNTIES, np.int8), OUTSIDE_IN_SICHUAN])
+    for h in range(n_units):
+        if h < FIRST_TOWN:
+            base, extra, own_slot_town = h, 0.0, False
+        else:
+            base, extra, own_slot_town = int(county[h]), town_to_seat, True
+        dist[h, SLOT_VILLAGE] = local if own_slot_town else 0.0
+        dist[h, SLOT_TOWN] = 0.0 if own_slot_town else local
+        for k in range(N_COUNTIES + N_OUTSIDE):
+            dist[h, SLOT_CORE + k] = between(base, k) + extra
+            out_prov[h, SLOT_CORE + k] = int(in_sichuan[base] != in_sichuan[k])
+    return dist, out_prov
