@@ -28,6 +28,7 @@ from sim.rules import (
     is_birthday,
     labour_role,
     land_step,
+    lives_at_home,
     participation,
     pension,
     slot_place,
@@ -106,9 +107,10 @@ def demography_apply(n, alive, age, birth_quarter, female, skill, hukou_place, h
 
 
 @njit(cache=True, parallel=True)
-def labour_roles(n, alive, age, female, hukou_urban, residence, place_kind, place_county,
-                 seed, year_index, commute_access, retire_men, retire_women, rural_max,
-                 farm_max, part_16_19, part_20_24, part_men, part_women, role):
+def labour_roles(n, alive, age, female, hukou_urban, residence, household, hh_village, hh_land,
+                 place_kind, place_county, town_of, seed, year_index, commute_access,
+                 town_wage_share, retire_men, retire_women, rural_max, farm_max, part_16_19,
+                 part_20_24, part_men, part_women, role):
     """Each person's labour role this step (participation is drawn once a year)."""
     for i in prange(n):
         if not alive[i]:
@@ -118,12 +120,19 @@ def labour_roles(n, alive, age, female, hukou_urban, residence, place_kind, plac
         work_max = wage_work_age_max(female[i], hukou_urban[i], retire_men, retire_women,
                                      rural_max)
         p_part = participation(age[i], female[i], part_16_19, part_20_24, part_men, part_women)
-        county = place_county[res]
-        access = commute_access[county] if county >= 0 else 0.0
+        h = household[i]
+        village = hh_village[h]
+        can_farm = False
+        access = 0.0
+        if hh_land[h] > 0 and lives_at_home(res, village, town_of):
+            can_farm = True
+            if place_kind[res] == KIND_VILLAGE:
+                access = commute_access[place_county[res]]
+            else:
+                access = town_wage_share
         role[i] = labour_role(
-            place_kind[res], age[i], work_max, farm_max,
-            rng.uniform(seed, year_index, i, rng.PARTICIPATE), p_part,
-            rng.uniform(seed, year_index, i, rng.COMMUTE), access,
+            age[i], work_max, farm_max, rng.uniform(seed, year_index, i, rng.PARTICIPATE),
+            p_part, can_farm, rng.uniform(seed, year_index, i, rng.COMMUTE), access,
         )
 
 
@@ -184,9 +193,7 @@ def farm_workers(n, alive, work, residence, household, hh_village, n_households)
     workers = np.zeros(n_households, np.int64)
     for i in range(n):
         if alive[i] and work[i] == WORK_FARM:
-            h = household[i]
-            if residence[i] == hh_village[h]:
-                workers[h] += 1
+            workers[household[i]] += 1
     return workers
 
 
@@ -371,7 +378,7 @@ def hukou_apply(n, converts, hukou_place, hukou_urban, residence, place_kind, pl
 
 @njit(cache=True)
 def household_pools(n, alive, age, residence, household, work, skill, place_market, hh_village,
-                    n_households, wages, net_factor, remit_share, spy):
+                    town_of, n_households, wages, net_factor, remit_share, spy):
     """At-home members and remittances received per household (serial, id order)."""
     at_home = np.zeros(n_households, np.int64)
     living = np.zeros(n_households, np.int64)
@@ -379,13 +386,15 @@ def household_pools(n, alive, age, residence, household, work, skill, place_mark
         if alive[i]:
             h = household[i]
             living[h] += 1
-            if residence[i] == hh_village[h]:
+            if lives_at_home(residence[i], hh_village[h], town_of):
                 at_home[h] += 1
     remit = np.zeros(n_households, np.float64)
     for i in range(n):
         if alive[i] and work[i] == WORK_WAGE:
             h = household[i]
-            if hh_village[h] >= 0 and residence[i] != hh_village[h] and at_home[h] > 0:
+            if hh_village[h] >= 0 and at_home[h] > 0 and not lives_at_home(
+                residence[i], hh_village[h], town_of
+            ):
                 w = wages[place_market[residence[i]], skill[i]] * net_factor / spy
                 remit[h] += remit_share * w
     return at_home, living, remit
@@ -393,7 +402,8 @@ def household_pools(n, alive, age, residence, household, work, skill, place_mark
 
 @njit(cache=True, parallel=True)
 def person_incomes(n, alive, age, female, hukou_place, hukou_urban, residence, household,
-                   work, skill, place_kind, place_market, place_urban, hh_village, hh_land,
+                   work, skill, place_kind, place_market, place_urban, town_of, hh_village,
+                   hh_land,
                    hh_rented, hh_abandoned, hh_homestead, at_home, living, remit_in,
                    dividend_by_village, wages, net_factor,
                    remit_share, crop_per_tenth, place_county, rent_per_tenth, subsidy_per_tenth,
@@ -418,12 +428,13 @@ def person_incomes(n, alive, age, female, hukou_place, hukou_urban, residence, h
         h = household[i]
         res = residence[i]
         village = hh_village[h]
-        home = village >= 0 and res == village
+        home = lives_at_home(res, village, town_of)
+        in_village = village >= 0 and res == village
         wage = 0.0
         transfers = 0.0
         if work[i] == WORK_WAGE:
             wage = wages[place_market[res], skill[i]] * net_factor / spy
-            if village >= 0 and res != village and at_home[h] > 0:
+            if village >= 0 and not home and at_home[h] > 0:
                 transfers -= remit_share * wage
         operating = 0.0
         property_ = 0.0
@@ -437,10 +448,10 @@ def person_incomes(n, alive, age, female, hukou_place, hukou_urban, residence, h
                 property_ += homestead_income * share
             if home:
                 transfers += remit_in[h] * share
-        if home and 16 <= age[i] <= farm_max:
+        if in_village and 16 <= age[i] <= farm_max:
             operating += business / spy
             wage += work_relief * relief_wage / spy
-        if home:
+        if in_village:
             transfers += rural_transfers / spy
         elif place_urban[res] or place_kind[res] == KIND_OUTSIDE:
             factor = 1.0 if hukou_urban[i] else migrant_other_factor

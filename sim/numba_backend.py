@@ -62,12 +62,14 @@ class NumbaBackend:
     def labour_roles(self, economy, step: int) -> np.ndarray:
         """Assign labour roles; return job seekers per market (agent units)."""
         m, p, P, W = self.model, self.model.params, self.persons, self.model.world
-        K.labour_roles(P.n, P.alive, P.age, P.female, P.hukou_urban, P.residence, W.kind,
-                       W.county, m.seed, m.year_of_step(step - 1) if step else m.spec.start_year,
-                       economy.commute_access, p.retirement_age_men, p.retirement_age_women,
-                       p.rural_work_age_max, p.farm_work_age_max, p.participation_16_19,
-                       p.participation_20_24, p.participation_prime_men,
-                       p.participation_prime_women, self.role)
+        H = self.households
+        K.labour_roles(P.n, P.alive, P.age, P.female, P.hukou_urban, P.residence, P.household,
+                       H.village, H.land, W.kind, W.county, W.town_of, m.seed,
+                       m.year_of_step(step - 1) if step else m.spec.start_year,
+                       economy.commute_access, p.town_dweller_wage_share,
+                       p.retirement_age_men, p.retirement_age_women, p.rural_work_age_max,
+                       p.farm_work_age_max, p.participation_16_19, p.participation_20_24,
+                       p.participation_prime_men, p.participation_prime_women, self.role)
         return K.count_seekers(P.n, self.role, P.residence, W.market, N_MARKETS)
 
     def labour_assign(self, economy, step: int) -> None:
@@ -209,13 +211,15 @@ class NumbaBackend:
             self.model.world
         at_home, living, remit = K.household_pools(
             P.n, P.alive, P.age, P.residence, P.household, P.work, P.skill, W.market,
-            H.village, H.n, economy.wages, p.net_wage_factor, p.remittance_share, m.spy,
+            H.village, W.town_of, H.n, economy.wages, p.net_wage_factor, p.remittance_share,
+            m.spy,
         )
         self.at_home, self.remit = at_home, remit
         crop = np.ascontiguousarray(economy.crop_per_tenth)
         K.person_incomes(
             P.n, P.alive, P.age, P.female, P.hukou_place, P.hukou_urban, P.residence,
-            P.household, P.work, P.skill, W.kind, W.market, W.urban, H.village, H.land,
+            P.household, P.work, P.skill, W.kind, W.market, W.urban, W.town_of, H.village,
+            H.land,
             H.rented_out, H.abandoned, H.homestead, at_home, living, remit,
             inputs["dividend_by_village"], economy.wages, p.net_wage_factor,
             p.remittance_share, crop, W.county, economy.rent_per_tenth,

@@ -110,9 +110,14 @@ def participation(age, female, part_16_19, part_20_24, part_men, part_women):
 
 
 @njit(cache=True)
-def labour_role(kind, age, work_max, farm_max, u_participate, p_participate, u_commute,
-                commute_access):
+def labour_role(age, work_max, farm_max, u_participate, p_participate, can_farm, u_wage,
+                wage_access):
     """What a person does on the labour market this step.
+
+    A person who can farm the household's land (living at the home village, or in the
+    home town while the household holds land) takes wage work with probability
+    ``wage_access`` when active, and farms otherwise; everyone else seeks wage work when
+    active.
 
     Returns:
         ``ROLE_SEEK`` (looks for wage work in the market of the residence; villagers
@@ -121,8 +126,8 @@ def labour_role(kind, age, work_max, farm_max, u_participate, p_participate, u_c
     if age < 16:
         return ROLE_NONE
     active = age <= work_max and u_participate < p_participate
-    if kind == KIND_VILLAGE:
-        if active and u_commute < commute_access:
+    if can_farm:
+        if active and u_wage < wage_access:
             return ROLE_SEEK
         if age <= farm_max:
             return ROLE_FARM
@@ -130,6 +135,14 @@ def labour_role(kind, age, work_max, farm_max, u_participate, p_participate, u_c
     if active:
         return ROLE_SEEK
     return ROLE_NONE
+
+
+@njit(cache=True)
+def lives_at_home(residence, village, town_of):
+    """True if a member of a rural household lives at its village or in the village's town."""
+    if village < 0:
+        return False
+    return residence == village or residence == town_of[village]
 
 
 @njit(cache=True)
