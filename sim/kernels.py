@@ -19,10 +19,8 @@ from sim.rules import (
     ROLE_NONE,
     ROLE_SEEK,
     age_band,
-    birth_probability,
     cell_index,
     current_slot,
-    death_probability,
     draw_slot,
     hukou_application_probability,
     is_birthday,
@@ -30,7 +28,7 @@ from sim.rules import (
     land_step,
     lives_at_home,
     participation,
-    pension,
+    person_income,
     slot_place,
     wage_work_age_max,
 )
@@ -41,65 +39,58 @@ from sim.world import KIND_OUTSIDE, KIND_VILLAGE, N_COUNTIES, N_SLOTS, SLOT_VILL
 
 
 @njit(cache=True, parallel=True)
-def demography_decide(n, alive, age, female, seed, step, a_male, a_female, slope, infant,
-                      fertility_by_age, spy, dies, births):
-    """Decide deaths and births from the state at the start of the step."""
+def demography_decide(n, alive, age, female, birth_quarter, work, income, seed, step,
+                      step_in_year, spy, death_step, birth_step, dies, births):
+    """Deaths, births and birthdays, all decided on the state at the start of the step.
+
+    ``death_step[sex, age]`` and ``birth_step[age]`` are per-step probabilities built by
+    :func:`sim.model.demography_tables` from the rules. Deaths and birthdays are applied
+    here; births are applied by :func:`add_newborns`.
+    """
+    top = death_step.shape[1] - 1
     for i in prange(n):
         dies[i] = 0
         births[i] = 0
         if not alive[i]:
             continue
-        if rng.uniform(seed, step, i, rng.DEATH) < death_probability(
-            age[i], female[i], a_male, a_female, slope, infant, spy
-        ):
-            dies[i] = 1
-        if rng.uniform(seed, step, i, rng.BIRTH) < birth_probability(
-            age[i], female[i], fertility_by_age, spy
-        ):
+        a = age[i] if age[i] < top else top
+        if female[i] and rng.uniform(seed, step, i, rng.BIRTH) < birth_step[a]:
             births[i] = 1
-
-
-@njit(cache=True)
-def demography_apply(n, alive, age, birth_quarter, female, skill, hukou_place, hukou_urban,
-                     residence, household, mother, work, sector, stay, income, dies, births,
-                     seed, step, step_in_year, spy, p_female_birth, p_high, p_mid,
-                     rural_high_factor):
-    """Apply deaths, birthdays and births; newborns get ids in their mothers' id order.
-
-    Returns:
-        The new number of person slots in use.
-    """
-    for i in range(n):
-        if not alive[i]:
-            continue
-        if is_birthday(step_in_year, birth_quarter[i], spy):
-            age[i] += 1
-    new = n
-    for i in range(n):
-        if births[i]:
-            j = new
-            new += 1
-            alive[j] = 1
-            age[j] = 0
-            birth_quarter[j] = step_in_year * 4 // spy
-            female[j] = 1 if rng.uniform(seed, step, j, rng.NEWBORN_SEX) < p_female_birth else 0
-            u = rng.uniform(seed, step, j, rng.NEWBORN_SKILL)
-            high = p_high if hukou_urban[i] else p_high * rural_high_factor
-            skill[j] = 2 if u < high else (1 if u < high + p_mid else 0)
-            hukou_place[j] = hukou_place[i]
-            hukou_urban[j] = hukou_urban[i]
-            residence[j] = residence[i]
-            household[j] = household[i]
-            mother[j] = i
-            work[j] = WORK_NONE
-            sector[j] = 0
-            stay[j] = 0
-            income[j] = 0.0
-    for i in range(n):
-        if dies[i]:
+        if rng.uniform(seed, step, i, rng.DEATH) < death_step[female[i], a]:
+            dies[i] = 1
             alive[i] = 0
             work[i] = WORK_NONE
             income[i] = 0.0
+        elif is_birthday(step_in_year, birth_quarter[i], spy):
+            age[i] += 1
+
+
+@njit(cache=True)
+def add_newborns(n, mothers, alive, age, birth_quarter, female, skill, hukou_place,
+                 hukou_urban, residence, household, mother, work, sector, stay, income, seed,
+                 step, step_in_year, spy, p_female_birth, p_high, p_mid, rural_high_factor):
+    """Append one newborn per mother (mothers in id order); return the new slot count."""
+    new = n
+    for k in range(mothers.shape[0]):
+        i = mothers[k]
+        j = new
+        new += 1
+        alive[j] = 1
+        age[j] = 0
+        birth_quarter[j] = step_in_year * 4 // spy
+        female[j] = 1 if rng.uniform(seed, step, j, rng.NEWBORN_SEX) < p_female_birth else 0
+        u = rng.uniform(seed, step, j, rng.NEWBORN_SKILL)
+        high = p_high if hukou_urban[i] else p_high * rural_high_factor
+        skill[j] = 2 if u < high else (1 if u < high + p_mid else 0)
+        hukou_place[j] = hukou_place[i]
+        hukou_urban[j] = hukou_urban[i]
+        residence[j] = residence[i]
+        household[j] = household[i]
+        mother[j] = i
+        work[j] = WORK_NONE
+        sector[j] = 0
+        stay[j] = 0
+        income[j] = 0.0
     return new
 
 
@@ -400,72 +391,51 @@ def household_pools(n, alive, age, residence, household, work, skill, place_mark
     return at_home, living, remit
 
 
-@njit(cache=True, parallel=True)
-def person_incomes(n, alive, age, female, hukou_place, hukou_urban, residence, household,
-                   work, skill, place_kind, place_market, place_urban, town_of, hh_village,
-                   hh_land,
-                   hh_rented, hh_abandoned, hh_homestead, at_home, living, remit_in,
-                   dividend_by_village, wages, net_factor,
-                   remit_share, crop_per_tenth, place_county, rent_per_tenth, subsidy_per_tenth,
-                   business, urban_other, urban_transfers, migrant_other_factor, pension_rural,
-                   pension_urban,
-                   retire_men, retire_women, rural_transfers, homestead_income,
-                   work_relief, relief_wage, farm_max, spy, components):
-    """Disposable income of each person for one step, by source.
+CHUNK = 1 << 16  # persons per partial sum: fixed, so sums do not depend on thread count
 
-    ``components[i]`` holds wages, operating, property and transfer income (yuan per
-    step). Household income (own farm, rent, subsidies, remittances received, idle
-    homestead) is shared by the members living at the home village, or by all living
-    members when nobody is at home.
+
+def n_chunks(n: int) -> int:
+    """Number of fixed-size chunks covering ``n`` persons."""
+    return (n + CHUNK - 1) // CHUNK
+
+
+@njit(cache=True, parallel=True)
+def incomes_by_chunk(n, alive, age, female, hukou_place, hukou_urban, residence, household,
+                     work, skill, place_kind, place_market, place_urban, place_county, town_of,
+                     hh_village, hh_land, hh_rented, hh_abandoned, hh_homestead, at_home,
+                     living, remit_in, dividend_by_village, wages, crop_per_tenth, scalars,
+                     income, partial):
+    """Each person's disposable income for the step, summed by fixed chunks of persons.
+
+    ``partial[chunk, county, urban, source]`` receives the sums (sources: wages,
+    operating, property, transfers, persons) in id order within each chunk; the caller
+    adds the chunks up in chunk order, so totals are independent of the thread count.
     """
-    for i in prange(n):
-        components[i, 0] = 0.0
-        components[i, 1] = 0.0
-        components[i, 2] = 0.0
-        components[i, 3] = 0.0
-        if not alive[i]:
-            continue
-        h = household[i]
-        res = residence[i]
-        village = hh_village[h]
-        home = lives_at_home(res, village, town_of)
-        in_village = village >= 0 and res == village
-        wage = 0.0
-        transfers = 0.0
-        if work[i] == WORK_WAGE:
-            wage = wages[place_market[res], skill[i]] * net_factor / spy
-            if village >= 0 and not home and at_home[h] > 0:
-                transfers -= remit_share * wage
-        operating = 0.0
-        property_ = 0.0
-        if village >= 0 and (home or at_home[h] == 0):
-            share = 1.0 / (at_home[h] if at_home[h] > 0 else living[h])
-            own = hh_land[h] - hh_rented[h] - hh_abandoned[h]
-            operating += own * crop_per_tenth[place_county[village]] * share
-            property_ += hh_rented[h] * rent_per_tenth * share
-            transfers += hh_land[h] * subsidy_per_tenth * share
-            if at_home[h] == 0 and hh_homestead[h]:
-                property_ += homestead_income * share
-            if home:
-                transfers += remit_in[h] * share
-        if in_village and 16 <= age[i] <= farm_max:
-            operating += business / spy
-            wage += work_relief * relief_wage / spy
-        if in_village:
-            transfers += rural_transfers / spy
-        elif place_urban[res] or place_kind[res] == KIND_OUTSIDE:
-            factor = 1.0 if hukou_urban[i] else migrant_other_factor
-            property_ += urban_other * factor / spy
-            transfers += urban_transfers / spy
-        hp = hukou_place[i]
-        if hukou_urban[i] == 0 and place_kind[hp] == KIND_VILLAGE:
-            property_ += dividend_by_village[hp] / spy
-        transfers += pension(age[i], female[i], hukou_urban[i], pension_rural, pension_urban,
-                             retire_men, retire_women) / spy
-        components[i, 0] = wage
-        components[i, 1] = operating
-        components[i, 2] = property_
-        components[i, 3] = transfers
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        acc = np.zeros((partial.shape[1], 2, 5))
+        stop = min(n, (c + 1) * CHUNK)
+        for i in range(c * CHUNK, stop):
+            if not alive[i]:
+                income[i] = 0.0
+                continue
+            h = household[i]
+            w, o, p, t = person_income(
+                age[i], female[i], hukou_place[i], hukou_urban[i], residence[i], work[i],
+                skill[i], hh_village[h], hh_land[h], hh_rented[h], hh_abandoned[h],
+                hh_homestead[h], at_home[h], living[h], remit_in[h], place_kind,
+                place_market, place_urban, place_county, town_of, dividend_by_village, wages,
+                crop_per_tenth, scalars,
+            )
+            income[i] = w + o + p + t
+            county = place_county[residence[i]]
+            if county >= 0:
+                urban = place_urban[residence[i]]
+                acc[county, urban, 0] += w
+                acc[county, urban, 1] += o
+                acc[county, urban, 2] += p
+                acc[county, urban, 3] += t
+                acc[county, urban, 4] += 1.0
+        partial[c] = acc
 
 
 @njit(cache=True)
@@ -479,25 +449,6 @@ def collective_members(n, alive, hukou_place, hukou_urban, place_kind, n_places)
 
 
 # ---------------------------------------------------------------------------- tallies
-
-
-@njit(cache=True)
-def tally_incomes(n, alive, residence, place_county, place_urban, components, repeat,
-                  income, income_sum, component_sum, person_steps):
-    """Add one step's incomes to the year's sums by county and urban/rural residence."""
-    for i in range(n):
-        if not alive[i]:
-            continue
-        total = components[i, 0] + components[i, 1] + components[i, 2] + components[i, 3]
-        income[i] = total
-        c = place_county[residence[i]]
-        if c < 0:
-            continue
-        u = place_urban[residence[i]]
-        income_sum[c, u] += total * repeat
-        for k in range(4):
-            component_sum[c, u, k] += components[i, k] * repeat
-        person_steps[c, u] += repeat
 
 
 @njit(cache=True)

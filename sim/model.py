@@ -29,7 +29,7 @@ from sim.data import COUNTY_KEYS, RegionData
 from sim.levers import Policy
 from sim.params import Params
 from sim.population import Population
-from sim.rules import AGE_BAND_MID, N_AGE_BANDS, per_step
+from sim.rules import AGE_BAND_MID, INCOME_SCALARS, N_AGE_BANDS, per_step
 from sim.world import (
     FIRST_OUTSIDE,
     FIRST_TOWN,
@@ -110,6 +110,20 @@ class Economy:
     pension_urban: float
 
 
+def demography_tables(params: Params, steps_per_year: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step death probabilities ``[sex, age]`` and birth probabilities ``[age]``."""
+    from sim.rules import birth_probability, death_probability
+
+    ages = range(121)
+    death = np.array([[death_probability(a, sex, params.mortality_a_male,
+                                         params.mortality_a_female, params.mortality_b,
+                                         params.infant_mortality, steps_per_year)
+                       for a in ages] for sex in (0, 1)])
+    fertility = fertility_table(params)
+    birth = np.array([birth_probability(a, 1, fertility, steps_per_year) for a in ages])
+    return death, birth
+
+
 def fertility_table(params: Params) -> np.ndarray:
     """Annual births per woman by age (16-49), a normal schedule scaled to the TFR."""
     ages = np.arange(100)
@@ -142,7 +156,7 @@ class RongheModel(mesa.Model):
         self.weight = population.weight
         self.policy_for_year = policy_for_year
         self.t = 0
-        self.fertility = fertility_table(params)
+        self.death_step, self.birth_step = demography_tables(params, self.spy)
         self.skill_multiplier = np.array([1.0, params.skill_premium_mid, params.skill_premium_high])
         self.let_share = np.full(N_COUNTIES, 1.0)
         self.collective = np.zeros(world.n_places, np.int64)
@@ -543,35 +557,52 @@ class RongheModel(mesa.Model):
 
     # ------------------------------------------------------------------ incomes, budgets
 
-    def _income_inputs(self, economy: Economy) -> dict:
+    def _income_inputs(self, economy: Economy) -> tuple[np.ndarray, np.ndarray]:
+        """Dividends per village collective and the scalars of the income rule."""
         p, policy, w = self.params, self.policy, self.world
         dividend = np.zeros(w.n_places)
         members = self.backend.collective_members()
         villages = w.kind == KIND_VILLAGE
         county = np.maximum(w.county, 0)
-        base = p.collective_dividend_2023 * economy.rural_other + policy.collective_dividends[county] \
-            + policy.collective_land_market[county]
+        base = p.collective_dividend_2023 * economy.rural_other \
+            + policy.collective_dividends[county] + policy.collective_land_market[county]
         rent = self.collective_let * economy.rent_per_tenth * self.spy
         dividend[villages] = base[villages] + rent[villages] / np.maximum(members[villages], 1)
         relief = float(np.mean(economy.wages[MARKET_TOWNS:MARKET_OUTSIDE, 0])) * 0.5 \
             * p.net_wage_factor
-        return dict(
-            dividend_by_village=dividend,
-            business=p.rural_business_income_2023 * economy.rural_other,
-            urban_other=p.urban_other_income_2023 * economy.urban_other,
-            urban_transfers=p.urban_other_transfers_2023 * economy.urban_other,
-            pension_rural=p.pension_rural_2023 * economy.pension_rural,
-            pension_urban=p.pension_urban_2023 * economy.pension_urban,
-            rural_transfers=p.rural_other_transfers_2023 * economy.rural_other,
-            homestead_income=policy.homestead_revitalisation[0] * p.homestead_rent
+        values = {
+            "net_factor": p.net_wage_factor,
+            "remit_share": p.remittance_share,
+            "rent_per_tenth": economy.rent_per_tenth,
+            "subsidy_per_tenth": economy.subsidy_per_tenth,
+            "business": p.rural_business_income_2023 * economy.rural_other,
+            "urban_other": p.urban_other_income_2023 * economy.urban_other,
+            "urban_transfers": p.urban_other_transfers_2023 * economy.urban_other,
+            "migrant_other_factor": p.migrant_other_income_factor,
+            "pension_rural": p.pension_rural_2023 * economy.pension_rural,
+            "pension_urban": p.pension_urban_2023 * economy.pension_urban,
+            "retire_men": p.retirement_age_men,
+            "retire_women": p.retirement_age_women,
+            "rural_transfers": p.rural_other_transfers_2023 * economy.rural_other,
+            "homestead_income": policy.homestead_revitalisation[0] * p.homestead_rent
             * economy.rural_other / self.spy,
-            work_relief=policy.work_relief[0],
-            relief_wage=relief,
-        )
+            "work_relief": policy.work_relief[0],
+            "relief_wage": relief,
+            "farm_max": p.farm_work_age_max,
+            "spy": float(self.spy),
+        }
+        scalars = np.array([float(values[name]) for name in INCOME_SCALARS])
+        return dividend, scalars
 
     def _tally_incomes(self, economy: Economy, repeat: int) -> None:
-        self.backend.incomes(economy, self._income_inputs(economy), self.year_tally, repeat)
-        self.year_tally.steps += repeat
+        dividend, scalars = self._income_inputs(economy)
+        partial = self.backend.incomes(economy, dividend, scalars)
+        totals = partial.sum(axis=0)  # [county, urban, source], chunks added in order
+        tally = self.year_tally
+        tally.component_sum += totals[:, :, :4] * repeat
+        tally.income_sum += totals[:, :, :4].sum(axis=2) * repeat
+        tally.person_steps += totals[:, :, 4] * repeat
+        tally.steps += repeat
 
     def _budgets(self, economy: Economy, citizenised: np.ndarray, repeat: int) -> None:
         wage_bill = self.backend.wage_bill_by_county(economy) * self.weight

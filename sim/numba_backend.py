@@ -28,7 +28,6 @@ class NumbaBackend:
         self.births = np.zeros(capacity, np.int8)
         self.new_residence = np.zeros(capacity, np.int32)
         self.converts = np.zeros(capacity, np.int8)
-        self.components = np.zeros((capacity, 4))
 
     # ---------------------------------------------------------------- demography
 
@@ -36,22 +35,20 @@ class NumbaBackend:
         """Deaths, birthdays and births; returns births and deaths of Suining residents."""
         m, p, P = self.model, self.model.params, self.persons
         n = P.n
-        K.demography_decide(n, P.alive, P.age, P.female, m.seed, step, p.mortality_a_male,
-                            p.mortality_a_female, p.mortality_b, p.infant_mortality,
-                            m.fertility, m.spy, self.dies, self.births)
+        K.demography_decide(n, P.alive, P.age, P.female, P.birth_quarter, P.work, P.income,
+                            m.seed, step, step_in_year, m.spy, m.death_step, m.birth_step,
+                            self.dies, self.births)
+        mothers = np.flatnonzero(self.births[:n])
         in_suining = m.world.kind[P.residence[:n]] != KIND_OUTSIDE
-        resident_births = int((self.births[:n].astype(bool) & in_suining).sum())
-        resident_deaths = int((self.dies[:n].astype(bool) & in_suining).sum())
-        n_births = int(self.births[:n].sum())
-        if n + n_births > P.capacity:
-            P.grow(int((n + n_births) * 1.2) + 64)
-            old_dies, old_births = self.dies[:n].copy(), self.births[:n].copy()
+        resident_births = int(in_suining[mothers].sum())
+        resident_deaths = int(in_suining[np.flatnonzero(self.dies[:n])].sum())
+        if n + len(mothers) > P.capacity:
+            P.grow(int((n + len(mothers)) * 1.2) + 64)
             self._scratch(P.capacity)
-            self.dies[:n], self.births[:n] = old_dies, old_births
-        P.n = K.demography_apply(
-            n, P.alive, P.age, P.birth_quarter, P.female, P.skill, P.hukou_place,
+        P.n = K.add_newborns(
+            n, mothers, P.alive, P.age, P.birth_quarter, P.female, P.skill, P.hukou_place,
             P.hukou_urban, P.residence, P.household, P.mother, P.work, P.sector,
-            P.stay_quarters, P.income, self.dies, self.births, m.seed, step, step_in_year, m.spy,
+            P.stay_quarters, P.income, m.seed, step, step_in_year, m.spy,
             1.0 / (1.0 + p.sex_ratio_at_birth), p.skill_high_share_new_cohorts,
             p.skill_mid_share_new_cohorts, 0.75,
         )
@@ -205,8 +202,8 @@ class NumbaBackend:
         return K.collective_members(P.n, P.alive, P.hukou_place, P.hukou_urban, W.kind,
                                     W.n_places)
 
-    def incomes(self, economy, inputs: dict, tally, repeat: int) -> None:
-        """Compute this step's incomes and add them to the year tally."""
+    def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:
+        """This step's incomes: sums by chunk, county, urban/rural and source."""
         m, p, P, H, W = self.model, self.model.params, self.persons, self.households, \
             self.model.world
         at_home, living, remit = K.household_pools(
@@ -214,25 +211,15 @@ class NumbaBackend:
             H.village, W.town_of, H.n, economy.wages, p.net_wage_factor, p.remittance_share,
             m.spy,
         )
-        self.at_home, self.remit = at_home, remit
-        crop = np.ascontiguousarray(economy.crop_per_tenth)
-        K.person_incomes(
+        partial = np.empty((K.n_chunks(P.n), N_COUNTIES, 2, 5))
+        K.incomes_by_chunk(
             P.n, P.alive, P.age, P.female, P.hukou_place, P.hukou_urban, P.residence,
-            P.household, P.work, P.skill, W.kind, W.market, W.urban, W.town_of, H.village,
-            H.land,
-            H.rented_out, H.abandoned, H.homestead, at_home, living, remit,
-            inputs["dividend_by_village"], economy.wages, p.net_wage_factor,
-            p.remittance_share, crop, W.county, economy.rent_per_tenth,
-            economy.subsidy_per_tenth, inputs["business"], inputs["urban_other"],
-            inputs["urban_transfers"],
-            p.migrant_other_income_factor, inputs["pension_rural"], inputs["pension_urban"],
-            p.retirement_age_men, p.retirement_age_women, inputs["rural_transfers"],
-            inputs["homestead_income"], inputs["work_relief"], inputs["relief_wage"],
-            p.farm_work_age_max, m.spy, self.components,
+            P.household, P.work, P.skill, W.kind, W.market, W.urban, W.county, W.town_of,
+            H.village, H.land, H.rented_out, H.abandoned, H.homestead, at_home, living, remit,
+            dividend_by_village, economy.wages, np.ascontiguousarray(economy.crop_per_tenth),
+            scalars, P.income, partial,
         )
-        K.tally_incomes(P.n, P.alive, P.residence, W.county, W.urban, self.components,
-                        float(repeat), P.income, tally.income_sum, tally.component_sum,
-                        tally.person_steps)
+        return partial
 
     def stocks(self, tally) -> None:
         """Year-end population stocks."""

@@ -108,8 +108,8 @@ def _single_year_pmf(region: RegionData) -> np.ndarray:
 
 
 def _ranks(keys: np.ndarray) -> np.ndarray:
-    """Rank (0..n-1) of each key; ties cannot occur with 53-bit keys in practice."""
-    order = np.argsort(keys, kind="stable")
+    """Rank (0..n-1) of each key (hash keys have no ties, so any sort order is stable)."""
+    order = np.argsort(keys)
     ranks = np.empty_like(order)
     ranks[order] = np.arange(len(keys))
     return ranks
@@ -124,7 +124,7 @@ def _stratified(u_rank: np.ndarray, cdf: np.ndarray) -> np.ndarray:
 
 def _quota_by_key(keys: np.ndarray, sizes: np.ndarray, quota: float) -> np.ndarray:
     """Select items in ascending key order; the selected sizes add up closest to ``quota``."""
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)
     cum = np.cumsum(sizes[order])
     m = int(np.searchsorted(cum, quota))
     if m < len(cum) and (m == 0 or abs(cum[m] - quota) < abs(cum[m - 1] - quota)):
@@ -284,7 +284,36 @@ def synthesize(
     county_of_person = np.repeat(np.arange(N_COUNTIES), n_reg)
     county_of_person = np.concatenate([county_of_person, np.full(n_ext, -1)])
     _settle_households(region, world, persons, households, county_of_person, weight, seed)
+    _order_by_household(persons, households)
     return Population(persons=persons, households=households, weight=weight, plan=plan)
+
+
+def _order_by_household(persons: Persons, households: Households) -> None:
+    """Renumber households by home place and persons by household.
+
+    Members of a household and households of a village then sit next to each other in
+    memory, which keeps the kernels' household lookups in cache. Ids are stable after
+    this (births are appended).
+    """
+    p, h = persons, households
+    n = p.n
+    first = np.full(h.n, n, np.int64)
+    np.minimum.at(first, p.household[:n], np.arange(n))
+    home = np.where(h.village >= 0, h.village, p.hukou_place[first])
+    hh_order = np.lexsort((np.arange(h.n), home))
+    new_hh = np.empty(h.n, np.int64)
+    new_hh[hh_order] = np.arange(h.n)
+    for name, arr in h.arrays().items():
+        setattr(h, name, arr[hh_order].copy())
+    keys = new_hh[p.household[:n]]
+    order = np.lexsort((np.arange(n), keys))
+    new_id = np.empty(n, np.int64)
+    new_id[order] = np.arange(n)
+    for name, arr in p.arrays().items():
+        arr[:] = arr[order]
+    p.household[:n] = keys[order]
+    mother = p.mother[:n]
+    p.mother[:n] = np.where(mother >= 0, new_id[np.maximum(mother, 0)], -1)
 
 
 def _synth_county(region, world, params, plan, persons, hh_anchor, c, ids, cdf, seed, weight,
@@ -328,7 +357,7 @@ def _synth_county(region, world, params, plan, persons, hh_anchor, c, ids, cdf, 
     # Destinations, by quota in an independent random order of the away groups.
     dest = np.full(n, -1, np.int64)
     order_key = np.where(away_adult, rng.uniforms(seed, 0, ids, rng.POP_DESTINATION), np.inf)
-    order = np.argsort(order_key, kind="stable")[: int(away_adult.sum())]
+    order = np.argsort(order_key)[: int(away_adult.sum())]
     cum = np.cumsum(group[order])
     edges = np.cumsum(
         np.concatenate([[plan.to_central_city[c]], plan.outside_total[c] * plan.outside_split])
@@ -450,27 +479,36 @@ def _settle_households(region, world, persons, households, county_of_person, wei
         world, hh_county[rural_hh], rng.uniforms(seed, 0, hh_ids[rural_hh], rng.POP_PLACE)
     )
     urban_place = np.full(n_hh, -1, np.int64)
+    ext_county = np.where(external, world.county[placed], -1)
+    ext_core = np.bincount(np.where(external & (residence < N_COUNTIES), residence, N_COUNTIES),
+                           minlength=N_COUNTIES + 1)[:N_COUNTIES]
+    ext_here = np.bincount(np.where(ext_county >= 0, ext_county, N_COUNTIES),
+                           minlength=N_COUNTIES + 1)[:N_COUNTIES]
+    in_migrant = ~external & (residence >= 0) & (residence < N_COUNTIES) \
+        & (county_of_person != residence)
+    migrants_in = np.bincount(residence[in_migrant], minlength=N_COUNTIES)
     for c in range(N_COUNTIES):
-        in_c = hh_county == c
-        ext_here = (external & (world.county[placed] == c)).sum()
-        ext_core = (external & (residence == c)).sum()
-        migrants_in = (~external & (county_of_person != c) & (residence == c)).sum()
-        own_urban = plan.urban_resident[c] / weight - ext_here - migrants_in
-        own_core = plan.core_share[c] * plan.urban_resident[c] / weight - ext_core - migrants_in
-        uh = in_c & hh_urban
+        own_urban = plan.urban_resident[c] / weight - ext_here[c] - migrants_in[c]
+        own_core = plan.core_share[c] * plan.urban_resident[c] / weight - ext_core[c] \
+            - migrants_in[c]
+        urban_ids = hh_ids[(hh_county == c) & hh_urban]
+        rural_ids = hh_ids[(hh_county == c) & rural_hh]
         # Rural-hukou households whose members at home live in a town or the county seat.
-        need = own_urban - home_members[uh].sum()
-        cand = in_c & rural_hh
-        keys = np.where(cand, rng.uniforms(seed, 1, hh_ids, rng.POP_HOUSEHOLD), np.inf)
-        dwellers = _quota_by_key(keys, np.where(cand, home_members, 0), need) & cand
+        need = own_urban - home_members[urban_ids].sum()
+        pick = _quota_by_key(rng.uniforms(seed, 1, rural_ids, rng.POP_HOUSEHOLD),
+                             home_members[rural_ids], need)
+        dwellers = rural_ids[pick]
         # Core or town for every urban household of the county.
-        urbanites = uh | dwellers
-        keys = np.where(urbanites, rng.uniforms(seed, 2, hh_ids, rng.POP_HOUSEHOLD), np.inf)
-        in_core = _quota_by_key(keys, np.where(urbanites, home_members, 0), own_core) & urbanites
-        fresh_town = _pick_town(world, np.full(n_hh, c), rng.uniforms(seed, 3, hh_ids,
-                                                                     rng.POP_PLACE))
-        chosen_town = np.where(dwellers, world.town_of[np.maximum(village, 0)], fresh_town)
-        urban_place[urbanites] = np.where(in_core[urbanites], c, chosen_town[urbanites])
+        urbanites = np.concatenate([urban_ids, dwellers])
+        urbanites.sort()
+        in_core = _quota_by_key(rng.uniforms(seed, 2, urbanites, rng.POP_HOUSEHOLD),
+                                home_members[urbanites], own_core)
+        own_town = np.zeros(len(urbanites), bool)
+        own_town[np.isin(urbanites, dwellers)] = True
+        fresh_town = _pick_town(world, np.full(len(urbanites), c),
+                                rng.uniforms(seed, 3, urbanites, rng.POP_PLACE))
+        town = np.where(own_town, world.town_of[np.maximum(village[urbanites], 0)], fresh_town)
+        urban_place[urbanites] = np.where(in_core, c, town)
 
     person_village = village[hh]
     person_urban_place = urban_place[hh]
@@ -538,7 +576,7 @@ def fit_report(population: Population, world: World, region: RegionData) -> pd.D
     for (lo, hi), label in (((0, 14), "0_14"), ((15, 59), "15_59"), ((60, 200), "60_plus"),
                             ((65, 200), "65_plus")):
         target = float(region.age_shares[(region.age_bands[:, 0] >= lo)
-                                         & (region.age_bands[:, 1] <= max(hi, 99))].sum())
+                                         & (region.age_bands[:, 1] <= hi)].sum())
         add("city", f"registered_share_aged_{label}", target,
             float(((ages >= lo) & (ages <= hi)).mean()))
     hh = p.household[:n][registered]

@@ -137,7 +137,7 @@ def labour_role(age, work_max, farm_max, u_participate, p_participate, can_farm,
     return ROLE_NONE
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lives_at_home(residence, village, town_of):
     """True if a member of a rural household lives at its village or in the village's town."""
     if village < 0:
@@ -258,7 +258,7 @@ def hukou_application_probability(apply_step, has_land, fear, security):
     return apply_step * (1.0 - deterred)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pension(age, female, hukou_urban, rural_amount, urban_amount, retire_men, retire_women):
     """Annual pension: employee pension for urban hukou past retirement, else residents'."""
     if hukou_urban:
@@ -268,3 +268,69 @@ def pension(age, female, hukou_urban, rural_amount, urban_amount, retire_men, re
     if age >= 60:
         return rural_amount
     return 0.0
+
+
+# Order of the scalar inputs of :func:`person_income` (see ``sim.model.income_scalars``).
+INCOME_SCALARS = (
+    "net_factor", "remit_share", "rent_per_tenth", "subsidy_per_tenth", "business",
+    "urban_other", "urban_transfers", "migrant_other_factor", "pension_rural", "pension_urban",
+    "retire_men", "retire_women", "rural_transfers", "homestead_income", "work_relief",
+    "relief_wage", "farm_max", "spy",
+)
+
+
+@njit(cache=True, inline="always")
+def person_income(age, female, hukou_place, hukou_urban, residence, work, skill, village,
+                  land, rented, abandoned, homestead, at_home, living, remit_in, place_kind,
+                  place_market, place_urban, place_county, town_of, dividend_by_village,
+                  wages, crop_per_tenth, s):
+    """A person's disposable income for one step, by source.
+
+    Household income (own farm, rent, subsidies, remittances received, an idle
+    homestead put to use) is shared by the members living at the home village or its
+    town, or by all living members when nobody is at home. Remittances a member working
+    away sends home are negative transfers. ``s`` holds the scalars of
+    ``INCOME_SCALARS`` in that order.
+
+    Returns:
+        ``(wages, operating, property, transfers)`` in yuan per step.
+    """
+    net, remit_share, rent, subsidy = s[0], s[1], s[2], s[3]
+    business, urban_other, urban_transfers, migrant_factor = s[4], s[5], s[6], s[7]
+    pension_rural, pension_urban, retire_men, retire_women = s[8], s[9], s[10], s[11]
+    rural_transfers, homestead_income, relief, relief_wage = s[12], s[13], s[14], s[15]
+    farm_max, spy = s[16], s[17]
+    home = lives_at_home(residence, village, town_of)
+    in_village = village >= 0 and residence == village
+    wage = 0.0
+    transfers = 0.0
+    if work == 2:  # sim.state.WORK_WAGE
+        wage = wages[place_market[residence], skill] * net / spy
+        if village >= 0 and not home and at_home > 0:
+            transfers -= remit_share * wage
+    operating = 0.0
+    property_ = 0.0
+    if village >= 0 and (home or at_home == 0):
+        share = 1.0 / (at_home if at_home > 0 else living)
+        own = land - rented - abandoned
+        operating += own * crop_per_tenth[place_county[village]] * share
+        property_ += rented * rent * share
+        transfers += land * subsidy * share
+        if at_home == 0 and homestead:
+            property_ += homestead_income * share
+        if home:
+            transfers += remit_in * share
+    if in_village and 16 <= age <= farm_max:
+        operating += business / spy
+        wage += relief * relief_wage / spy
+    if in_village:
+        transfers += rural_transfers / spy
+    elif place_urban[residence] or place_kind[residence] == KIND_OUTSIDE:
+        factor = 1.0 if hukou_urban else migrant_factor
+        property_ += urban_other * factor / spy
+        transfers += urban_transfers / spy
+    if hukou_urban == 0 and place_kind[hukou_place] == KIND_VILLAGE:
+        property_ += dividend_by_village[hukou_place] / spy
+    transfers += pension(age, female, hukou_urban, pension_rural, pension_urban, retire_men,
+                         retire_women) / spy
+    return wage, operating, property_, transfers
