@@ -268,6 +268,37 @@ def migration_aggregates(n, alive, age, residence, hukou_place, household, place
     return network, has_child
 
 
+@njit(cache=True)
+def choice_cumulative(utility, stay_bonus, out):
+    """Cumulative logit probabilities of each destination slot given the current slot.
+
+    ``utility[cell, slot]`` may hold ``-inf`` for slots that do not exist. Staying adds
+    ``stay_bonus``: P(d | c) is proportional to exp(V_d + stay_bonus * [d == c]).
+    """
+    n_cells, n_slots = utility.shape
+    boost = np.exp(stay_bonus) - 1.0
+    e = np.empty(n_slots)
+    for cell in range(n_cells):
+        top = -np.inf
+        for d in range(n_slots):
+            if utility[cell, d] > top:
+                top = utility[cell, d]
+        total = 0.0
+        for d in range(n_slots):
+            e[d] = np.exp(utility[cell, d] - top) if utility[cell, d] > -np.inf else 0.0
+            total += e[d]
+        for cur in range(n_slots):
+            extra = boost * e[cur]
+            denom = total + extra
+            run = 0.0
+            for d in range(n_slots):
+                run += e[d]
+                if d == cur:
+                    run += extra
+                out[cell, cur, d] = run / denom
+            out[cell, cur, n_slots - 1] = 1.0
+
+
 @njit(cache=True, parallel=True)
 def migration_decide(n, alive, age, skill, hukou_place, hukou_urban, residence, household,
                      mother, has_child, place_kind, town_of, cumulative, hazard_step,

@@ -28,6 +28,7 @@ from sim.agents import (
 from sim.data import COUNTY_KEYS, RegionData
 from sim.levers import Policy
 from sim.params import Params
+from sim.kernels import choice_cumulative
 from sim.population import Population
 from sim.rules import AGE_BAND_MID, INCOME_SCALARS, N_AGE_BANDS, per_step
 from sim.world import (
@@ -159,6 +160,8 @@ class RongheModel(mesa.Model):
         self.death_step, self.birth_step = demography_tables(params, self.spy)
         self.skill_multiplier = np.array([1.0, params.skill_premium_mid, params.skill_premium_high])
         self.let_share = np.full(N_COUNTIES, 1.0)
+        self._invariant_state = None
+        self.last_income_inputs = None
         self.collective = np.zeros(world.n_places, np.int64)
         self.collective_let = np.zeros(world.n_places, np.int64)
         self.tallies: list[YearTally] = []
@@ -273,6 +276,10 @@ class RongheModel(mesa.Model):
             self.policy = self.policy_for_year(year)
             self.year_tally = YearTally(year=year)
         policy = self.policy
+        if self.spec.check_invariants:
+            from sim.invariants import snapshot
+
+            self._invariant_state = snapshot(self)
         self.t += 1
         economy = self._economy(policy)
         # 1 demography
@@ -311,7 +318,8 @@ class RongheModel(mesa.Model):
         if self.spec.check_invariants:
             from sim.invariants import check_step
 
-            check_step(self)
+            check_step(self, self._invariant_state)
+        self._invariant_state = None
 
     def run(self, progress=None) -> list[YearTally]:
         """Run to the end year; ``progress`` is called with the number of steps done."""
@@ -534,15 +542,9 @@ class RongheModel(mesa.Model):
                     va[~is_town, :, SLOT_VILLAGE] = -np.inf
                     va[~is_town, :, SLOT_TOWN] = -np.inf
                     V[:, h, :, a, kids, :] = va
-        V = V.reshape(n_cells, N_SLOTS)
-        stay = p.stay_bonus * np.eye(N_SLOTS)
-        logits = V[:, None, :] + stay[None, :, :]
-        logits -= logits.max(axis=2, keepdims=True)
-        prob = np.exp(logits)
-        cum = np.cumsum(prob, axis=2)
-        cum /= cum[:, :, -1:]
-        cum[:, :, -1] = 1.0
-        return np.ascontiguousarray(cum)
+        cum = np.empty((n_cells, N_SLOTS, N_SLOTS))
+        choice_cumulative(np.ascontiguousarray(V.reshape(n_cells, N_SLOTS)), p.stay_bonus, cum)
+        return cum
 
     def _small_city_bonus(self, policy: Policy) -> np.ndarray:
         """Utility bonus for towns above 50,000 residents (lever (十))."""
@@ -596,6 +598,7 @@ class RongheModel(mesa.Model):
 
     def _tally_incomes(self, economy: Economy, repeat: int) -> None:
         dividend, scalars = self._income_inputs(economy)
+        self.last_income_inputs = (economy, dividend, scalars)
         partial = self.backend.incomes(economy, dividend, scalars)
         totals = partial.sum(axis=0)  # [county, urban, source], chunks added in order
         tally = self.year_tally

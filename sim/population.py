@@ -393,7 +393,7 @@ def _assign_skill(region, params, p, ids, seed):
 
 
 def _synth_external(region, world, params, plan, persons, hh_anchor, ids, cdf, seed):
-    """Residents with a hukou from outside Suining: single-person households in towns."""
+    """Residents with a hukou from outside Suining: single-person households in the seats."""
     p = persons
     n = len(ids)
     if n == 0:
@@ -421,9 +421,9 @@ def _synth_external(region, world, params, plan, persons, hh_anchor, ids, cdf, s
         np.searchsorted(county_edges, rng.uniforms(seed, 0, ids, rng.POP_PLACE), side="right"),
         N_COUNTIES - 1,
     )
-    in_core = rng.uniforms(seed, 1, ids, rng.POP_PLACE) < _share(region, "external_residents_in_core")
-    town = _pick_town(world, county, rng.uniforms(seed, 2, ids, rng.POP_PLACE))
-    p.residence[ids] = np.where(in_core, county, town)
+    # Outside-hukou residents live in the central city and the county seats: a town is a
+    # destination only for those whose hukou is in that town's township.
+    p.residence[ids] = county
     hh_anchor[ids] = ids
 
 
