@@ -54,8 +54,16 @@ from sim.world import KIND_OUTSIDE, KIND_VILLAGE, N_COUNTIES, N_MARKETS
 class Household(mesa.Agent):
     """A registered household: home village, contracted land and homestead."""
 
-    def __init__(self, model: mesa.Model, hid: int, village: int, land: int, rented_out: int,
-                 abandoned: int, homestead: int):
+    def __init__(
+        self,
+        model: mesa.Model,
+        hid: int,
+        village: int,
+        land: int,
+        rented_out: int,
+        abandoned: int,
+        homestead: int,
+    ):
         super().__init__(model)
         self.hid = hid
         self.village = village
@@ -76,8 +84,8 @@ class Household(mesa.Agent):
             return
         u = rng.uniform(seed, step, self.hid, rng.LAND_MATCH)
         self.rented_out, self.abandoned = (
-            int(v) for v in land_step(self.land, self.rented_out, self.workers, mu_per_worker,
-                                      match, u)
+            int(v)
+            for v in land_step(self.land, self.rented_out, self.workers, mu_per_worker, match, u)
         )
 
 
@@ -97,8 +105,9 @@ class Person(mesa.Agent):
         """Decide death and birth on the start state; apply death or the birthday."""
         top = m.death_step.shape[1] - 1
         a = self.age if self.age < top else top
-        gives_birth = bool(self.female) and rng.uniform(m.seed, step, self.pid, rng.BIRTH) \
-            < m.birth_step[a]
+        gives_birth = (
+            bool(self.female) and rng.uniform(m.seed, step, self.pid, rng.BIRTH) < m.birth_step[a]
+        )
         dies = rng.uniform(m.seed, step, self.pid, rng.DEATH) < m.death_step[self.female, a]
         if dies:
             self.alive = 0
@@ -112,20 +121,38 @@ class Person(mesa.Agent):
         """The labour role of this step."""
         p, w = m.params, m.world
         hh = self.household
-        work_max = wage_work_age_max(self.female, self.hukou_urban, p.retirement_age_men,
-                                     p.retirement_age_women, p.rural_work_age_max)
-        p_part = participation(self.age, self.female, p.participation_16_19,
-                               p.participation_20_24, p.participation_prime_men,
-                               p.participation_prime_women)
+        work_max = wage_work_age_max(
+            self.female,
+            self.hukou_urban,
+            p.retirement_age_men,
+            p.retirement_age_women,
+            p.rural_work_age_max,
+        )
+        p_part = participation(
+            self.age,
+            self.female,
+            p.participation_16_19,
+            p.participation_20_24,
+            p.participation_prime_men,
+            p.participation_prime_women,
+        )
         can_farm = hh.land > 0 and lives_at_home(self.residence, hh.village, w.town_of)
         access = 0.0
         if can_farm:
-            access = economy.commute_access[w.county[self.residence]] \
-                if w.kind[self.residence] == KIND_VILLAGE else p.town_dweller_wage_share
+            access = (
+                economy.commute_access[w.county[self.residence]]
+                if w.kind[self.residence] == KIND_VILLAGE
+                else p.town_dweller_wage_share
+            )
         self.role = labour_role(
-            self.age, work_max, p.farm_work_age_max,
-            rng.uniform(m.seed, year_index, self.pid, rng.PARTICIPATE), p_part, can_farm,
-            rng.uniform(m.seed, year_index, self.pid, rng.COMMUTE), access,
+            self.age,
+            work_max,
+            p.farm_work_age_max,
+            rng.uniform(m.seed, year_index, self.pid, rng.PARTICIPATE),
+            p_part,
+            can_farm,
+            rng.uniform(m.seed, year_index, self.pid, rng.COMMUTE),
+            access,
         )
         return self.role
 
@@ -135,8 +162,12 @@ class Person(mesa.Agent):
             market = m.world.market[self.residence]
             if rng.uniform(m.seed, step, self.pid, rng.JOB_SEARCH) < economy.p_employed[market]:
                 self.work = WORK_WAGE
-                self.sector = 1 if rng.uniform(m.seed, step, self.pid, rng.JOB_SECTOR) \
-                    < economy.industry_share[market] else 2
+                self.sector = (
+                    1
+                    if rng.uniform(m.seed, step, self.pid, rng.JOB_SECTOR)
+                    < economy.industry_share[market]
+                    else 2
+                )
             else:
                 self.work = WORK_SEEKING
                 self.sector = 0
@@ -146,8 +177,11 @@ class Person(mesa.Agent):
         else:
             self.work = WORK_NONE
             self.sector = 0
-        if self.skill == 0 and 16 <= self.age <= 44 and \
-                rng.uniform(m.seed, step, self.pid, rng.SKILL_UPGRADE) < upgrade:
+        if (
+            self.skill == 0
+            and 16 <= self.age <= 44
+            and rng.uniform(m.seed, step, self.pid, rng.SKILL_UPGRADE) < upgrade
+        ):
             self.skill = 1
 
     def choose_residence(self, m, tables, hazards, follow, step: int) -> int:
@@ -155,8 +189,12 @@ class Person(mesa.Agent):
         w = m.world
         if self.age < CHILD_AGE:
             mum = self.mother_agent
-            if mum is not None and mum.alive and mum.residence != self.residence and \
-                    rng.uniform(m.seed, step, self.pid, rng.CHILD_FOLLOW) < follow[mum.residence]:
+            if (
+                mum is not None
+                and mum.alive
+                and mum.residence != self.residence
+                and rng.uniform(m.seed, step, self.pid, rng.CHILD_FOLLOW) < follow[mum.residence]
+            ):
                 return mum.residence
             return self.residence
         band = age_band(self.age)
@@ -165,8 +203,11 @@ class Person(mesa.Agent):
         cur = current_slot(self.residence, self.hukou_place, w.kind, w.town_of)
         if cur < 0:
             return self.residence
-        unit = self.hukou_place if w.kind[self.hukou_place] != KIND_VILLAGE \
+        unit = (
+            self.hukou_place
+            if w.kind[self.hukou_place] != KIND_VILLAGE
             else w.town_of[self.hukou_place]
+        )
         kids = 1 if (self.household.has_child and self.age <= 50) else 0
         cell = cell_index(unit, self.hukou_urban, self.skill, band, kids)
         s = draw_slot(tables[cell, cur], rng.uniform(m.seed, step, self.pid, rng.MOVE_CHOICE))
@@ -177,14 +218,16 @@ class Person(mesa.Agent):
         if self.age < CHILD_AGE:
             return 0
         res, w = self.residence, m.world
-        if w.kind[res] == KIND_VILLAGE or res == self.hukou_place or \
-                self.stay_quarters < min_stay:
+        if w.kind[res] == KIND_VILLAGE or res == self.hukou_place or self.stay_quarters < min_stay:
             return 0
         has_land = self.hukou_urban == 0 and self.household.land > 0
-        prob = hukou_application_probability(apply_step, has_land, m.params.hukou_land_fear,
-                                             security)
-        if rng.uniform(m.seed, step, self.pid, rng.HUKOU_APPLY) < prob and \
-                rng.uniform(m.seed, step, self.pid, rng.HUKOU_ACCEPT) < ease[res]:
+        prob = hukou_application_probability(
+            apply_step, has_land, m.params.hukou_land_fear, security
+        )
+        if (
+            rng.uniform(m.seed, step, self.pid, rng.HUKOU_APPLY) < prob
+            and rng.uniform(m.seed, step, self.pid, rng.HUKOU_ACCEPT) < ease[res]
+        ):
             return 1
         return 0
 
@@ -201,8 +244,15 @@ class AgentBackend:
         self.model = model
         P, H = population.persons, population.households
         self.households = [
-            Household(model, h, int(H.village[h]), int(H.land[h]), int(H.rented_out[h]),
-                      int(H.abandoned[h]), int(H.homestead[h]))
+            Household(
+                model,
+                h,
+                int(H.village[h]),
+                int(H.land[h]),
+                int(H.rented_out[h]),
+                int(H.abandoned[h]),
+                int(H.homestead[h]),
+            )
             for h in range(H.n)
         ]
         self.people: list[Person] = []
@@ -225,8 +275,9 @@ class AgentBackend:
         P = Persons.empty(len(self.people))
         P.n = len(self.people)
         for name, dtype in PERSON_FIELDS.items():
-            values = [p.household.hid if name == "household" else getattr(p, name)
-                      for p in self.people]
+            values = [
+                p.household.hid if name == "household" else getattr(p, name) for p in self.people
+            ]
             getattr(P, name)[:] = np.array(values, dtype=dtype)
         H = Households.empty(len(self.households))
         for name, dtype in HOUSEHOLD_FIELDS.items():
@@ -253,16 +304,31 @@ class AgentBackend:
         for mum in mothers:
             j = len(self.people)
             u = rng.uniform(m.seed, step, j, rng.NEWBORN_SKILL)
-            high = p.skill_high_share_new_cohorts if mum.hukou_urban else \
-                p.skill_high_share_new_cohorts * 0.75
+            high = (
+                p.skill_high_share_new_cohorts
+                if mum.hukou_urban
+                else p.skill_high_share_new_cohorts * 0.75
+            )
             skill = 2 if u < high else (1 if u < high + p.skill_mid_share_new_cohorts else 0)
-            self._add_person(j, {
-                "alive": 1, "age": 0, "birth_quarter": step_in_year * 4 // m.spy,
-                "female": 1 if rng.uniform(m.seed, step, j, rng.NEWBORN_SEX) < p_female else 0,
-                "skill": skill, "hukou_place": mum.hukou_place, "hukou_urban": mum.hukou_urban,
-                "residence": mum.residence, "household": mum.household.hid, "mother": mum.pid,
-                "work": WORK_NONE, "sector": 0, "stay_quarters": 0, "income": 0.0,
-            })
+            self._add_person(
+                j,
+                {
+                    "alive": 1,
+                    "age": 0,
+                    "birth_quarter": step_in_year * 4 // m.spy,
+                    "female": 1 if rng.uniform(m.seed, step, j, rng.NEWBORN_SEX) < p_female else 0,
+                    "skill": skill,
+                    "hukou_place": mum.hukou_place,
+                    "hukou_urban": mum.hukou_urban,
+                    "residence": mum.residence,
+                    "household": mum.household.hid,
+                    "mother": mum.pid,
+                    "work": WORK_NONE,
+                    "sector": 0,
+                    "stay_quarters": 0,
+                    "income": 0.0,
+                },
+            )
         return births, deaths
 
     # ---------------------------------------------------------------- labour
@@ -290,8 +356,9 @@ class AgentBackend:
 
     def _employed(self) -> np.ndarray:
         P, _ = self.export()
-        return K.count_employed(P.n, P.alive, P.work, P.skill, P.residence,
-                                self.model.world.market, N_MARKETS)
+        return K.count_employed(
+            P.n, P.alive, P.work, P.skill, P.residence, self.model.world.market, N_MARKETS
+        )
 
     def wage_bill_by_county(self, economy) -> np.ndarray:
         """Annualised gross wages paid in each county's markets (agent units)."""
@@ -320,7 +387,7 @@ class AgentBackend:
             cap = farm_capacity_tenths(hh.workers, m.params.farm_capacity_per_worker)
             offered = max(hh.land - int(cap), 0)
             u = rng.uniform(m.seed, 0, hh.hid, rng.POP_LAND)
-            hh.rented_out = min(int(math.floor(offered * frac + u)), offered)
+            hh.rented_out = min(math.floor(offered * frac + u), offered)
             hh.abandoned = offered - hh.rented_out
 
     def release_extinct_land(self, collective: np.ndarray) -> int:
@@ -343,8 +410,9 @@ class AgentBackend:
             if hh.land <= 0:
                 continue
             c = m.world.county[hh.village]
-            offer = hh.land - int(farm_capacity_tenths(hh.workers,
-                                                       m.params.farm_capacity_per_worker))
+            offer = hh.land - int(
+                farm_capacity_tenths(hh.workers, m.params.farm_capacity_per_worker)
+            )
             if offer > hh.rented_out:
                 unplaced[c] += offer - hh.rented_out
             let[c] += hh.rented_out
@@ -355,15 +423,29 @@ class AgentBackend:
         m = self.model
         for hh in self.households:
             if hh.land > 0:
-                hh.step_land(m.params.farm_capacity_per_worker,
-                             match_by_county[m.world.county[hh.village]], m.seed, step)
+                hh.step_land(
+                    m.params.farm_capacity_per_worker,
+                    match_by_county[m.world.county[hh.village]],
+                    m.seed,
+                    step,
+                )
 
     def land_tally(self, tally, collective, collective_let) -> None:
         """Year-end land by county."""
         _, H = self.export()
         W = self.model.world
-        K.tally_land(H.n, H.village, H.land, H.rented_out, H.abandoned, collective,
-                     collective_let, W.county, W.n_places, tally.land)
+        K.tally_land(
+            H.n,
+            H.village,
+            H.land,
+            H.rented_out,
+            H.abandoned,
+            collective,
+            collective_let,
+            W.county,
+            W.n_places,
+            tally.land,
+        )
 
     # ---------------------------------------------------------------- migration
 
@@ -383,19 +465,27 @@ class AgentBackend:
             if 16 <= person.age <= 64:
                 s = current_slot(person.residence, person.hukou_place, w.kind, w.town_of)
                 if s >= 0:
-                    unit = person.hukou_place if w.kind[person.hukou_place] != KIND_VILLAGE \
+                    unit = (
+                        person.hukou_place
+                        if w.kind[person.hukou_place] != KIND_VILLAGE
                         else w.town_of[person.hukou_place]
+                    )
                     network[unit, s] += 1
         _, H = self.export()
         workers = np.array([hh.workers for hh in self.households], np.int64)
-        return network, farm_income_by_unit(m, H.village, H.land, H.rented_out, H.abandoned,
-                                            workers, economy)
+        return network, farm_income_by_unit(
+            m, H.village, H.land, H.rented_out, H.abandoned, workers, economy
+        )
 
     def migrate(self, tables, hazards, follow_by_place, step: int) -> None:
         """Everyone decides on the start state; then all moves are applied."""
         m = self.model
-        moves = [person.choose_residence(m, tables, hazards, follow_by_place, step)
-                 if person.alive else person.residence for person in self.people]
+        moves = [
+            person.choose_residence(m, tables, hazards, follow_by_place, step)
+            if person.alive
+            else person.residence
+            for person in self.people
+        ]
         for person, new in zip(self.people, moves, strict=True):
             if not person.alive:
                 continue
@@ -428,16 +518,21 @@ class AgentBackend:
         """Applications, acceptance and conversions; counts by county."""
         m, p, w = self.model, self.model.params, self.model.world
         apply_step = per_step(float(p.hukou_apply_rate), m.spy)
-        min_stay = int(round(p.hukou_min_stay_years * m.spy))
+        min_stay = round(p.hukou_min_stay_years * m.spy)
         security = policy.land_rights_security[0]
-        converts = {person.pid: person.decide_hukou(m, ease_by_place, apply_step, min_stay,
-                                                    security, step)
-                    for person in self.people if person.alive}
+        converts = {
+            person.pid: person.decide_hukou(m, ease_by_place, apply_step, min_stay, security, step)
+            for person in self.people
+            if person.alive
+        }
         for person in self.people:
             if person.alive and person.age < CHILD_AGE and person.mother >= 0:
                 mum = self.people[person.mother]
-                if converts.get(mum.pid, 0) and person.residence == mum.residence and \
-                        person.hukou_place != person.residence:
+                if (
+                    converts.get(mum.pid, 0)
+                    and person.residence == mum.residence
+                    and person.hukou_place != person.residence
+                ):
                     converts[person.pid] = 2
         citizenised = np.zeros(N_COUNTIES, np.int64)
         out = np.zeros(N_COUNTIES, np.int64)
@@ -465,8 +560,11 @@ class AgentBackend:
         w = self.model.world
         members = np.zeros(w.n_places, np.int64)
         for person in self.people:
-            if person.alive and person.hukou_urban == 0 and \
-                    w.kind[person.hukou_place] == KIND_VILLAGE:
+            if (
+                person.alive
+                and person.hukou_urban == 0
+                and w.kind[person.hukou_place] == KIND_VILLAGE
+            ):
                 members[person.hukou_place] += 1
         return members
 
@@ -485,10 +583,16 @@ class AgentBackend:
         for person in self.people:
             if person.alive and person.work == WORK_WAGE:
                 hh = person.household
-                if hh.village >= 0 and hh.at_home > 0 and not lives_at_home(
-                        person.residence, hh.village, w.town_of):
-                    wage = economy.wages[w.market[person.residence], person.skill] \
-                        * p.net_wage_factor / m.spy
+                if (
+                    hh.village >= 0
+                    and hh.at_home > 0
+                    and not lives_at_home(person.residence, hh.village, w.town_of)
+                ):
+                    wage = (
+                        economy.wages[w.market[person.residence], person.skill]
+                        * p.net_wage_factor
+                        / m.spy
+                    )
                     hh.remit += p.remittance_share * wage
         crop = np.ascontiguousarray(economy.crop_per_tenth)
         partial = np.zeros((K.n_chunks(len(self.people)), N_COUNTIES, 2, 5))
@@ -498,11 +602,30 @@ class AgentBackend:
                 continue
             hh = person.household
             parts = person_income(
-                person.age, person.female, person.hukou_place, person.hukou_urban,
-                person.residence, person.work, person.skill, hh.village, hh.land,
-                hh.rented_out, hh.abandoned, hh.homestead, hh.at_home, hh.n_living, hh.remit,
-                w.kind, w.market, w.urban, w.county, w.town_of, dividend_by_village,
-                economy.wages, crop, scalars,
+                person.age,
+                person.female,
+                person.hukou_place,
+                person.hukou_urban,
+                person.residence,
+                person.work,
+                person.skill,
+                hh.village,
+                hh.land,
+                hh.rented_out,
+                hh.abandoned,
+                hh.homestead,
+                hh.at_home,
+                hh.n_living,
+                hh.remit,
+                w.kind,
+                w.market,
+                w.urban,
+                w.county,
+                w.town_of,
+                dividend_by_village,
+                economy.wages,
+                crop,
+                scalars,
             )
             person.income = parts[0] + parts[1] + parts[2] + parts[3]
             county = w.county[person.residence]
@@ -517,6 +640,20 @@ class AgentBackend:
         """Year-end population stocks."""
         P, _ = self.export()
         W = self.model.world
-        K.tally_stocks(P.n, P.alive, P.age, P.residence, P.hukou_place, P.hukou_urban, P.work,
-                       W.county, W.urban, W.kind, tally.residents, tally.registered,
-                       tally.rural_old, tally.outside_by_dest, tally.workers)
+        K.tally_stocks(
+            P.n,
+            P.alive,
+            P.age,
+            P.residence,
+            P.hukou_place,
+            P.hukou_urban,
+            P.work,
+            W.county,
+            W.urban,
+            W.kind,
+            tally.residents,
+            tally.registered,
+            tally.rural_old,
+            tally.outside_by_dest,
+            tally.workers,
+        )

@@ -38,8 +38,17 @@ class County(mesa.Agent):
         self.agri_index = 1.0
         self._unit_cost: dict[str, float] = {}
 
-    def run_budget(self, *, wage_bill: float, urban_residents: float, citizenised: float,
-                   params, policy, price_level: float, steps_per_year: int) -> None:
+    def run_budget(
+        self,
+        *,
+        wage_bill: float,
+        urban_residents: float,
+        citizenised: float,
+        params,
+        policy,
+        price_level: float,
+        steps_per_year: int,
+    ) -> None:
         """One step of revenue, spending and capacity (amounts in yuan per step)."""
         p, c, spy = params, self.index, steps_per_year
         land_sales = p.land_sale_revenue_per_urban_resident * price_level * urban_residents / spy
@@ -47,19 +56,25 @@ class County(mesa.Agent):
         earmarked = (policy.rural_roads[c] + policy.service_capacity[c]) * price_level / spy
         revenue = p.county_tax_rate * wage_bill + land_sales + transfers
         spend = {
-            "service": p.service_spending_share * revenue + policy.service_capacity[c]
-            * price_level / spy,
+            "service": p.service_spending_share * revenue
+            + policy.service_capacity[c] * price_level / spy,
             "road": p.road_spending_share * revenue + policy.rural_roads[c] * price_level / spy,
             "agri": policy.land_sale_to_agriculture[c] * land_sales,
         }
         if not self._unit_cost:
             # Calibrate: 2023 spending exactly maintains the 2023 capacity (index 1.0).
-            dep = {"service": p.service_depreciation, "road": p.road_depreciation,
-                   "agri": p.service_depreciation}
+            dep = {
+                "service": p.service_depreciation,
+                "road": p.road_depreciation,
+                "agri": p.service_depreciation,
+            }
             self._unit_cost = {k: v * spy / dep[k] for k, v in spend.items()}
             self._depreciation = dep
-        for key, attr in (("service", "service_index"), ("road", "road_index"),
-                          ("agri", "agri_index")):
+        for key, attr in (
+            ("service", "service_index"),
+            ("road", "road_index"),
+            ("agri", "agri_index"),
+        ):
             level = getattr(self, attr)
             built = spend[key] * spy / (self._unit_cost[key] * price_level)
             setattr(self, attr, level + (built - self._depreciation[key] * level) / spy)
@@ -74,8 +89,16 @@ class County(mesa.Agent):
 class Firm(mesa.Agent):
     """Firms of one sector in one labour market: labour demand and the market wage."""
 
-    def __init__(self, model: mesa.Model, market: int, county: int, sector: int,
-                 base_demand: float, wage: float, in_seat: bool):
+    def __init__(
+        self,
+        model: mesa.Model,
+        market: int,
+        county: int,
+        sector: int,
+        base_demand: float,
+        wage: float,
+        in_seat: bool,
+    ):
         super().__init__(model)
         self.market = market
         self.county = county
@@ -93,7 +116,8 @@ class Firm(mesa.Agent):
             growth += policy.park_investment[self.county]
         relative_wage = self.wage / (self.base_wage * wage_trend)
         self.demand = (
-            self.base_demand * (1.0 + growth) ** years
+            self.base_demand
+            * (1.0 + growth) ** years
             * relative_wage ** (-params.labour_demand_elasticity)
         )
         return self.demand

@@ -1,5 +1,4 @@
-"""Command line: ``ronghe run`` (a Hydra app) and the ``levers``, ``scenarios`` and
-``params`` listings.
+"""Command line: ``ronghe run`` (a Hydra app) and the ``levers``, ``scenarios``, ``params`` lists.
 
 Command-line overrides are checked before Hydra starts, so an unknown key or an
 out-of-range value (in any value of a sweep) fails with a one-line error and a non-zero
@@ -8,6 +7,7 @@ exit code, before any run directory or job exists.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 import sys
@@ -90,11 +90,14 @@ def _register_schema() -> None:
     from sim.data import load_region
 
     region = load_region()
-    fields = [(f.name, float | None, dataclasses.field(default=None))
-              for f in dataclasses.fields(params_schema(region))]
+    fields = [
+        (f.name, float | None, dataclasses.field(default=None))
+        for f in dataclasses.fields(params_schema(region))
+    ]
     params = dataclasses.make_dataclass("ParamsOverrides", fields)
     schema = dataclasses.make_dataclass(
-        "RunConfig", [("params", params, dataclasses.field(default_factory=params))],
+        "RunConfig",
+        [("params", params, dataclasses.field(default_factory=params))],
         bases=(RunSettings,),
     )
     ConfigStore.instance().store(name="ronghe_schema", node=schema)
@@ -107,10 +110,8 @@ def _cleanup_failed_run(run_dir: Path) -> None:
     shutil.rmtree(run_dir / ".hydra", ignore_errors=True)
     for log in run_dir.glob("*.log"):
         log.unlink(missing_ok=True)
-    try:
+    with contextlib.suppress(OSError):
         run_dir.rmdir()
-    except OSError:
-        pass
 
 
 def _task(cfg) -> None:
@@ -151,8 +152,9 @@ def _run_hydra(args: list[str]) -> int:
     except RongheError as exc:
         _print_error(exc)
         return exc.exit_code
-    app = hydra.main(version_base="1.3", config_path=str(project_dir("conf")),
-                     config_name="config")(_task)
+    app = hydra.main(
+        version_base="1.3", config_path=str(project_dir("conf")), config_name="config"
+    )(_task)
     saved = sys.argv
     sys.argv = ["ronghe", *args]
     try:
@@ -165,12 +167,16 @@ def _run_hydra(args: list[str]) -> int:
 def _levers() -> int:
     from sim.levers import CATALOGUE
 
-    print(f"{'id':<26} {'clause':<12} {'per county':<10} {'range':<18} {'default':>10}  "
-          f"name (中文 / English)")
+    print(
+        f"{'id':<26} {'clause':<12} {'per county':<10} {'range':<18} {'default':>10}  "
+        f"name (中文 / English)"
+    )
     for lv in CATALOGUE:
         rng_text = f"[{lv.low:g}, {lv.high:g}]"
-        print(f"{lv.id:<26} {lv.clause:<12} {('yes' if lv.per_county else 'no'):<10} "
-              f"{rng_text:<18} {lv.default:>10g}  {lv.name_zh} / {lv.name_en}")
+        print(
+            f"{lv.id:<26} {lv.clause:<12} {('yes' if lv.per_county else 'no'):<10} "
+            f"{rng_text:<18} {lv.default:>10g}  {lv.name_zh} / {lv.name_en}"
+        )
     return 0
 
 
@@ -190,8 +196,10 @@ def _params() -> int:
 
     region = load_region()
     for spec in region.parameters.values():
-        print(f"{spec.name:<36} {spec.value:>12g} {spec.unit:<26} [{spec.low:g}, {spec.high:g}] "
-              f"{spec.basis}")
+        print(
+            f"{spec.name:<36} {spec.value:>12g} {spec.unit:<26} [{spec.low:g}, {spec.high:g}] "
+            f"{spec.basis}"
+        )
     return 0
 
 
@@ -202,11 +210,14 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = args[0], args[1:]
-    commands = {"run": lambda: _run_hydra(rest), "levers": _levers,
-                "scenarios": _scenarios, "params": _params}
+    commands = {
+        "run": lambda: _run_hydra(rest),
+        "levers": _levers,
+        "scenarios": _scenarios,
+        "params": _params,
+    }
     if command not in commands:
-        _print_error(ConfigError(f"unknown command {command!r}; allowed: "
-                                 f"{', '.join(commands)}"))
+        _print_error(ConfigError(f"unknown command {command!r}; allowed: {', '.join(commands)}"))
         return 2
     try:
         return commands[command]()

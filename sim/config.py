@@ -108,8 +108,7 @@ def check_key(key: str, value: object, *, start_year: int = BASE_YEAR) -> None:
     elif key == "end_year":
         if not _is_int(value) or not start_year <= value <= LAST_YEAR:
             raise ConfigError(
-                f"end_year={value!r}: allowed [{start_year}, {LAST_YEAR}] (start_year="
-                f"{start_year})"
+                f"end_year={value!r}: allowed [{start_year}, {LAST_YEAR}] (start_year={start_year})"
             )
     elif key == "steps_per_year":
         if value not in STEPS_PER_YEAR or not _is_int(value):
@@ -125,15 +124,15 @@ def check_key(key: str, value: object, *, start_year: int = BASE_YEAR) -> None:
             raise _fail(key, value)
     elif key == "county_area":
         items = list(value) if isinstance(value, list | tuple) else None
-        if not items or any(k not in COUNTY_KEYS for k in items) or len(set(items)) != len(
-            items
-        ):
+        if not items or any(k not in COUNTY_KEYS for k in items) or len(set(items)) != len(items):
             raise _fail(key, value)
     elif key == "data_dir":
         if value is not None and not isinstance(value, str):
             raise _fail(key, value)
-    elif key in ("targets_2035.resident_urbanisation_rate",
-                 "targets_2035.county_area_urbanisation"):
+    elif key in (
+        "targets_2035.resident_urbanisation_rate",
+        "targets_2035.county_area_urbanisation",
+    ):
         if not _is_number(value) or not 0 < value < 1:
             raise _fail(key, value)
     elif key == "targets_2035.income_ratio":

@@ -42,8 +42,9 @@ def _ratio(num: float, den: float) -> float:
     return float(num / den) if den > 0 else float("nan")
 
 
-def _unit_rows(tally: YearTally, mask: np.ndarray, weight: float, steps_per_year: int,
-               base_year: bool) -> dict[str, float]:
+def _unit_rows(
+    tally: YearTally, mask: np.ndarray, weight: float, steps_per_year: int, base_year: bool
+) -> dict[str, float]:
     """Indicators of one unit (the counties selected by ``mask``) in one year."""
     res = tally.residents[mask].sum(axis=0).astype(np.float64)
     reg = tally.registered[mask].sum(axis=0).astype(np.float64)
@@ -77,15 +78,24 @@ def _unit_rows(tally: YearTally, mask: np.ndarray, weight: float, steps_per_year
     for k, name in enumerate(COMPONENTS):
         out[f"urban_{name}_income_per_capita"] = _ratio(comp[1, k], person_years[1])
         out[f"rural_{name}_income_per_capita"] = _ratio(comp[0, k], person_years[0])
-    for name, arr in (("citizenisation", tally.citizenised),
-                      ("hukou_transfers_out", tally.hukou_out),
-                      ("hukou_transfers_in", tally.hukou_in)):
+    for name, arr in (
+        ("citizenisation", tally.citizenised),
+        ("hukou_transfers_out", tally.hukou_out),
+        ("hukou_transfers_in", tally.hukou_in),
+    ):
         out[name] = float("nan") if base_year else float(arr[mask].sum()) * weight
     return out
 
 
-def indicator_table(tallies: Sequence[YearTally], *, weight: float, steps_per_year: int,
-                    county_area: Iterable[str], scenario: str, seed: int) -> pd.DataFrame:
+def indicator_table(
+    tallies: Sequence[YearTally],
+    *,
+    weight: float,
+    steps_per_year: int,
+    county_area: Iterable[str],
+    scenario: str,
+    seed: int,
+) -> pd.DataFrame:
     """Long table: one row per year, unit and indicator.
 
     Args:
@@ -102,8 +112,7 @@ def indicator_table(tallies: Sequence[YearTally], *, weight: float, steps_per_ye
     rows = []
     for i, tally in enumerate(tallies):
         for unit, mask in units:
-            for indicator, value in _unit_rows(tally, mask, weight, steps_per_year,
-                                               i == 0).items():
+            for indicator, value in _unit_rows(tally, mask, weight, steps_per_year, i == 0).items():
                 rows.append((tally.year, unit, indicator, value))
         outside = tally.outside_by_dest.astype(np.float64) * weight
         rows.append((tally.year, "city", "registered_living_outside", outside.sum()))

@@ -53,18 +53,21 @@ def check_step(model, before: Snapshot | None) -> None:
         born = n - before.slots
         alive = int(persons.alive[:n].sum())
         died = before.alive + born - alive
-        if died < 0 or (persons.alive[before.slots:n] != 1).any():
+        if died < 0 or (persons.alive[before.slots : n] != 1).any():
             raise InvariantError(
                 f"persons: {before.alive} alive + {born} births - {died} deaths != {alive}"
             )
         land = _land_total(model, households)
         if land != before.land:
-            raise InvariantError(f"land: {before.land} tenths of a mu before the step, {land} after")
+            raise InvariantError(
+                f"land: {before.land} tenths of a mu before the step, {land} after"
+            )
         balances = np.array([c.balance for c in model.counties])
         flows = np.array([c.revenue - c.spending for c in model.counties])
         if not np.allclose(balances, before.balances + flows, rtol=1e-9, atol=1e-3):
-            raise InvariantError("money: a county balance moved by more than its revenue "
-                                 "minus spending")
+            raise InvariantError(
+                "money: a county balance moved by more than its revenue minus spending"
+            )
     _check_places(model, persons)
     _check_land(households, model)
     _check_incomes(model, persons, households)
@@ -123,8 +126,11 @@ def _check_incomes(model, persons, households) -> None:
     female = p.female[:n] == 1
     retire = np.where(female, s["retire_women"], s["retire_men"])
     urban_hukou = p.hukou_urban[:n] == 1
-    pension = np.where(urban_hukou, np.where(age >= retire, s["pension_urban"], 0.0),
-                       np.where(age >= 60, s["pension_rural"], 0.0))
+    pension = np.where(
+        urban_hukou,
+        np.where(age >= retire, s["pension_urban"], 0.0),
+        np.where(age >= 60, s["pension_rural"], 0.0),
+    )
     total += (pension / spy)[alive].sum()
     # Household pools go to somebody whenever the household has a living member.
     living = np.bincount(hh[alive], minlength=h.n)

@@ -33,14 +33,29 @@ from sim.rules import (
     wage_work_age_max,
 )
 from sim.state import WORK_FARM, WORK_NONE, WORK_SEEKING, WORK_WAGE
-from sim.world import KIND_OUTSIDE, KIND_VILLAGE, N_COUNTIES, N_SLOTS, SLOT_VILLAGE
+from sim.world import KIND_OUTSIDE, KIND_VILLAGE, N_COUNTIES, N_SLOTS
 
 # ---------------------------------------------------------------------------- demography
 
 
 @njit(cache=True, parallel=True)
-def demography_decide(n, alive, age, female, birth_quarter, work, income, seed, step,
-                      step_in_year, spy, death_step, birth_step, dies, births):
+def demography_decide(
+    n,
+    alive,
+    age,
+    female,
+    birth_quarter,
+    work,
+    income,
+    seed,
+    step,
+    step_in_year,
+    spy,
+    death_step,
+    birth_step,
+    dies,
+    births,
+):
     """Deaths, births and birthdays, all decided on the state at the start of the step.
 
     ``death_step[sex, age]`` and ``birth_step[age]`` are per-step probabilities built by
@@ -66,9 +81,32 @@ def demography_decide(n, alive, age, female, birth_quarter, work, income, seed, 
 
 
 @njit(cache=True)
-def add_newborns(n, mothers, alive, age, birth_quarter, female, skill, hukou_place,
-                 hukou_urban, residence, household, mother, work, sector, stay, income, seed,
-                 step, step_in_year, spy, p_female_birth, p_high, p_mid, rural_high_factor):
+def add_newborns(
+    n,
+    mothers,
+    alive,
+    age,
+    birth_quarter,
+    female,
+    skill,
+    hukou_place,
+    hukou_urban,
+    residence,
+    household,
+    mother,
+    work,
+    sector,
+    stay,
+    income,
+    seed,
+    step,
+    step_in_year,
+    spy,
+    p_female_birth,
+    p_high,
+    p_mid,
+    rural_high_factor,
+):
     """Append one newborn per mother (mothers in id order); return the new slot count."""
     new = n
     for k in range(mothers.shape[0]):
@@ -98,18 +136,40 @@ def add_newborns(n, mothers, alive, age, birth_quarter, female, skill, hukou_pla
 
 
 @njit(cache=True, parallel=True)
-def labour_roles(n, alive, age, female, hukou_urban, residence, household, hh_village, hh_land,
-                 place_kind, place_county, town_of, seed, year_index, commute_access,
-                 town_wage_share, retire_men, retire_women, rural_max, farm_max, part_16_19,
-                 part_20_24, part_men, part_women, role):
+def labour_roles(
+    n,
+    alive,
+    age,
+    female,
+    hukou_urban,
+    residence,
+    household,
+    hh_village,
+    hh_land,
+    place_kind,
+    place_county,
+    town_of,
+    seed,
+    year_index,
+    commute_access,
+    town_wage_share,
+    retire_men,
+    retire_women,
+    rural_max,
+    farm_max,
+    part_16_19,
+    part_20_24,
+    part_men,
+    part_women,
+    role,
+):
     """Each person's labour role this step (participation is drawn once a year)."""
     for i in prange(n):
         if not alive[i]:
             role[i] = ROLE_NONE
             continue
         res = residence[i]
-        work_max = wage_work_age_max(female[i], hukou_urban[i], retire_men, retire_women,
-                                     rural_max)
+        work_max = wage_work_age_max(female[i], hukou_urban[i], retire_men, retire_women, rural_max)
         p_part = participation(age[i], female[i], part_16_19, part_20_24, part_men, part_women)
         h = household[i]
         village = hh_village[h]
@@ -122,8 +182,14 @@ def labour_roles(n, alive, age, female, hukou_urban, residence, household, hh_vi
             else:
                 access = town_wage_share
         role[i] = labour_role(
-            age[i], work_max, farm_max, rng.uniform(seed, year_index, i, rng.PARTICIPATE),
-            p_part, can_farm, rng.uniform(seed, year_index, i, rng.COMMUTE), access,
+            age[i],
+            work_max,
+            farm_max,
+            rng.uniform(seed, year_index, i, rng.PARTICIPATE),
+            p_part,
+            can_farm,
+            rng.uniform(seed, year_index, i, rng.COMMUTE),
+            access,
         )
 
 
@@ -138,8 +204,22 @@ def count_seekers(n, role, residence, place_market, n_markets):
 
 
 @njit(cache=True, parallel=True)
-def labour_assign(n, alive, age, skill, role, residence, place_market, p_employed,
-                  industry_share, seed, step, upgrade_step, work, sector):
+def labour_assign(
+    n,
+    alive,
+    age,
+    skill,
+    role,
+    residence,
+    place_market,
+    p_employed,
+    industry_share,
+    seed,
+    step,
+    upgrade_step,
+    work,
+    sector,
+):
     """Job draws for seekers, farm work for the rest; vocational upgrades."""
     for i in prange(n):
         if not alive[i]:
@@ -149,8 +229,9 @@ def labour_assign(n, alive, age, skill, role, residence, place_market, p_employe
             m = place_market[residence[i]]
             if rng.uniform(seed, step, i, rng.JOB_SEARCH) < p_employed[m]:
                 work[i] = WORK_WAGE
-                sector[i] = 1 if rng.uniform(seed, step, i, rng.JOB_SECTOR) < industry_share[m] \
-                    else 2
+                sector[i] = (
+                    1 if rng.uniform(seed, step, i, rng.JOB_SECTOR) < industry_share[m] else 2
+                )
             else:
                 work[i] = WORK_SEEKING
                 sector[i] = 0
@@ -160,9 +241,12 @@ def labour_assign(n, alive, age, skill, role, residence, place_market, p_employe
         else:
             work[i] = WORK_NONE
             sector[i] = 0
-        if skill[i] == 0 and 16 <= age[i] <= 44:
-            if rng.uniform(seed, step, i, rng.SKILL_UPGRADE) < upgrade_step:
-                skill[i] = 1
+        if (
+            skill[i] == 0
+            and 16 <= age[i] <= 44
+            and rng.uniform(seed, step, i, rng.SKILL_UPGRADE) < upgrade_step
+        ):
+            skill[i] = 1
 
 
 @njit(cache=True)
@@ -199,8 +283,9 @@ def living_members(n, alive, household, n_households):
 
 
 @njit(cache=True)
-def release_extinct_land(n_households, members, hh_village, land, rented_out, abandoned,
-                         collective):
+def release_extinct_land(
+    n_households, members, hh_village, land, rented_out, abandoned, collective
+):
     """Land of households with no living member returns to the village collective."""
     released = 0
     for h in range(n_households):
@@ -214,8 +299,9 @@ def release_extinct_land(n_households, members, hh_village, land, rented_out, ab
 
 
 @njit(cache=True)
-def unplaced_by_county(n_households, hh_village, land, rented_out, workers, mu_per_worker,
-                       place_county):
+def unplaced_by_county(
+    n_households, hh_village, land, rented_out, workers, mu_per_worker, place_county
+):
     """Offered-but-unlet land and let land per county (tenths of a mu, serial)."""
     unplaced = np.zeros(N_COUNTIES, np.int64)
     let = np.zeros(N_COUNTIES, np.int64)
@@ -232,15 +318,32 @@ def unplaced_by_county(n_households, hh_village, land, rented_out, workers, mu_p
 
 
 @njit(cache=True, parallel=True)
-def land_market(n_households, hh_village, land, rented_out, abandoned, workers,
-                mu_per_worker, match_by_county, place_county, seed, step):
+def land_market(
+    n_households,
+    hh_village,
+    land,
+    rented_out,
+    abandoned,
+    workers,
+    mu_per_worker,
+    match_by_county,
+    place_county,
+    seed,
+    step,
+):
     """Apply the land rule to every household."""
     for h in prange(n_households):
         if land[h] <= 0:
             continue
         q = match_by_county[place_county[hh_village[h]]]
-        r, a = land_step(land[h], rented_out[h], workers[h], mu_per_worker, q,
-                         rng.uniform(seed, step, h, rng.LAND_MATCH))
+        r, a = land_step(
+            land[h],
+            rented_out[h],
+            workers[h],
+            mu_per_worker,
+            q,
+            rng.uniform(seed, step, h, rng.LAND_MATCH),
+        )
         rented_out[h] = r
         abandoned[h] = a
 
@@ -249,8 +352,9 @@ def land_market(n_households, hh_village, land, rented_out, abandoned, workers,
 
 
 @njit(cache=True)
-def migration_aggregates(n, alive, age, residence, hukou_place, household, place_kind,
-                         town_of, n_units, n_households):
+def migration_aggregates(
+    n, alive, age, residence, hukou_place, household, place_kind, town_of, n_units, n_households
+):
     """Network counts per home unit and slot, and households with children (serial)."""
     network = np.zeros((n_units, N_SLOTS), np.int64)
     has_child = np.zeros(n_households, np.int8)
@@ -262,8 +366,11 @@ def migration_aggregates(n, alive, age, residence, hukou_place, household, place
         if 16 <= age[i] <= 64:
             s = current_slot(residence[i], hukou_place[i], place_kind, town_of)
             if s >= 0:
-                unit = hukou_place[i] if place_kind[hukou_place[i]] != KIND_VILLAGE \
+                unit = (
+                    hukou_place[i]
+                    if place_kind[hukou_place[i]] != KIND_VILLAGE
                     else town_of[hukou_place[i]]
+                )
                 network[unit, s] += 1
     return network, has_child
 
@@ -300,9 +407,26 @@ def choice_cumulative(utility, stay_bonus, out):
 
 
 @njit(cache=True, parallel=True)
-def migration_decide(n, alive, age, skill, hukou_place, hukou_urban, residence, household,
-                     mother, has_child, place_kind, town_of, cumulative, hazard_step,
-                     follow_step_by_place, seed, step, new_residence):
+def migration_decide(
+    n,
+    alive,
+    age,
+    skill,
+    hukou_place,
+    hukou_urban,
+    residence,
+    household,
+    mother,
+    has_child,
+    place_kind,
+    town_of,
+    cumulative,
+    hazard_step,
+    follow_step_by_place,
+    seed,
+    step,
+    new_residence,
+):
     """Adults who consider a move draw a slot; children may join their mother."""
     for i in prange(n):
         new_residence[i] = residence[i]
@@ -311,11 +435,16 @@ def migration_decide(n, alive, age, skill, hukou_place, hukou_urban, residence, 
         a = age[i]
         if a < CHILD_AGE:
             m = mother[i]
-            if m >= 0 and alive[m] and residence[m] != residence[i]:
-                if rng.uniform(seed, step, i, rng.CHILD_FOLLOW) < follow_step_by_place[
-                    residence[m]
-                ]:
-                    new_residence[i] = residence[m]
+            if (
+                m >= 0
+                and alive[m]
+                and residence[m] != residence[i]
+                and (
+                    rng.uniform(seed, step, i, rng.CHILD_FOLLOW)
+                    < follow_step_by_place[residence[m]]
+                )
+            ):
+                new_residence[i] = residence[m]
             continue
         band = age_band(a)
         if band < 0:
@@ -325,8 +454,11 @@ def migration_decide(n, alive, age, skill, hukou_place, hukou_urban, residence, 
         cur = current_slot(residence[i], hukou_place[i], place_kind, town_of)
         if cur < 0:
             continue
-        unit = hukou_place[i] if place_kind[hukou_place[i]] != KIND_VILLAGE \
+        unit = (
+            hukou_place[i]
+            if place_kind[hukou_place[i]] != KIND_VILLAGE
             else town_of[hukou_place[i]]
+        )
         kids = 1 if (has_child[household[i]] and a <= 50) else 0
         cell = cell_index(unit, hukou_urban[i], skill[i], band, kids)
         s = draw_slot(cumulative[cell, cur], rng.uniform(seed, step, i, rng.MOVE_CHOICE))
@@ -350,9 +482,28 @@ def migration_apply(n, alive, residence, new_residence, stay):
 
 
 @njit(cache=True, parallel=True)
-def hukou_decide(n, alive, age, hukou_place, hukou_urban, residence, household, mother,
-                 hh_land, place_kind, place_county, ease_by_place, apply_step, min_stay,
-                 fear, security, seed, step, stay, converts):
+def hukou_decide(
+    n,
+    alive,
+    age,
+    hukou_place,
+    hukou_urban,
+    residence,
+    household,
+    mother,
+    hh_land,
+    place_kind,
+    place_county,
+    ease_by_place,
+    apply_step,
+    min_stay,
+    fear,
+    security,
+    seed,
+    step,
+    stay,
+    converts,
+):
     """Adults decide to apply and are accepted; children under 16 follow their mother."""
     for i in prange(n):
         converts[i] = 0
@@ -363,20 +514,36 @@ def hukou_decide(n, alive, age, hukou_place, hukou_urban, residence, household, 
             continue
         has_land = hukou_urban[i] == 0 and hh_land[household[i]] > 0
         p = hukou_application_probability(apply_step, has_land, fear, security)
-        if rng.uniform(seed, step, i, rng.HUKOU_APPLY) < p:
-            if rng.uniform(seed, step, i, rng.HUKOU_ACCEPT) < ease_by_place[res]:
-                converts[i] = 1
+        if (
+            rng.uniform(seed, step, i, rng.HUKOU_APPLY) < p
+            and rng.uniform(seed, step, i, rng.HUKOU_ACCEPT) < ease_by_place[res]
+        ):
+            converts[i] = 1
     for i in prange(n):
         if alive[i] and age[i] < CHILD_AGE:
             m = mother[i]
-            if m >= 0 and converts[m] and residence[i] == residence[m] \
-                    and hukou_place[i] != residence[i]:
+            if (
+                m >= 0
+                and converts[m]
+                and residence[i] == residence[m]
+                and hukou_place[i] != residence[i]
+            ):
                 converts[i] = 2
 
 
 @njit(cache=True)
-def hukou_apply(n, converts, hukou_place, hukou_urban, residence, place_kind, place_county,
-                citizenised, moved_out, moved_in):
+def hukou_apply(
+    n,
+    converts,
+    hukou_place,
+    hukou_urban,
+    residence,
+    place_kind,
+    place_county,
+    citizenised,
+    moved_out,
+    moved_in,
+):
     """Convert hukou to the place of residence; count citizenisation by county (serial)."""
     for i in range(n):
         if not converts[i]:
@@ -399,8 +566,23 @@ def hukou_apply(n, converts, hukou_place, hukou_urban, residence, place_kind, pl
 
 
 @njit(cache=True)
-def household_pools(n, alive, age, residence, household, work, skill, place_market, hh_village,
-                    town_of, n_households, wages, net_factor, remit_share, spy):
+def household_pools(
+    n,
+    alive,
+    age,
+    residence,
+    household,
+    work,
+    skill,
+    place_market,
+    hh_village,
+    town_of,
+    n_households,
+    wages,
+    net_factor,
+    remit_share,
+    spy,
+):
     """At-home members and remittances received per household (serial, id order)."""
     at_home = np.zeros(n_households, np.int64)
     living = np.zeros(n_households, np.int64)
@@ -414,8 +596,10 @@ def household_pools(n, alive, age, residence, household, work, skill, place_mark
     for i in range(n):
         if alive[i] and work[i] == WORK_WAGE:
             h = household[i]
-            if hh_village[h] >= 0 and at_home[h] > 0 and not lives_at_home(
-                residence[i], hh_village[h], town_of
+            if (
+                hh_village[h] >= 0
+                and at_home[h] > 0
+                and not lives_at_home(residence[i], hh_village[h], town_of)
             ):
                 w = wages[place_market[residence[i]], skill[i]] * net_factor / spy
                 remit[h] += remit_share * w
@@ -431,11 +615,37 @@ def n_chunks(n: int) -> int:
 
 
 @njit(cache=True, parallel=True)
-def incomes_by_chunk(n, alive, age, female, hukou_place, hukou_urban, residence, household,
-                     work, skill, place_kind, place_market, place_urban, place_county, town_of,
-                     hh_village, hh_land, hh_rented, hh_abandoned, hh_homestead, at_home,
-                     living, remit_in, dividend_by_village, wages, crop_per_tenth, scalars,
-                     income, partial):
+def incomes_by_chunk(
+    n,
+    alive,
+    age,
+    female,
+    hukou_place,
+    hukou_urban,
+    residence,
+    household,
+    work,
+    skill,
+    place_kind,
+    place_market,
+    place_urban,
+    place_county,
+    town_of,
+    hh_village,
+    hh_land,
+    hh_rented,
+    hh_abandoned,
+    hh_homestead,
+    at_home,
+    living,
+    remit_in,
+    dividend_by_village,
+    wages,
+    crop_per_tenth,
+    scalars,
+    income,
+    partial,
+):
     """Each person's disposable income for the step, summed by fixed chunks of persons.
 
     ``partial[chunk, county, urban, source]`` receives the sums (sources: wages,
@@ -451,11 +661,30 @@ def incomes_by_chunk(n, alive, age, female, hukou_place, hukou_urban, residence,
                 continue
             h = household[i]
             w, o, p, t = person_income(
-                age[i], female[i], hukou_place[i], hukou_urban[i], residence[i], work[i],
-                skill[i], hh_village[h], hh_land[h], hh_rented[h], hh_abandoned[h],
-                hh_homestead[h], at_home[h], living[h], remit_in[h], place_kind,
-                place_market, place_urban, place_county, town_of, dividend_by_village, wages,
-                crop_per_tenth, scalars,
+                age[i],
+                female[i],
+                hukou_place[i],
+                hukou_urban[i],
+                residence[i],
+                work[i],
+                skill[i],
+                hh_village[h],
+                hh_land[h],
+                hh_rented[h],
+                hh_abandoned[h],
+                hh_homestead[h],
+                at_home[h],
+                living[h],
+                remit_in[h],
+                place_kind,
+                place_market,
+                place_urban,
+                place_county,
+                town_of,
+                dividend_by_village,
+                wages,
+                crop_per_tenth,
+                scalars,
             )
             income[i] = w + o + p + t
             county = place_county[residence[i]]
@@ -483,9 +712,23 @@ def collective_members(n, alive, hukou_place, hukou_urban, place_kind, n_places)
 
 
 @njit(cache=True)
-def tally_stocks(n, alive, age, residence, hukou_place, hukou_urban, work, place_county,
-                 place_urban, place_kind, residents, registered, rural_old, outside_by_dest,
-                 workers):
+def tally_stocks(
+    n,
+    alive,
+    age,
+    residence,
+    hukou_place,
+    hukou_urban,
+    work,
+    place_county,
+    place_urban,
+    place_kind,
+    residents,
+    registered,
+    rural_old,
+    outside_by_dest,
+    workers,
+):
     """Year-end stocks by county (serial)."""
     for i in range(n):
         if not alive[i]:
@@ -509,8 +752,18 @@ def tally_stocks(n, alive, age, residence, hukou_place, hukou_urban, work, place
 
 
 @njit(cache=True)
-def tally_land(n_households, hh_village, land, rented_out, abandoned, collective,
-               collective_let, place_county, n_places, out):
+def tally_land(
+    n_households,
+    hh_village,
+    land,
+    rented_out,
+    abandoned,
+    collective,
+    collective_let,
+    place_county,
+    n_places,
+    out,
+):
     """Contracted, let and abandoned land per county, collectives included (serial)."""
     for h in range(n_households):
         v = hh_village[h]
@@ -526,4 +779,3 @@ def tally_land(n_households, hh_village, land, rented_out, abandoned, collective
             out[c, 0] += collective[v]
             out[c, 1] += collective_let[v]
             out[c, 2] += collective[v] - collective_let[v]
-

@@ -26,9 +26,9 @@ from sim.agents import (
     Firm,
 )
 from sim.data import COUNTY_KEYS, RegionData
+from sim.kernels import choice_cumulative
 from sim.levers import Policy
 from sim.params import Params
-from sim.kernels import choice_cumulative
 from sim.population import Population
 from sim.rules import AGE_BAND_MID, INCOME_SCALARS, N_AGE_BANDS, per_step
 from sim.world import (
@@ -116,10 +116,23 @@ def demography_tables(params: Params, steps_per_year: int) -> tuple[np.ndarray, 
     from sim.rules import birth_probability, death_probability
 
     ages = range(121)
-    death = np.array([[death_probability(a, sex, params.mortality_a_male,
-                                         params.mortality_a_female, params.mortality_b,
-                                         params.infant_mortality, steps_per_year)
-                       for a in ages] for sex in (0, 1)])
+    death = np.array(
+        [
+            [
+                death_probability(
+                    a,
+                    sex,
+                    params.mortality_a_male,
+                    params.mortality_a_female,
+                    params.mortality_b,
+                    params.infant_mortality,
+                    steps_per_year,
+                )
+                for a in ages
+            ]
+            for sex in (0, 1)
+        ]
+    )
     fertility = fertility_table(params)
     birth = np.array([birth_probability(a, 1, fertility, steps_per_year) for a in ages])
     return death, birth
@@ -145,8 +158,15 @@ class RongheModel(mesa.Model):
         policy_for_year: Function from a year to the :class:`~sim.levers.Policy` in force.
     """
 
-    def __init__(self, region: RegionData, world: World, params: Params,
-                 population: Population, spec: RunSpec, policy_for_year):
+    def __init__(
+        self,
+        region: RegionData,
+        world: World,
+        params: Params,
+        population: Population,
+        spec: RunSpec,
+        policy_for_year,
+    ):
         super().__init__(rng=spec.seed)
         self.region = region
         self.world = world
@@ -215,11 +235,22 @@ class RongheModel(mesa.Model):
             share = p.industry_share_core if m < MARKET_TOWNS else p.industry_share_towns
             total = p.employment_rate_2023 * supply[m] * self.weight
             for sector, frac in ((SECTOR_INDUSTRY, share), (SECTOR_SERVICES, 1 - share)):
-                self.firms.append(Firm(self, m, county, sector, total * frac, base_wage[m],
-                                       in_seat=m < MARKET_TOWNS))
+                self.firms.append(
+                    Firm(
+                        self,
+                        m,
+                        county,
+                        sector,
+                        total * frac,
+                        base_wage[m],
+                        in_seat=m < MARKET_TOWNS,
+                    )
+                )
         self.backend.labour_assign(economy, step=0)
-        self.backend.initial_land(self.region.value("city", "land_transfer_rate", 2023),
-                                  self.region.value("city", "abandoned_land_share", 2023))
+        self.backend.initial_land(
+            self.region.value("city", "land_transfer_rate", 2023),
+            self.region.value("city", "abandoned_land_share", 2023),
+        )
         let = self.backend.land_offers(economy)[1]
         self.enterprises = [FarmEnterprise(self, c, float(let[c])) for c in range(N_COUNTIES)]
         self._tally_incomes(economy, repeat=self.spy)
@@ -232,7 +263,9 @@ class RongheModel(mesa.Model):
             return p.wage_core_2023
         if market < MARKET_OUTSIDE:
             return p.wage_core_2023 * p.wage_town_factor
-        return p.wage_core_2023 * getattr(p, f"wage_factor_{OUTSIDE_NAMES[market - MARKET_OUTSIDE]}")
+        return p.wage_core_2023 * getattr(
+            p, f"wage_factor_{OUTSIDE_NAMES[market - MARKET_OUTSIDE]}"
+        )
 
     # ------------------------------------------------------------------ economy tables
 
@@ -240,13 +273,15 @@ class RongheModel(mesa.Model):
         p, years = self.params, self._years()
         price = (1 + p.wage_growth) ** years
         wages = self.market_wage[:, None] * self.skill_multiplier[None, :]
-        industry = np.where(np.arange(N_MARKETS) < MARKET_TOWNS, p.industry_share_core,
-                            p.industry_share_towns)
+        industry = np.where(
+            np.arange(N_MARKETS) < MARKET_TOWNS, p.industry_share_core, p.industry_share_towns
+        )
         road = np.array([c.road_index for c in self.counties])
-        commute = np.minimum(0.9, p.commute_access_2023 * road ** p.road_commute_elasticity)
+        commute = np.minimum(0.9, p.commute_access_2023 * road**p.road_commute_elasticity)
         agri = np.array([c.agri_index for c in self.counties])
-        productivity = (1 + p.consolidation_productivity_gain * policy.land_consolidation) \
-            * agri ** p.agri_investment_elasticity
+        productivity = (
+            1 + p.consolidation_productivity_gain * policy.land_consolidation
+        ) * agri**p.agri_investment_elasticity
         farm_growth = (1 + p.farm_income_growth) ** years
         crop = p.crop_income_per_mu_2023 * farm_growth * productivity / 10.0 / self.spy
         rent = self.region.value("city", "land_rent", 2023) * (1 + p.land_rent_growth) ** years
@@ -303,8 +338,7 @@ class RongheModel(mesa.Model):
         tables = self._choice_tables(network, farm_income_unit, economy, policy)
         self.backend.migrate(tables, self._hazards(), self._follow_by_place(policy), step_no)
         # 5 hukou
-        citizenised, out, into = self.backend.hukou(self._ease_by_place(policy), policy,
-                                                    step_no)
+        citizenised, out, into = self.backend.hukou(self._ease_by_place(policy), policy, step_no)
         self.year_tally.citizenised += citizenised
         self.year_tally.hukou_out += out
         self.year_tally.hukou_in += into
@@ -337,8 +371,9 @@ class RongheModel(mesa.Model):
         demand = np.zeros(N_MARKETS)
         for firm in self.firms:
             firm.wage = self.market_wage[firm.market]
-            demand[firm.market] += firm.update_demand(years=years, params=p, policy=policy,
-                                                      wage_trend=trend)
+            demand[firm.market] += firm.update_demand(
+                years=years, params=p, policy=policy, wage_trend=trend
+            )
         real_supply = supply * self.weight
         from sim.rules import adjusted_wage, employment_probability
 
@@ -348,8 +383,13 @@ class RongheModel(mesa.Model):
                 continue
             self.p_employed[m] = employment_probability(demand[m], real_supply[m])
             self.market_wage[m] = adjusted_wage(
-                self.market_wage[m], demand[m], real_supply[m], p.employment_rate_2023,
-                p.wage_adjustment_speed, p.wage_growth, self.spy,
+                self.market_wage[m],
+                demand[m],
+                real_supply[m],
+                p.employment_rate_2023,
+                p.wage_adjustment_speed,
+                p.wage_growth,
+                self.spy,
             )
 
     # ------------------------------------------------------------------ land market
@@ -358,8 +398,9 @@ class RongheModel(mesa.Model):
         p, years = self.params, self._years()
         quarterly = p.land_match_rate * (1 - policy.land_transfer_friction)
         base = 1 - (1 - quarterly) ** (4 / self.spy)
-        recovery = np.array([per_step(policy.abandoned_land_recovery[c], self.spy)
-                             for c in range(N_COUNTIES)])
+        recovery = np.array(
+            [per_step(policy.abandoned_land_recovery[c], self.spy) for c in range(N_COUNTIES)]
+        )
         q = 1 - (1 - base) * (1 - recovery)
         out = np.zeros(N_COUNTIES)
         for c, ent in enumerate(self.enterprises):
@@ -381,7 +422,7 @@ class RongheModel(mesa.Model):
         for v in np.flatnonzero(idle > 0):
             q = match[self.world.county[v]]
             u = rng.uniform(self.seed, step_no, int(v), rng.LAND_TAKEBACK)
-            add = min(int(idle[v]), int(math.floor(idle[v] * q + u)))
+            add = min(int(idle[v]), math.floor(idle[v] * q + u))
             self.collective_let[v] += add
 
     # ------------------------------------------------------------------ migration
@@ -418,8 +459,9 @@ class RongheModel(mesa.Model):
             ease[FIRST_OUTSIDE + j] = getattr(p, f"settlement_ease_{name}")
         return ease
 
-    def _choice_tables(self, network: np.ndarray, farm_income_unit: np.ndarray,
-                       economy: Economy, policy: Policy) -> np.ndarray:
+    def _choice_tables(
+        self, network: np.ndarray, farm_income_unit: np.ndarray, economy: Economy, policy: Policy
+    ) -> np.ndarray:
         """Cumulative choice probabilities [cell, current slot, destination slot]."""
         p, w = self.params, self.world
         n_units = w.n_home_units
@@ -442,8 +484,11 @@ class RongheModel(mesa.Model):
             slot_market[:, SLOT_CORE + k] = k
         for j in range(N_OUTSIDE):
             slot_market[:, SLOT_OUTSIDE + j] = MARKET_OUTSIDE + j
-        exp_wage = economy.wages[slot_market][..., skills] * \
-            economy.p_employed[slot_market][..., None] * net  # [unit, slot, skill]
+        exp_wage = (
+            economy.wages[slot_market][..., skills]
+            * economy.p_employed[slot_market][..., None]
+            * net
+        )  # [unit, slot, skill]
         exp_wage = np.transpose(exp_wage, (0, 2, 1))  # [unit, skill, slot]
 
         # Expected income at the home village: farm or commute, plus household business.
@@ -455,8 +500,9 @@ class RongheModel(mesa.Model):
         )
         # Rent a rural household can expect for its land if its members leave.
         let_share = self.let_share
-        rent_expect = (self._land_per_rural_person * economy.rent_per_tenth * 10 * self.spy
-                       * let_share[cty])
+        rent_expect = (
+            self._land_per_rural_person * economy.rent_per_tenth * 10 * self.spy * let_share[cty]
+        )
         income = np.empty((n_units, 2, 3, N_SLOTS))
         for h in (0, 1):
             inc = exp_wage.copy()
@@ -485,7 +531,9 @@ class RongheModel(mesa.Model):
         home_slot[FIRST_OUTSIDE:FIRST_TOWN, :] = (SLOT_OUTSIDE + np.arange(N_OUTSIDE))[:, None]
 
         # Network share among those away from home.
-        away_total = network.sum(axis=1)[:, None] - network[np.arange(n_units), home_slot[:, 0]][:, None]
+        away_total = (
+            network.sum(axis=1)[:, None] - network[np.arange(n_units), home_slot[:, 0]][:, None]
+        )
         net_share = network / np.maximum(away_total, 1)
 
         # Service access (adults, children).
@@ -500,9 +548,12 @@ class RongheModel(mesa.Model):
         for k in range(N_COUNTIES):
             local = unit_county == k
             factor = min(1.0, svc[k])
-            access[:, SLOT_CORE + k] = np.where(local, 1.0, policy.services_by_residence[k]) * factor
-            access_kid[:, SLOT_CORE + k] = np.where(
-                local, 1.0, policy.migrant_school_access[k]) * factor
+            access[:, SLOT_CORE + k] = (
+                np.where(local, 1.0, policy.services_by_residence[k]) * factor
+            )
+            access_kid[:, SLOT_CORE + k] = (
+                np.where(local, 1.0, policy.migrant_school_access[k]) * factor
+            )
         for j, name in enumerate(OUTSIDE_NAMES):
             own = np.arange(n_units) == FIRST_OUTSIDE + j
             a = getattr(p, f"service_access_{name}")
@@ -524,7 +575,8 @@ class RongheModel(mesa.Model):
         for h in (0, 1):
             for kids in (0, 1):
                 service = p.beta_services * (
-                    access + kids * p.children_services_multiplier * access_kid)
+                    access + kids * p.children_services_multiplier * access_kid
+                )
                 v = base[:, h] + service[:, None, :]
                 for a in range(N_AGE_BANDS):
                     va = v.copy()
@@ -553,7 +605,7 @@ class RongheModel(mesa.Model):
         level = policy.small_cities[0]
         if level > 0:
             pop = self.backend.residents_by_place() * self.weight
-            big = np.flatnonzero(pop[FIRST_TOWN:w.n_home_units] > 50_000) + FIRST_TOWN
+            big = np.flatnonzero(pop[FIRST_TOWN : w.n_home_units] > 50_000) + FIRST_TOWN
             bonus[big] = level
         return bonus
 
@@ -566,12 +618,16 @@ class RongheModel(mesa.Model):
         members = self.backend.collective_members()
         villages = w.kind == KIND_VILLAGE
         county = np.maximum(w.county, 0)
-        base = p.collective_dividend_2023 * economy.rural_other \
-            + policy.collective_dividends[county] + policy.collective_land_market[county]
+        base = (
+            p.collective_dividend_2023 * economy.rural_other
+            + policy.collective_dividends[county]
+            + policy.collective_land_market[county]
+        )
         rent = self.collective_let * economy.rent_per_tenth * self.spy
         dividend[villages] = base[villages] + rent[villages] / np.maximum(members[villages], 1)
-        relief = float(np.mean(economy.wages[MARKET_TOWNS:MARKET_OUTSIDE, 0])) * 0.5 \
-            * p.net_wage_factor
+        relief = (
+            float(np.mean(economy.wages[MARKET_TOWNS:MARKET_OUTSIDE, 0])) * 0.5 * p.net_wage_factor
+        )
         values = {
             "net_factor": p.net_wage_factor,
             "remit_share": p.remittance_share,
@@ -586,8 +642,10 @@ class RongheModel(mesa.Model):
             "retire_men": p.retirement_age_men,
             "retire_women": p.retirement_age_women,
             "rural_transfers": p.rural_other_transfers_2023 * economy.rural_other,
-            "homestead_income": policy.homestead_revitalisation[0] * p.homestead_rent
-            * economy.rural_other / self.spy,
+            "homestead_income": policy.homestead_revitalisation[0]
+            * p.homestead_rent
+            * economy.rural_other
+            / self.spy,
             "work_relief": policy.work_relief[0],
             "relief_wage": relief,
             "farm_max": p.farm_work_age_max,
@@ -613,9 +671,13 @@ class RongheModel(mesa.Model):
         for _ in range(repeat):
             for c, county in enumerate(self.counties):
                 county.run_budget(
-                    wage_bill=wage_bill[c], urban_residents=urban[c],
-                    citizenised=citizenised[c] / repeat, params=self.params,
-                    policy=self.policy, price_level=economy.price, steps_per_year=self.spy,
+                    wage_bill=wage_bill[c],
+                    urban_residents=urban[c],
+                    citizenised=citizenised[c] / repeat,
+                    params=self.params,
+                    policy=self.policy,
+                    price_level=economy.price,
+                    steps_per_year=self.spy,
                 )
 
     def _close_year(self) -> None:
@@ -636,4 +698,4 @@ class RongheModel(mesa.Model):
         return COUNTY_KEYS
 
 
-__all__ = ["COMPONENTS", "Economy", "RongheModel", "RunSpec", "YearTally", "KIND_OUTSIDE"]
+__all__ = ["COMPONENTS", "KIND_OUTSIDE", "Economy", "RongheModel", "RunSpec", "YearTally"]

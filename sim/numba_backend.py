@@ -35,9 +35,23 @@ class NumbaBackend:
         """Deaths, birthdays and births; returns births and deaths of Suining residents."""
         m, p, P = self.model, self.model.params, self.persons
         n = P.n
-        K.demography_decide(n, P.alive, P.age, P.female, P.birth_quarter, P.work, P.income,
-                            m.seed, step, step_in_year, m.spy, m.death_step, m.birth_step,
-                            self.dies, self.births)
+        K.demography_decide(
+            n,
+            P.alive,
+            P.age,
+            P.female,
+            P.birth_quarter,
+            P.work,
+            P.income,
+            m.seed,
+            step,
+            step_in_year,
+            m.spy,
+            m.death_step,
+            m.birth_step,
+            self.dies,
+            self.births,
+        )
         mothers = np.flatnonzero(self.births[:n])
         in_suining = m.world.kind[P.residence[:n]] != KIND_OUTSIDE
         resident_births = int(in_suining[mothers].sum())
@@ -46,11 +60,30 @@ class NumbaBackend:
             P.grow(int((n + len(mothers)) * 1.2) + 64)
             self._scratch(P.capacity)
         P.n = K.add_newborns(
-            n, mothers, P.alive, P.age, P.birth_quarter, P.female, P.skill, P.hukou_place,
-            P.hukou_urban, P.residence, P.household, P.mother, P.work, P.sector,
-            P.stay_quarters, P.income, m.seed, step, step_in_year, m.spy,
-            1.0 / (1.0 + p.sex_ratio_at_birth), p.skill_high_share_new_cohorts,
-            p.skill_mid_share_new_cohorts, 0.75,
+            n,
+            mothers,
+            P.alive,
+            P.age,
+            P.birth_quarter,
+            P.female,
+            P.skill,
+            P.hukou_place,
+            P.hukou_urban,
+            P.residence,
+            P.household,
+            P.mother,
+            P.work,
+            P.sector,
+            P.stay_quarters,
+            P.income,
+            m.seed,
+            step,
+            step_in_year,
+            m.spy,
+            1.0 / (1.0 + p.sex_ratio_at_birth),
+            p.skill_high_share_new_cohorts,
+            p.skill_mid_share_new_cohorts,
+            0.75,
         )
         return resident_births, resident_deaths
 
@@ -60,28 +93,67 @@ class NumbaBackend:
         """Assign labour roles; return job seekers per market (agent units)."""
         m, p, P, W = self.model, self.model.params, self.persons, self.model.world
         H = self.households
-        K.labour_roles(P.n, P.alive, P.age, P.female, P.hukou_urban, P.residence, P.household,
-                       H.village, H.land, W.kind, W.county, W.town_of, m.seed,
-                       m.year_of_step(step - 1) if step else m.spec.start_year,
-                       economy.commute_access, p.town_dweller_wage_share,
-                       p.retirement_age_men, p.retirement_age_women, p.rural_work_age_max,
-                       p.farm_work_age_max, p.participation_16_19, p.participation_20_24,
-                       p.participation_prime_men, p.participation_prime_women, self.role)
+        K.labour_roles(
+            P.n,
+            P.alive,
+            P.age,
+            P.female,
+            P.hukou_urban,
+            P.residence,
+            P.household,
+            H.village,
+            H.land,
+            W.kind,
+            W.county,
+            W.town_of,
+            m.seed,
+            m.year_of_step(step - 1) if step else m.spec.start_year,
+            economy.commute_access,
+            p.town_dweller_wage_share,
+            p.retirement_age_men,
+            p.retirement_age_women,
+            p.rural_work_age_max,
+            p.farm_work_age_max,
+            p.participation_16_19,
+            p.participation_20_24,
+            p.participation_prime_men,
+            p.participation_prime_women,
+            self.role,
+        )
         return K.count_seekers(P.n, self.role, P.residence, W.market, N_MARKETS)
 
     def labour_assign(self, economy, step: int) -> None:
         """Job draws and farm work."""
         m, P, W = self.model, self.persons, self.model.world
         upgrade = per_step(float(m.policy.vocational_training[0]), m.spy)
-        K.labour_assign(P.n, P.alive, P.age, P.skill, self.role, P.residence, W.market,
-                        economy.p_employed, economy.industry_share, m.seed, step, upgrade,
-                        P.work, P.sector)
+        K.labour_assign(
+            P.n,
+            P.alive,
+            P.age,
+            P.skill,
+            self.role,
+            P.residence,
+            W.market,
+            economy.p_employed,
+            economy.industry_share,
+            m.seed,
+            step,
+            upgrade,
+            P.work,
+            P.sector,
+        )
 
     def wage_bill_by_county(self, economy) -> np.ndarray:
         """Annualised gross wages paid in each county's markets (agent units)."""
-        counts = K.count_employed(self.persons.n, self.persons.alive, self.persons.work,
-                                  self.persons.skill, self.persons.residence,
-                                  self.model.world.market, N_MARKETS)
+        counts = K.count_employed(
+            self.persons.n,
+            self.persons.alive,
+            self.persons.work,
+            self.persons.skill,
+            self.persons.residence,
+            self.model.world.market,
+            N_MARKETS,
+        )
         paid = (counts * economy.wages).sum(axis=1) / self.model.spy
         bill = np.zeros(N_COUNTIES)
         for mk in range(MARKET_OUTSIDE):
@@ -90,9 +162,15 @@ class NumbaBackend:
 
     def seat_jobs(self) -> np.ndarray:
         """Wage jobs in each county seat (agent units)."""
-        counts = K.count_employed(self.persons.n, self.persons.alive, self.persons.work,
-                                  self.persons.skill, self.persons.residence,
-                                  self.model.world.market, N_MARKETS)
+        counts = K.count_employed(
+            self.persons.n,
+            self.persons.alive,
+            self.persons.work,
+            self.persons.skill,
+            self.persons.residence,
+            self.model.world.market,
+            N_MARKETS,
+        )
         return counts[:MARKET_TOWNS].sum(axis=1)
 
     # ---------------------------------------------------------------- land
@@ -100,8 +178,9 @@ class NumbaBackend:
     def initial_land(self, transfer_rate: float, abandoned_share: float) -> None:
         """Split 2023 offered land between let and abandoned in the 2023 proportions."""
         m, P, H = self.model, self.persons, self.households
-        self.workers = K.farm_workers(P.n, P.alive, P.work, P.residence, P.household,
-                                      H.village, H.n)
+        self.workers = K.farm_workers(
+            P.n, P.alive, P.work, P.residence, P.household, H.village, H.n
+        )
         capacity = np.round(self.workers * m.params.farm_capacity_per_worker * 10.0)
         offered = np.maximum(H.land - capacity.astype(np.int64), 0)
         frac = transfer_rate / (transfer_rate + abandoned_share)
@@ -114,29 +193,58 @@ class NumbaBackend:
         """Move the land of households without living members to their collective."""
         P, H = self.persons, self.households
         members = K.living_members(P.n, P.alive, P.household, H.n)
-        return K.release_extinct_land(H.n, members, H.village, H.land, H.rented_out,
-                                      H.abandoned, collective)
+        return K.release_extinct_land(
+            H.n, members, H.village, H.land, H.rented_out, H.abandoned, collective
+        )
 
     def land_offers(self, economy) -> tuple[np.ndarray, np.ndarray]:
         """Unlet offered land and let land per county (tenths of a mu)."""
         m, P, H = self.model, self.persons, self.households
-        self.workers = K.farm_workers(P.n, P.alive, P.work, P.residence, P.household,
-                                      H.village, H.n)
-        return K.unplaced_by_county(H.n, H.village, H.land, H.rented_out, self.workers,
-                                    m.params.farm_capacity_per_worker, m.world.county)
+        self.workers = K.farm_workers(
+            P.n, P.alive, P.work, P.residence, P.household, H.village, H.n
+        )
+        return K.unplaced_by_county(
+            H.n,
+            H.village,
+            H.land,
+            H.rented_out,
+            self.workers,
+            m.params.farm_capacity_per_worker,
+            m.world.county,
+        )
 
     def land_apply(self, match_by_county: np.ndarray, step: int) -> None:
         """Apply the land rule to every household."""
         m, H = self.model, self.households
-        K.land_market(H.n, H.village, H.land, H.rented_out, H.abandoned, self.workers,
-                      m.params.farm_capacity_per_worker, match_by_county, m.world.county,
-                      m.seed, step)
+        K.land_market(
+            H.n,
+            H.village,
+            H.land,
+            H.rented_out,
+            H.abandoned,
+            self.workers,
+            m.params.farm_capacity_per_worker,
+            match_by_county,
+            m.world.county,
+            m.seed,
+            step,
+        )
 
     def land_tally(self, tally, collective, collective_let) -> None:
         """Year-end land by county."""
         H, W = self.households, self.model.world
-        K.tally_land(H.n, H.village, H.land, H.rented_out, H.abandoned, collective,
-                     collective_let, W.county, W.n_places, tally.land)
+        K.tally_land(
+            H.n,
+            H.village,
+            H.land,
+            H.rented_out,
+            H.abandoned,
+            collective,
+            collective_let,
+            W.county,
+            W.n_places,
+            tally.land,
+        )
 
     # ---------------------------------------------------------------- migration
 
@@ -144,19 +252,44 @@ class NumbaBackend:
         """Network counts and the expected farm income per worker of each home unit."""
         P, H, W = self.persons, self.households, self.model.world
         network, self.has_child = K.migration_aggregates(
-            P.n, P.alive, P.age, P.residence, P.hukou_place, P.household, W.kind, W.town_of,
-            W.n_home_units, H.n,
+            P.n,
+            P.alive,
+            P.age,
+            P.residence,
+            P.hukou_place,
+            P.household,
+            W.kind,
+            W.town_of,
+            W.n_home_units,
+            H.n,
         )
-        return network, farm_income_by_unit(self.model, H.village, H.land, H.rented_out,
-                                            H.abandoned, self.workers, economy)
+        return network, farm_income_by_unit(
+            self.model, H.village, H.land, H.rented_out, H.abandoned, self.workers, economy
+        )
 
     def migrate(self, tables, hazards, follow_by_place, step: int) -> None:
         """Migration choices and children joining their mothers."""
         m, P, W = self.model, self.persons, self.model.world
-        K.migration_decide(P.n, P.alive, P.age, P.skill, P.hukou_place, P.hukou_urban,
-                           P.residence, P.household, P.mother, self.has_child, W.kind,
-                           W.town_of, tables, hazards, follow_by_place, m.seed, step,
-                           self.new_residence)
+        K.migration_decide(
+            P.n,
+            P.alive,
+            P.age,
+            P.skill,
+            P.hukou_place,
+            P.hukou_urban,
+            P.residence,
+            P.household,
+            P.mother,
+            self.has_child,
+            W.kind,
+            W.town_of,
+            tables,
+            hazards,
+            follow_by_place,
+            m.seed,
+            step,
+            self.new_residence,
+        )
         K.migration_apply(P.n, P.alive, P.residence, self.new_residence, P.stay_quarters)
 
     def residents_by_place(self) -> np.ndarray:
@@ -178,20 +311,52 @@ class NumbaBackend:
 
     def hukou(self, ease_by_place, policy, step: int):
         """Applications, acceptance and conversions; counts by county."""
-        m, p, P, H, W = self.model, self.model.params, self.persons, self.households, \
-            self.model.world
+        m, p, P, H, W = (
+            self.model,
+            self.model.params,
+            self.persons,
+            self.households,
+            self.model.world,
+        )
         apply_step = per_step(float(p.hukou_apply_rate), m.spy)
-        min_stay = int(round(p.hukou_min_stay_years * m.spy))
-        K.hukou_decide(P.n, P.alive, P.age, P.hukou_place, P.hukou_urban, P.residence,
-                       P.household, P.mother, H.land, W.kind, W.county, ease_by_place,
-                       apply_step, min_stay, p.hukou_land_fear,
-                       policy.land_rights_security[0], m.seed, step, P.stay_quarters,
-                       self.converts)
+        min_stay = round(p.hukou_min_stay_years * m.spy)
+        K.hukou_decide(
+            P.n,
+            P.alive,
+            P.age,
+            P.hukou_place,
+            P.hukou_urban,
+            P.residence,
+            P.household,
+            P.mother,
+            H.land,
+            W.kind,
+            W.county,
+            ease_by_place,
+            apply_step,
+            min_stay,
+            p.hukou_land_fear,
+            policy.land_rights_security[0],
+            m.seed,
+            step,
+            P.stay_quarters,
+            self.converts,
+        )
         citizenised = np.zeros(N_COUNTIES, np.int64)
         out = np.zeros(N_COUNTIES, np.int64)
         into = np.zeros(N_COUNTIES, np.int64)
-        K.hukou_apply(P.n, self.converts, P.hukou_place, P.hukou_urban, P.residence, W.kind,
-                      W.county, citizenised, out, into)
+        K.hukou_apply(
+            P.n,
+            self.converts,
+            P.hukou_place,
+            P.hukou_urban,
+            P.residence,
+            W.kind,
+            W.county,
+            citizenised,
+            out,
+            into,
+        )
         return citizenised, out, into
 
     # ---------------------------------------------------------------- incomes
@@ -199,34 +364,88 @@ class NumbaBackend:
     def collective_members(self) -> np.ndarray:
         """Rural-hukou members per village."""
         P, W = self.persons, self.model.world
-        return K.collective_members(P.n, P.alive, P.hukou_place, P.hukou_urban, W.kind,
-                                    W.n_places)
+        return K.collective_members(P.n, P.alive, P.hukou_place, P.hukou_urban, W.kind, W.n_places)
 
     def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:
         """This step's incomes: sums by chunk, county, urban/rural and source."""
-        m, p, P, H, W = self.model, self.model.params, self.persons, self.households, \
-            self.model.world
+        m, p, P, H, W = (
+            self.model,
+            self.model.params,
+            self.persons,
+            self.households,
+            self.model.world,
+        )
         at_home, living, remit = K.household_pools(
-            P.n, P.alive, P.age, P.residence, P.household, P.work, P.skill, W.market,
-            H.village, W.town_of, H.n, economy.wages, p.net_wage_factor, p.remittance_share,
+            P.n,
+            P.alive,
+            P.age,
+            P.residence,
+            P.household,
+            P.work,
+            P.skill,
+            W.market,
+            H.village,
+            W.town_of,
+            H.n,
+            economy.wages,
+            p.net_wage_factor,
+            p.remittance_share,
             m.spy,
         )
         partial = np.empty((K.n_chunks(P.n), N_COUNTIES, 2, 5))
         K.incomes_by_chunk(
-            P.n, P.alive, P.age, P.female, P.hukou_place, P.hukou_urban, P.residence,
-            P.household, P.work, P.skill, W.kind, W.market, W.urban, W.county, W.town_of,
-            H.village, H.land, H.rented_out, H.abandoned, H.homestead, at_home, living, remit,
-            dividend_by_village, economy.wages, np.ascontiguousarray(economy.crop_per_tenth),
-            scalars, P.income, partial,
+            P.n,
+            P.alive,
+            P.age,
+            P.female,
+            P.hukou_place,
+            P.hukou_urban,
+            P.residence,
+            P.household,
+            P.work,
+            P.skill,
+            W.kind,
+            W.market,
+            W.urban,
+            W.county,
+            W.town_of,
+            H.village,
+            H.land,
+            H.rented_out,
+            H.abandoned,
+            H.homestead,
+            at_home,
+            living,
+            remit,
+            dividend_by_village,
+            economy.wages,
+            np.ascontiguousarray(economy.crop_per_tenth),
+            scalars,
+            P.income,
+            partial,
         )
         return partial
 
     def stocks(self, tally) -> None:
         """Year-end population stocks."""
         P, W = self.persons, self.model.world
-        K.tally_stocks(P.n, P.alive, P.age, P.residence, P.hukou_place, P.hukou_urban, P.work,
-                       W.county, W.urban, W.kind, tally.residents, tally.registered,
-                       tally.rural_old, tally.outside_by_dest, tally.workers)
+        K.tally_stocks(
+            P.n,
+            P.alive,
+            P.age,
+            P.residence,
+            P.hukou_place,
+            P.hukou_urban,
+            P.work,
+            W.county,
+            W.urban,
+            W.kind,
+            tally.residents,
+            tally.registered,
+            tally.rural_old,
+            tally.outside_by_dest,
+            tally.workers,
+        )
 
     # ---------------------------------------------------------------- export
 

@@ -273,8 +273,9 @@ def synthesize(
     starts = np.concatenate([[0], np.cumsum(n_reg)])
     for c in range(N_COUNTIES):
         ids = np.arange(starts[c], starts[c + 1])
-        _synth_county(region, world, params, plan, persons, hh_anchor, c, ids, cdf, seed,
-                      weight, female_share)
+        _synth_county(
+            region, world, params, plan, persons, hh_anchor, c, ids, cdf, seed, weight, female_share
+        )
     ext_ids = np.arange(starts[-1], n_total)
     _synth_external(region, world, params, plan, persons, hh_anchor, ext_ids, cdf, seed)
 
@@ -309,20 +310,21 @@ def _order_by_household(persons: Persons, households: Households) -> None:
     order = np.lexsort((np.arange(n), keys))
     new_id = np.empty(n, np.int64)
     new_id[order] = np.arange(n)
-    for name, arr in p.arrays().items():
+    for arr in p.arrays().values():
         arr[:] = arr[order]
     p.household[:n] = keys[order]
     mother = p.mother[:n]
     p.mother[:n] = np.where(mother >= 0, new_id[np.maximum(mother, 0)], -1)
 
 
-def _synth_county(region, world, params, plan, persons, hh_anchor, c, ids, cdf, seed, weight,
-                  female_share):
+def _synth_county(
+    region, world, params, plan, persons, hh_anchor, c, ids, cdf, seed, weight, female_share
+):
     """Ages, sexes, hukou, households and residences of one county's registered persons."""
     n = len(ids)
     p = persons
     age = np.minimum(_stratified(_ranks(rng.uniforms(seed, 0, ids, rng.POP_AGE)), cdf), MAX_AGE)
-    female = (_ranks(rng.uniforms(seed, 0, ids, rng.POP_SEX)) < round(n * female_share))
+    female = _ranks(rng.uniforms(seed, 0, ids, rng.POP_SEX)) < round(n * female_share)
     urban_hukou = _ranks(rng.uniforms(seed, 0, ids, rng.POP_HUKOU)) < round(
         plan.registered_urban[c] / plan.registered[c] * n
     )
@@ -344,9 +346,13 @@ def _synth_county(region, world, params, plan, persons, hh_anchor, c, ids, cdf, 
     u = rng.uniforms(seed, 0, ids, rng.POP_RESIDENCE)
     adult = ages >= 16
     key = np.where(adult & (w_away > 0), -np.log(u) / np.maximum(w_away, 1e-12), np.inf)
-    follows = (~adult) & (p.mother[ids] >= 0) & (
-        rng.uniforms(seed, 1, ids, rng.POP_RESIDENCE)
-        < _share(region, "migrant_children_with_mother")
+    follows = (
+        (~adult)
+        & (p.mother[ids] >= 0)
+        & (
+            rng.uniforms(seed, 1, ids, rng.POP_RESIDENCE)
+            < _share(region, "migrant_children_with_mother")
+        )
     )
     kids_per_mother = np.zeros(n, np.int64)
     local_mother = p.mother[ids][follows] - ids[0]
@@ -359,9 +365,12 @@ def _synth_county(region, world, params, plan, persons, hh_anchor, c, ids, cdf, 
     order_key = np.where(away_adult, rng.uniforms(seed, 0, ids, rng.POP_DESTINATION), np.inf)
     order = np.argsort(order_key)[: int(away_adult.sum())]
     cum = np.cumsum(group[order])
-    edges = np.cumsum(
-        np.concatenate([[plan.to_central_city[c]], plan.outside_total[c] * plan.outside_split])
-    ) / weight
+    edges = (
+        np.cumsum(
+            np.concatenate([[plan.to_central_city[c]], plan.outside_total[c] * plan.outside_split])
+        )
+        / weight
+    )
     slot = np.searchsorted(edges, cum - 0.5 * group[order], side="right")
     slot = np.minimum(slot, len(edges) - 1)
     places = np.concatenate([[0], FIRST_OUTSIDE + np.arange(len(OUTSIDE_KEYS))])
@@ -403,8 +412,9 @@ def _synth_external(region, world, params, plan, persons, hh_anchor, ids, cdf, s
     w = np.select([ages < 16, ages < 60], [0.3, 1.0], 0.05)
     w = w * np.interp(ages, [15, 20, 30, 40, 50, 60], [0.5, 1.0, 1.0, 0.8, 0.5, 0.2])
     ext_cdf = np.cumsum(pmf * w) / np.sum(pmf * w)
-    p.age[ids] = np.minimum(_stratified(_ranks(rng.uniforms(seed, 0, ids, rng.POP_AGE)), ext_cdf),
-                            MAX_AGE)
+    p.age[ids] = np.minimum(
+        _stratified(_ranks(rng.uniforms(seed, 0, ids, rng.POP_AGE)), ext_cdf), MAX_AGE
+    )
     p.female[ids] = rng.uniforms(seed, 0, ids, rng.POP_SEX) < 0.45
     p.birth_quarter[ids] = (rng.uniforms(seed, 0, ids, rng.POP_BIRTHQ) * 4).astype(np.int8)
     p.alive[ids] = 1
@@ -434,8 +444,9 @@ def _pick_town(world: World, county: np.ndarray, u: np.ndarray) -> np.ndarray:
         towns = np.arange(world.county_town_start[c], world.county_town_stop[c])
         edges = np.cumsum(world.town_weight[towns])
         m = county == c
-        out[m] = towns[np.minimum(np.searchsorted(edges, u[m] * edges[-1], side="right"),
-                                  len(towns) - 1)]
+        out[m] = towns[
+            np.minimum(np.searchsorted(edges, u[m] * edges[-1], side="right"), len(towns) - 1)
+        ]
     return out
 
 
@@ -447,8 +458,9 @@ def _pick_village(world: World, county: np.ndarray, u: np.ndarray) -> np.ndarray
         w = world.town_weight[world.town_of[villages]] * world.village_weight[villages]
         edges = np.cumsum(w)
         m = county == c
-        out[m] = villages[np.minimum(np.searchsorted(edges, u[m] * edges[-1], side="right"),
-                                     len(villages) - 1)]
+        out[m] = villages[
+            np.minimum(np.searchsorted(edges, u[m] * edges[-1], side="right"), len(villages) - 1)
+        ]
     return out
 
 
@@ -480,33 +492,41 @@ def _settle_households(region, world, persons, households, county_of_person, wei
     )
     urban_place = np.full(n_hh, -1, np.int64)
     ext_county = np.where(external, world.county[placed], -1)
-    ext_core = np.bincount(np.where(external & (residence < N_COUNTIES), residence, N_COUNTIES),
-                           minlength=N_COUNTIES + 1)[:N_COUNTIES]
-    ext_here = np.bincount(np.where(ext_county >= 0, ext_county, N_COUNTIES),
-                           minlength=N_COUNTIES + 1)[:N_COUNTIES]
-    in_migrant = ~external & (residence >= 0) & (residence < N_COUNTIES) \
-        & (county_of_person != residence)
+    ext_core = np.bincount(
+        np.where(external & (residence < N_COUNTIES), residence, N_COUNTIES),
+        minlength=N_COUNTIES + 1,
+    )[:N_COUNTIES]
+    ext_here = np.bincount(
+        np.where(ext_county >= 0, ext_county, N_COUNTIES), minlength=N_COUNTIES + 1
+    )[:N_COUNTIES]
+    in_migrant = (
+        ~external & (residence >= 0) & (residence < N_COUNTIES) & (county_of_person != residence)
+    )
     migrants_in = np.bincount(residence[in_migrant], minlength=N_COUNTIES)
     for c in range(N_COUNTIES):
         own_urban = plan.urban_resident[c] / weight - ext_here[c] - migrants_in[c]
-        own_core = plan.core_share[c] * plan.urban_resident[c] / weight - ext_core[c] \
-            - migrants_in[c]
+        own_core = (
+            plan.core_share[c] * plan.urban_resident[c] / weight - ext_core[c] - migrants_in[c]
+        )
         urban_ids = hh_ids[(hh_county == c) & hh_urban]
         rural_ids = hh_ids[(hh_county == c) & rural_hh]
         # Rural-hukou households whose members at home live in a town or the county seat.
         need = own_urban - home_members[urban_ids].sum()
-        pick = _quota_by_key(rng.uniforms(seed, 1, rural_ids, rng.POP_HOUSEHOLD),
-                             home_members[rural_ids], need)
+        pick = _quota_by_key(
+            rng.uniforms(seed, 1, rural_ids, rng.POP_HOUSEHOLD), home_members[rural_ids], need
+        )
         dwellers = rural_ids[pick]
         # Core or town for every urban household of the county.
         urbanites = np.concatenate([urban_ids, dwellers])
         urbanites.sort()
-        in_core = _quota_by_key(rng.uniforms(seed, 2, urbanites, rng.POP_HOUSEHOLD),
-                                home_members[urbanites], own_core)
+        in_core = _quota_by_key(
+            rng.uniforms(seed, 2, urbanites, rng.POP_HOUSEHOLD), home_members[urbanites], own_core
+        )
         own_town = np.zeros(len(urbanites), bool)
         own_town[np.isin(urbanites, dwellers)] = True
-        fresh_town = _pick_town(world, np.full(len(urbanites), c),
-                                rng.uniforms(seed, 3, urbanites, rng.POP_PLACE))
+        fresh_town = _pick_town(
+            world, np.full(len(urbanites), c), rng.uniforms(seed, 3, urbanites, rng.POP_PLACE)
+        )
         town = np.where(own_town, world.town_of[np.maximum(village[urbanites], 0)], fresh_town)
         urban_place[urbanites] = np.where(in_core, c, town)
 
@@ -553,38 +573,76 @@ def fit_report(population: Population, world: World, region: RegionData) -> pd.D
         rows.append((unit, marginal, target, value, err))
 
     for c, key in enumerate(COUNTY_KEYS):
-        add(key, "registered_population", plan.registered[c],
-            (hukou_county == c).sum() * w)
-        add(key, "registered_urban_population", plan.registered_urban[c],
-            ((hukou_county == c) & (p.hukou_urban[:n] == 1)).sum() * w)
+        add(key, "registered_population", plan.registered[c], (hukou_county == c).sum() * w)
+        add(
+            key,
+            "registered_urban_population",
+            plan.registered_urban[c],
+            ((hukou_county == c) & (p.hukou_urban[:n] == 1)).sum() * w,
+        )
         add(key, "resident_population", plan.resident[c], (in_suining & (county == c)).sum() * w)
-        add(key, "urban_resident_population", plan.urban_resident[c],
-            (in_suining & (county == c) & urban).sum() * w)
-        add(key, "central_city_or_seat_residents", plan.core_share[c] * plan.urban_resident[c],
-            (res == c).sum() * w)
+        add(
+            key,
+            "urban_resident_population",
+            plan.urban_resident[c],
+            (in_suining & (county == c) & urban).sum() * w,
+        )
+        add(
+            key,
+            "central_city_or_seat_residents",
+            plan.core_share[c] * plan.urban_resident[c],
+            (res == c).sum() * w,
+        )
     add("city", "resident_population", plan.resident.sum(), in_suining.sum() * w)
-    add("city", "urban_resident_population", plan.urban_resident.sum(),
-        (in_suining & urban).sum() * w)
+    add(
+        "city",
+        "urban_resident_population",
+        plan.urban_resident.sum(),
+        (in_suining & urban).sum() * w,
+    )
     add("city", "registered_population", plan.registered.sum(), registered.sum() * w)
-    add("city", "registered_living_outside", plan.outside_total.sum(),
-        (registered & ~in_suining).sum() * w)
+    add(
+        "city",
+        "registered_living_outside",
+        plan.outside_total.sum(),
+        (registered & ~in_suining).sum() * w,
+    )
     for j, key in enumerate(OUTSIDE_KEYS):
-        add("city", f"registered_living_in_{key}", plan.outside_total.sum() * plan.outside_split[j],
-            (registered & (res == FIRST_OUTSIDE + j)).sum() * w)
+        add(
+            "city",
+            f"registered_living_in_{key}",
+            plan.outside_total.sum() * plan.outside_split[j],
+            (registered & (res == FIRST_OUTSIDE + j)).sum() * w,
+        )
     add("city", "external_residents", plan.external.sum(), (~registered & in_suining).sum() * w)
     ages = p.age[:n][registered]
-    for (lo, hi), label in (((0, 14), "0_14"), ((15, 59), "15_59"), ((60, 200), "60_plus"),
-                            ((65, 200), "65_plus")):
-        target = float(region.age_shares[(region.age_bands[:, 0] >= lo)
-                                         & (region.age_bands[:, 1] <= hi)].sum())
-        add("city", f"registered_share_aged_{label}", target,
-            float(((ages >= lo) & (ages <= hi)).mean()))
+    for (lo, hi), label in (
+        ((0, 14), "0_14"),
+        ((15, 59), "15_59"),
+        ((60, 200), "60_plus"),
+        ((65, 200), "65_plus"),
+    ):
+        target = float(
+            region.age_shares[(region.age_bands[:, 0] >= lo) & (region.age_bands[:, 1] <= hi)].sum()
+        )
+        add(
+            "city",
+            f"registered_share_aged_{label}",
+            target,
+            float(((ages >= lo) & (ages <= hi)).mean()),
+        )
     hh = p.household[:n][registered]
-    add("city", "registered_household_size", region.value("city", "registered_household_size",
-                                                          2019),
-        len(hh) / len(np.unique(hh)))
+    add(
+        "city",
+        "registered_household_size",
+        region.value("city", "registered_household_size", 2019),
+        len(hh) / len(np.unique(hh)),
+    )
     male = (p.female[:n][registered] == 0).sum()
-    add("city", "sex_ratio", region.value("city", "sex_ratio", 2020),
-        male / max((p.female[:n][registered] == 1).sum(), 1))
-    return pd.DataFrame(rows, columns=["unit", "marginal", "target", "synthetic",
-                                       "relative_error"])
+    add(
+        "city",
+        "sex_ratio",
+        region.value("city", "sex_ratio", 2020),
+        male / max((p.female[:n][registered] == 1).sum(), 1),
+    )
+    return pd.DataFrame(rows, columns=["unit", "marginal", "target", "synthetic", "relative_error"])

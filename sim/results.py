@@ -31,18 +31,33 @@ def config_hash(config: dict) -> str:
 def git_commit(path: Path) -> str | None:
     """Commit of the git checkout holding ``path`` (with ``-dirty`` if modified), or None."""
     try:
-        top = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=10, check=True).stdout.strip()
+        top = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{top}-dirty" if dirty else top
 
 
-def write_run(run_dir: Path, *, indicators: pd.DataFrame, config: dict, provenance: dict,
-              population_fit: pd.DataFrame) -> None:
+def write_run(
+    run_dir: Path,
+    *,
+    indicators: pd.DataFrame,
+    config: dict,
+    provenance: dict,
+    population_fit: pd.DataFrame,
+) -> None:
     """Write the run's files atomically into ``run_dir``."""
     run_dir.mkdir(parents=True, exist_ok=True)
     staging = run_dir / f".staging-{uuid.uuid4().hex}"

@@ -110,8 +110,9 @@ def participation(age, female, part_16_19, part_20_24, part_men, part_women):
 
 
 @njit(cache=True)
-def labour_role(age, work_max, farm_max, u_participate, p_participate, can_farm, u_wage,
-                wage_access):
+def labour_role(
+    age, work_max, farm_max, u_participate, p_participate, can_farm, u_wage, wage_access
+):
     """What a person does on the labour market this step.
 
     A person who can farm the household's land (living at the home village, or in the
@@ -272,18 +273,54 @@ def pension(age, female, hukou_urban, rural_amount, urban_amount, retire_men, re
 
 # Order of the scalar inputs of :func:`person_income` (see ``sim.model.income_scalars``).
 INCOME_SCALARS = (
-    "net_factor", "remit_share", "rent_per_tenth", "subsidy_per_tenth", "business",
-    "urban_other", "urban_transfers", "migrant_other_factor", "pension_rural", "pension_urban",
-    "retire_men", "retire_women", "rural_transfers", "homestead_income", "work_relief",
-    "relief_wage", "farm_max", "spy",
+    "net_factor",
+    "remit_share",
+    "rent_per_tenth",
+    "subsidy_per_tenth",
+    "business",
+    "urban_other",
+    "urban_transfers",
+    "migrant_other_factor",
+    "pension_rural",
+    "pension_urban",
+    "retire_men",
+    "retire_women",
+    "rural_transfers",
+    "homestead_income",
+    "work_relief",
+    "relief_wage",
+    "farm_max",
+    "spy",
 )
 
 
 @njit(cache=True, inline="always")
-def person_income(age, female, hukou_place, hukou_urban, residence, work, skill, village,
-                  land, rented, abandoned, homestead, at_home, living, remit_in, place_kind,
-                  place_market, place_urban, place_county, town_of, dividend_by_village,
-                  wages, crop_per_tenth, s):
+def person_income(
+    age,
+    female,
+    hukou_place,
+    hukou_urban,
+    residence,
+    work,
+    skill,
+    village,
+    land,
+    rented,
+    abandoned,
+    homestead,
+    at_home,
+    living,
+    remit_in,
+    place_kind,
+    place_market,
+    place_urban,
+    place_county,
+    town_of,
+    dividend_by_village,
+    wages,
+    crop_per_tenth,
+    s,
+):
     """A person's disposable income for one step, by source.
 
     Household income (own farm, rent, subsidies, remittances received, an idle
@@ -331,6 +368,8 @@ def person_income(age, female, hukou_place, hukou_urban, residence, work, skill,
         transfers += urban_transfers / spy
     if hukou_urban == 0 and place_kind[hukou_place] == KIND_VILLAGE:
         property_ += dividend_by_village[hukou_place] / spy
-    transfers += pension(age, female, hukou_urban, pension_rural, pension_urban, retire_men,
-                         retire_women) / spy
+    transfers += (
+        pension(age, female, hukou_urban, pension_rural, pension_urban, retire_men, retire_women)
+        / spy
+    )
     return wage, operating, property_, transfers

@@ -56,8 +56,7 @@ def _progress_bar(total: int, mode: str, desc: str):
     from tqdm import tqdm
 
     disable = None if mode == "auto" else False  # None: quiet unless stderr is a terminal
-    return tqdm(total=total, desc=desc, unit="step", disable=disable, file=sys.stderr,
-                leave=False)
+    return tqdm(total=total, desc=desc, unit="step", disable=disable, file=sys.stderr, leave=False)
 
 
 def simulate(cfg: ValidConfig, *, scenarios_dir: Path | None = None):
@@ -70,9 +69,15 @@ def simulate(cfg: ValidConfig, *, scenarios_dir: Path | None = None):
     world = build_world(region)
     population = synthesize(region, world, params, s.scale, s.seed)
     fit = fit_report(population, world, region)
-    spec = RunSpec(seed=s.seed, scale=s.scale, backend=s.backend, start_year=s.start_year,
-                   end_year=s.end_year, steps_per_year=s.steps_per_year,
-                   check_invariants=s.check_invariants)
+    spec = RunSpec(
+        seed=s.seed,
+        scale=s.scale,
+        backend=s.backend,
+        start_year=s.start_year,
+        end_year=s.end_year,
+        steps_per_year=s.steps_per_year,
+        check_invariants=s.check_invariants,
+    )
     model = RongheModel(region, world, params, population, spec, lambda year: policy)
     with _progress_bar(model.n_steps, s.progress, f"{s.scenario} seed={s.seed}") as bar:
         model.run(progress=bar.update if bar is not None else None)
@@ -86,8 +91,14 @@ def run_to_directory(cfg: ValidConfig, resolved: dict, run_dir: Path) -> pd.Data
     threads = configure_threads(s.threads)
     logging.getLogger("MESA").setLevel(logging.WARNING)
     model, fit, region, scenario = simulate(cfg)
-    table = indicator_table(model.tallies, weight=model.weight, steps_per_year=s.steps_per_year,
-                            county_area=s.county_area, scenario=s.scenario, seed=s.seed)
+    table = indicator_table(
+        model.tallies,
+        weight=model.weight,
+        steps_per_year=s.steps_per_year,
+        county_area=s.county_area,
+        scenario=s.scenario,
+        seed=s.seed,
+    )
     wall = time.time() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     provenance = {
@@ -101,8 +112,9 @@ def run_to_directory(cfg: ValidConfig, resolved: dict, run_dir: Path) -> pd.Data
         "seed": s.seed,
         "backend": s.backend,
         "scale": s.scale,
-        "agents_initial": int(model.tallies[0].residents.sum() + model.tallies[0]
-                              .outside_by_dest.sum()),
+        "agents_initial": int(
+            model.tallies[0].residents.sum() + model.tallies[0].outside_by_dest.sum()
+        ),
         "agent_weight": model.weight,
         "steps_per_year": s.steps_per_year,
         "start_year": s.start_year,
@@ -118,8 +130,7 @@ def run_to_directory(cfg: ValidConfig, resolved: dict, run_dir: Path) -> pd.Data
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": asdict(s),
     }
-    write_run(run_dir, indicators=table, config=resolved, provenance=provenance,
-              population_fit=fit)
+    write_run(run_dir, indicators=table, config=resolved, provenance=provenance, population_fit=fit)
     return table
 
 
@@ -142,6 +153,7 @@ def target_summary(table: pd.DataFrame, region, year: int = 2027) -> str:
             shown = f"{value:.2%}"
             goal = f"≥ {target.value:.1%}"
         met = (value <= target.value) if target.direction == "at_most" else (value >= target.value)
-        lines.append(f"  {labels[key]:<42} {shown:>8}   target {goal:<8} "
-                     f"{'met' if met else 'not met'}")
+        lines.append(
+            f"  {labels[key]:<42} {shown:>8}   target {goal:<8} {'met' if met else 'not met'}"
+        )
     return "\n".join(lines)

@@ -45,15 +45,19 @@ def _refuse_code(source: str, node: object, where: str) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             if str(key) == "_target_" or str(key).startswith("_"):
-                raise ScenarioError(f"{source}: key {where}{key!r} is not allowed in a scenario "
-                                    f"(scenarios hold lever values only)")
+                raise ScenarioError(
+                    f"{source}: key '{where}{key}' is not allowed in a scenario "
+                    f"(scenarios hold lever values only)"
+                )
             _refuse_code(source, value, f"{where}{key}.")
     elif isinstance(node, list):
         for i, value in enumerate(node):
             _refuse_code(source, value, f"{where}{i}.")
     elif isinstance(node, str) and _INTERPOLATION.search(node):
-        raise ScenarioError(f"{source}: value {node!r} at {where.rstrip('.')} is an "
-                            f"interpolation; scenarios hold plain values only")
+        raise ScenarioError(
+            f"{source}: value {node!r} at {where.rstrip('.')} is an "
+            f"interpolation; scenarios hold plain values only"
+        )
 
 
 def load_scenario(name: str, scenarios_dir: Path) -> Scenario:
@@ -68,21 +72,25 @@ def load_scenario(name: str, scenarios_dir: Path) -> Scenario:
 
 def _load(name: str, scenarios_dir: Path, chain: tuple[str, ...]) -> Scenario:
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", name or ""):
-        raise ScenarioError(f"scenario={name!r}: not a scenario name; allowed: "
-                            f"{', '.join(available(scenarios_dir))}")
+        raise ScenarioError(
+            f"scenario={name!r}: not a scenario name; allowed: "
+            f"{', '.join(available(scenarios_dir))}"
+        )
     path = scenarios_dir / f"{name}.yaml"
     if not path.is_file():
-        raise ScenarioError(f"scenario={name!r}: unknown scenario; allowed: "
-                            f"{', '.join(available(scenarios_dir))}")
+        raise ScenarioError(
+            f"scenario={name!r}: unknown scenario; allowed: {', '.join(available(scenarios_dir))}"
+        )
     if name in chain:
-        raise ScenarioError(f"{path}: extends itself through {' -> '.join(chain + (name,))}")
+        raise ScenarioError(f"{path}: extends itself through {' -> '.join((*chain, name))}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{path}{where}: malformed YAML "
-                            f"({getattr(exc, 'problem', None) or exc})") from None
+        raise ScenarioError(
+            f"{path}{where}: malformed YAML ({getattr(exc, 'problem', None) or exc})"
+        ) from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not UTF-8 text") from None
     if not isinstance(data, dict):
@@ -90,15 +98,17 @@ def _load(name: str, scenarios_dir: Path, chain: tuple[str, ...]) -> Scenario:
     _refuse_code(str(path), data, "")
     unknown = set(data) - ALLOWED_KEYS
     if unknown:
-        raise ScenarioError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
-                            f"{', '.join(sorted(ALLOWED_KEYS))}")
+        raise ScenarioError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+            f"{', '.join(sorted(ALLOWED_KEYS))}"
+        )
     levers = data.get("levers") or {}
     if not isinstance(levers, dict):
         raise ScenarioError(f"{path}: 'levers' must be a mapping from lever id to a value")
     parent = data.get("extends")
     merged: dict = {}
     if parent:
-        merged.update(_load(str(parent), scenarios_dir, chain + (name,)).levers)
+        merged.update(_load(str(parent), scenarios_dir, (*chain, name)).levers)
     merged.update(levers)
     scenario = Scenario(
         name=name,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-from pathlib import Path
 
 import numpy as np
 
@@ -43,8 +42,14 @@ def base_year(region, world, values: dict, scale: float, seed: int):
     params = resolve_params(region, values)
     pop = synthesize(region, world, params, scale, seed)
     policy = default_policy()
-    model = RongheModel(region, world, params, pop, RunSpec(seed=seed, scale=scale, end_year=2023),
-                        lambda year: policy)
+    model = RongheModel(
+        region,
+        world,
+        params,
+        pop,
+        RunSpec(seed=seed, scale=scale, end_year=2023),
+        lambda year: policy,
+    )
     t = model.tallies[0]
     years = t.person_steps / model.spy
     comp = t.component_sum.sum(axis=0) / years.sum(axis=0)[:, None]  # [rural/urban, source]
@@ -56,10 +61,18 @@ def targets(region):
     v = region.value
     urban_total = v("city", "urban_income", 2023)
     rural_total = v("city", "rural_income", 2023)
-    u = np.array([v("sichuan", f"urban_{k}_income", 2020) for k in
-                  ("wage", "operating", "property", "transfer")])
-    r = np.array([v("sichuan", f"rural_{k}_income", 2020) for k in
-                  ("wage", "operating", "property", "transfer")])
+    u = np.array(
+        [
+            v("sichuan", f"urban_{k}_income", 2020)
+            for k in ("wage", "operating", "property", "transfer")
+        ]
+    )
+    r = np.array(
+        [
+            v("sichuan", f"rural_{k}_income", 2020)
+            for k in ("wage", "operating", "property", "transfer")
+        ]
+    )
     offered = v("city", "land_transfer_rate", 2023) + v("city", "abandoned_land_share", 2023)
     return urban_total * u / u.sum(), rural_total * r / r.sum(), offered
 
@@ -72,24 +85,32 @@ def calibrate(scale: float, seed: int, iterations: int) -> dict:
     for it in range(iterations):
         comp, offered = base_year(region, world, values, scale, seed)
         rural, urban = comp[0], comp[1]
-        print(f"iter {it}: urban {urban.sum():8.0f} (target {urban_t.sum():.0f}) "
-              f"rural {rural.sum():8.0f} (target {rural_t.sum():.0f}) offered {offered:.3f} "
-              f"| urban {np.round(urban)} rural {np.round(rural)}")
+        print(
+            f"iter {it}: urban {urban.sum():8.0f} (target {urban_t.sum():.0f}) "
+            f"rural {rural.sum():8.0f} (target {rural_t.sum():.0f}) offered {offered:.3f} "
+            f"| urban {np.round(urban)} rural {np.round(rural)}"
+        )
         damp = 0.8
         values["wage_core_2023"] *= (urban_t[0] / urban[0]) ** damp
-        values["urban_other_income_2023"] *= ((urban_t[1] + urban_t[2]) /
-                                              (urban[1] + urban[2])) ** damp
+        values["urban_other_income_2023"] *= (
+            (urban_t[1] + urban_t[2]) / (urban[1] + urban[2])
+        ) ** damp
         values["urban_other_transfers_2023"] = max(
-            0.0, values["urban_other_transfers_2023"] + damp * (urban_t[3] - urban[3]))
-        values["commute_access_2023"] = min(0.9, values["commute_access_2023"]
-                                            * (rural_t[0] / rural[0]) ** damp)
+            0.0, values["urban_other_transfers_2023"] + damp * (urban_t[3] - urban[3])
+        )
+        values["commute_access_2023"] = min(
+            0.9, values["commute_access_2023"] * (rural_t[0] / rural[0]) ** damp
+        )
         values["rural_business_income_2023"] = max(
-            0.0, values["rural_business_income_2023"] + damp * (rural_t[1] - rural[1]) / 0.8)
-        values["remittance_share"] = min(0.8, max(0.0, values["remittance_share"]
-                                                  + damp * (rural_t[3] - rural[3]) / 20000))
+            0.0, values["rural_business_income_2023"] + damp * (rural_t[1] - rural[1]) / 0.8
+        )
+        values["remittance_share"] = min(
+            0.8, max(0.0, values["remittance_share"] + damp * (rural_t[3] - rural[3]) / 20000)
+        )
         values["farm_capacity_per_worker"] *= (offered / offered_t) ** damp
         values["collective_dividend_2023"] = max(
-            0.0, values["collective_dividend_2023"] + damp * (rural_t[2] - rural[2]) * 0.5)
+            0.0, values["collective_dividend_2023"] + damp * (rural_t[2] - rural[2]) * 0.5
+        )
     return values
 
 

@@ -38,22 +38,42 @@ def trends(region, world, values: dict, scale: float, seeds: list[int]) -> dict:
     for seed in seeds:
         params = resolve_params(region, values)
         pop = synthesize(region, world, params, scale, seed)
-        policy = default_policy()
-        model = RongheModel(region, world, params, pop,
-                            RunSpec(seed=seed, scale=scale, end_year=2025), lambda y: policy)
+        model = RongheModel(
+            region,
+            world,
+            params,
+            pop,
+            RunSpec(seed=seed, scale=scale, end_year=2025),
+            lambda year: default_policy(),
+        )
         model.run()
-        t = indicator_table(model.tallies, weight=model.weight, steps_per_year=model.spy,
-                            county_area=["anju"], scenario="calibration", seed=seed)
+        t = indicator_table(
+            model.tallies,
+            weight=model.weight,
+            steps_per_year=model.spy,
+            county_area=["anju"],
+            scenario="calibration",
+            seed=seed,
+        )
         city = t[t.unit == "city"].pivot(index="year", columns="indicator", values="value")
         out["population"].append(
-            (city.loc[2025, "resident_population"] / city.loc[2023, "resident_population"])
-            ** 0.5 - 1)
+            (city.loc[2025, "resident_population"] / city.loc[2023, "resident_population"]) ** 0.5
+            - 1
+        )
         out["urbanisation"].append(
-            (city.loc[2025, "resident_urbanisation_rate"]
-             - city.loc[2023, "resident_urbanisation_rate"]) / 2)
+            (
+                city.loc[2025, "resident_urbanisation_rate"]
+                - city.loc[2023, "resident_urbanisation_rate"]
+            )
+            / 2
+        )
         out["registered_urbanisation"].append(
-            (city.loc[2025, "registered_urbanisation_rate"]
-             - city.loc[2023, "registered_urbanisation_rate"]) / 2)
+            (
+                city.loc[2025, "registered_urbanisation_rate"]
+                - city.loc[2023, "registered_urbanisation_rate"]
+            )
+            / 2
+        )
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
@@ -64,16 +84,21 @@ def calibrate(scale: float, seeds: list[int], iterations: int) -> dict:
     values = {k: region.parameters[k].value for k in knobs}
     for it in range(iterations):
         got = trends(region, world, values, scale, seeds)
-        print(f"iter {it}: " + "  ".join(f"{k} {got[k]:+.4f} (target {TARGETS[k]:+.4f})"
-                                         for k in TARGETS)
-              + "  | " + "  ".join(f"{k}={v:.4g}" for k, v in values.items()), flush=True)
+        print(
+            f"iter {it}: "
+            + "  ".join(f"{k} {got[k]:+.4f} (target {TARGETS[k]:+.4f})" for k in TARGETS)
+            + "  | "
+            + "  ".join(f"{k}={v:.4g}" for k, v in values.items()),
+            flush=True,
+        )
         values["asc_outside"] += 0.6 * (got["population"] - TARGETS["population"]) / 0.012
         shift = 0.6 * (TARGETS["urbanisation"] - got["urbanisation"]) / 0.005
         values["asc_core"] += shift
         values["asc_town"] += shift
         ratio = TARGETS["registered_urbanisation"] / max(got["registered_urbanisation"], 1e-4)
-        values["hukou_apply_rate"] = float(np.clip(values["hukou_apply_rate"] * ratio ** 0.8,
-                                                   0.001, 0.5))
+        values["hukou_apply_rate"] = float(
+            np.clip(values["hukou_apply_rate"] * ratio**0.8, 0.001, 0.5)
+        )
     return values
 
 

@@ -174,8 +174,7 @@ def _number(path: Path, row: dict[str, str], column: str, *, optional: bool = Fa
         ) from None
     if not math.isfinite(value):
         raise DataError(
-            f"data file {path} line {row['_line']}: column {column!r} value {text!r} "
-            f"is not finite"
+            f"data file {path} line {row['_line']}: column {column!r} value {text!r} is not finite"
         )
     return value
 
@@ -239,6 +238,8 @@ def _read_units(path: Path) -> tuple[Unit, ...]:
 def _read_figures(path: Path) -> list[Figure]:
     figures = []
     for row in _open_rows(path, _FIGURE_COLUMNS):
+        if not row["source"].strip():
+            raise DataError(f"data file {path} line {row['_line']}: no source or reason given")
         figures.append(
             Figure(
                 unit=row["unit"].strip(),
@@ -286,12 +287,14 @@ def _read_parameters(path: Path) -> dict[str, ParameterSpec]:
         name = row["name"].strip()
         if name in specs:
             raise DataError(f"data file {path} line {row['_line']}: duplicate parameter {name!r}")
+        if not row["source"].strip():
+            raise DataError(f"data file {path} line {row['_line']}: no source or reason given")
         value = _number(path, row, "value")
         low, high = _number(path, row, "min"), _number(path, row, "max")
         if not low <= value <= high:
             raise DataError(
-                f"data file {path} line {row['_line']}: parameter {name}={value} outside its "
-                f"range [{low}, {high}]"
+                f"data file {path} line {row['_line']}: parameter {name}={value:g} outside its "
+                f"range [{low:g}, {high:g}]"
             )
         specs[name] = ParameterSpec(
             name=name,

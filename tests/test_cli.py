@@ -1,0 +1,169 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from sim.data import DATA_FILES, DEFAULT_DATA_DIR
+
+
+def ronghe(*args, cwd=None, env=None, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "r"
+    result = ronghe("run", "scale=0.002", "seed=4", "end_year=2028", f"hydra.run.dir={out}")
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_run_writes_results_and_prints_2027_targets(run_dir):
+    out, result = run_dir
+    for name in ("indicators.parquet", "config.yaml", "provenance.json", "population_fit.csv"):
+        assert (out / name).is_file(), name
+    assert not list(out.glob(".staging-*"))
+    assert "2027 target indicators" in result.stdout
+    for label in ("常住人口城镇化率", "县域城镇化率", "城乡居民收入比", "63.0%", "48.5%", "1.94"):
+        assert label in result.stdout
+    # Progress bars stay quiet when stderr is not a terminal.
+    assert "step/s" not in result.stderr and "it/s" not in result.stderr
+
+
+def test_indicator_table_contract(run_dir):
+    out, _ = run_dir
+    table = pd.read_parquet(out / "indicators.parquet")
+    assert list(table.columns) == ["year", "unit", "indicator", "value", "scenario", "seed"]
+    assert set(table.unit) == {
+        "city",
+        "county_area",
+        "chuanshan",
+        "anju",
+        "shehong",
+        "pengxi",
+        "daying",
+    }
+    needed = {
+        "resident_population",
+        "urban_resident_population",
+        "resident_urbanisation_rate",
+        "registered_population",
+        "registered_urbanisation_rate",
+        "urban_income_per_capita",
+        "rural_income_per_capita",
+        "income_ratio",
+        "citizenisation",
+        "land_transfer_rate",
+        "rural_share_aged_60_plus",
+    }
+    assert needed <= set(table.indicator)
+    assert set(table.year) == set(range(2023, 2029))
+    assert (table.scenario == "baseline").all() and (table.seed == 4).all()
+    v = table.set_index(["year", "unit", "indicator"]).value
+    # Counts are real persons whatever the scale; rates are fractions.
+    assert v[(2023, "city", "resident_population")] == pytest.approx(2.748e6, rel=0.01)
+    assert 0 < v[(2027, "county_area", "resident_urbanisation_rate")] < 1
+
+
+def test_provenance(run_dir):
+    out, _ = run_dir
+    prov = json.loads((out / "provenance.json").read_text())
+    for key in (
+        "version",
+        "git_commit",
+        "data_hash",
+        "config_hash",
+        "seed",
+        "backend",
+        "scale",
+        "wall_time_s",
+        "peak_memory_mb",
+    ):
+        assert key in prov
+    assert prov["seed"] == 4 and prov["backend"] == "numba" and prov["scale"] == 0.002
+    assert len(prov["data_hash"]) == 64 and prov["peak_memory_mb"] > 0
+
+
+def test_multirun_sweep(tmp_path):
+    sweep = tmp_path / "sweep"
+    result = ronghe(
+        "run", "-m", "seed=1,2", "scale=0.0005", "end_year=2024", f"hydra.sweep.dir={sweep}"
+    )
+    assert result.returncode == 0, result.stderr
+    runs = sorted(p for p in sweep.iterdir() if (p / "indicators.parquet").exists())
+    assert len(runs) == 2
+    seeds = {int(pd.read_parquet(r / "indicators.parquet").seed.iloc[0]) for r in runs}
+    assert seeds == {1, 2}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["colour=red"], "unknown override key 'colour'"),
+        (["scale=0"], "scale=0: allowed (0, 1]"),
+        (["scale=-1"], "scale=-1: allowed (0, 1]"),
+        (["end_year=2020"], "end_year=2020: allowed [2023, 2050]"),
+        (["start_year=2019"], "start_year=2019: allowed [2023, 2023]"),
+        (["scenario=utopia"], "scenario='utopia': unknown scenario; allowed: baseline"),
+        (["backend=gpu"], "backend='gpu': allowed numba or agents"),
+        (["params.beta_income=99"], "params.beta_income=99: outside the allowed range"),
+        (["-m", "seed=1,-5"], "seed=-5: allowed integer"),
+    ],
+)
+def test_bad_overrides_fail_in_one_line_before_any_run(tmp_path, args, message):
+    out = tmp_path / "never"
+    result = ronghe("run", *args, f"hydra.run.dir={out}", f"hydra.sweep.dir={out}")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("damage", ["missing", "malformed"])
+def test_bad_data_file_fails_cleanly(tmp_path, damage):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in DATA_FILES:
+        shutil.copy(DEFAULT_DATA_DIR / name, data / name)
+    if damage == "missing":
+        (data / "assumptions.csv").unlink()
+    else:
+        text = (data / "facts.csv").read_text(encoding="utf-8")
+        (data / "facts.csv").write_text(text.replace("2748000", "2,748,000", 1), encoding="utf-8")
+    out = tmp_path / "run"
+    result = ronghe(
+        "run", f"data_dir={data}", "scale=0.0005", "end_year=2024", f"hydra.run.dir={out}"
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "data file" in lines[0], result.stderr
+    assert not out.exists()
+
+
+def test_listings():
+    levers = ronghe("levers")
+    assert levers.returncode == 0 and "落户通道" in levers.stdout and "(十四)" in levers.stdout
+    scenarios = ronghe("scenarios")
+    assert scenarios.returncode == 0 and "baseline" in scenarios.stdout
+    params = ronghe("params")
+    assert params.returncode == 0 and "beta_distance" in params.stdout
+    unknown = ronghe("fly")
+    assert unknown.returncode == 2 and "unknown command 'fly'" in unknown.stderr
+
+
+def test_console_script_is_installed():
+    exe = shutil.which(
+        "ronghe", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    )
+    assert exe is not None

@@ -1,0 +1,163 @@
+import numba
+import numpy as np
+import pytest
+from conftest import tallies_equal
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.errors import InvariantError
+from sim.indicators import indicator_table
+from sim.invariants import check_step
+
+
+def _table(model, seed=1):
+    return indicator_table(
+        model.tallies,
+        weight=model.weight,
+        steps_per_year=model.spy,
+        county_area=["anju", "shehong", "pengxi", "daying"],
+        scenario="baseline",
+        seed=seed,
+    )
+
+
+def test_same_seed_twice_is_bit_identical(make_model):
+    a = make_model(scale=0.002, seed=11, end_year=2026)
+    a.run()
+    b = make_model(scale=0.002, seed=11, end_year=2026)
+    b.run()
+    assert tallies_equal(a.tallies, b.tallies)
+    pa, _ha = a.backend.export()
+    pb, _hb = b.backend.export()
+    for name, arr in pa.arrays().items():
+        assert np.array_equal(arr, pb.arrays()[name]), name
+    c = make_model(scale=0.002, seed=12, end_year=2026)
+    c.run()
+    assert not tallies_equal(a.tallies, c.tallies)
+
+
+def test_one_and_two_threads_give_identical_results(make_model):
+    assert numba.config.NUMBA_NUM_THREADS >= 2, "needs two cores"
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = make_model(scale=0.003, seed=5, end_year=2026)
+        one.run()
+        numba.set_num_threads(2)
+        two = make_model(scale=0.003, seed=5, end_year=2026)
+        two.run()
+    finally:
+        numba.set_num_threads(before)
+    assert tallies_equal(one.tallies, two.tallies)
+    p1, _ = one.backend.export()
+    p2, _ = two.backend.export()
+    assert np.array_equal(p1.income[: p1.n], p2.income[: p2.n])
+
+
+def test_numba_and_mesa_agents_backends_agree_person_by_person(make_model):
+    numba_model = make_model(scale=0.001, seed=3, end_year=2025, backend="numba")
+    agent_model = make_model(scale=0.001, seed=3, end_year=2025, backend="agents")
+    numba_model.run()
+    agent_model.run()
+    assert numba_model.t == agent_model.t == 8
+    pn, hn = numba_model.backend.export()
+    pa, ha = agent_model.backend.export()
+    assert pn.n == pa.n
+    for name, arr in pn.arrays().items():
+        assert np.array_equal(arr, pa.arrays()[name]), f"person field {name} differs"
+    for name, arr in hn.arrays().items():
+        assert np.array_equal(arr, ha.arrays()[name]), f"household field {name} differs"
+    assert tallies_equal(numba_model.tallies, agent_model.tallies)
+    # The agents backend really is Mesa agents.
+    from sim.agent_backend import Person
+
+    assert len(agent_model.agents_by_type[Person]) == pa.n
+    # Something happened in those eight steps.
+    assert (pn.residence[: pn.n] != 0).any()
+    assert numba_model.tallies[-1].citizenised.sum() > 0
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 2**31),
+    scale=st.floats(min_value=0.0003, max_value=0.0012),
+    steps_per_year=st.sampled_from([1, 2, 4, 12]),
+    hazard=st.floats(min_value=0.0, max_value=0.8),
+    remittance=st.floats(min_value=0.0, max_value=0.8),
+    match=st.floats(min_value=0.0, max_value=1.0),
+    apply=st.floats(min_value=0.0, max_value=0.5),
+)
+def test_persons_land_and_money_balance_every_step(
+    make_model, seed, scale, steps_per_year, hazard, remittance, match, apply
+):
+    model = make_model(
+        scale=scale,
+        seed=seed,
+        end_year=2025,
+        steps_per_year=steps_per_year,
+        check_invariants=True,
+        hazard_16_24=hazard,
+        hazard_25_34=hazard,
+        remittance_share=remittance,
+        land_match_rate=match,
+        hukou_apply_rate=apply,
+    )
+    model.run()  # check_step raises InvariantError on any imbalance
+    assert len(model.tallies) == 3
+
+
+def test_invariant_check_catches_lost_money(make_model):
+    model = make_model(scale=0.001, seed=2, end_year=2024)
+    model.step()
+    model.backend.persons.income[np.flatnonzero(model.backend.persons.alive)[0]] += 10.0
+    with pytest.raises(InvariantError, match="money"):
+        check_step(model, None)
+
+
+def test_invariant_check_catches_lost_land(make_model):
+    model = make_model(scale=0.001, seed=2, end_year=2024)
+    from sim.invariants import snapshot
+
+    before = snapshot(model)
+    model.step()
+    h = model.backend.households
+    h.land[np.flatnonzero(h.land)[0]] -= 1
+    with pytest.raises(InvariantError, match="land"):
+        check_step(model, before)
+
+
+@pytest.fixture(scope="module")
+def baseline(make_model):
+    model = make_model(scale=0.01, seed=1, end_year=2027, check_invariants=False)
+    model.run()
+    return _table(model).set_index(["year", "unit", "indicator"])["value"]
+
+
+def test_2023_reproduces_the_baseline_facts(baseline, region):
+    v = baseline.loc[2023]
+    assert v[("city", "resident_population")] == pytest.approx(2_748_000, rel=0.01)
+    assert v[("city", "registered_population")] == pytest.approx(3_531_200, rel=0.01)
+    assert abs(v[("city", "resident_urbanisation_rate")] - 0.5978) < 0.003
+    assert abs(v[("city", "registered_urbanisation_rate")] - 0.2918) < 0.003
+    documented = region.value("city", "urban_income", 2023) / region.value(
+        "city", "rural_income", 2023
+    )
+    assert abs(v[("city", "income_ratio")] - documented) < 0.05
+    assert v[("chuanshan", "resident_population")] == pytest.approx(843_000, rel=0.01)
+
+
+def test_baseline_moves_like_the_recent_record(baseline):
+    rate = [baseline.loc[(y, "city", "resident_urbanisation_rate")] for y in range(2023, 2028)]
+    steps = np.diff(rate)
+    assert (steps > 0.004).all() and (steps < 0.013).all(), steps
+    ratio = [baseline.loc[(y, "city", "income_ratio")] for y in range(2023, 2028)]
+    assert ratio[-1] < ratio[0]
+    assert ratio[0] - ratio[-1] < 0.25
+    pop = [baseline.loc[(y, "city", "resident_population")] for y in range(2023, 2028)]
+    assert pop[-1] < pop[0]
+    citizenised = [baseline.loc[(y, "city", "citizenisation")] for y in range(2024, 2028)]
+    assert all(c > 0 for c in citizenised)

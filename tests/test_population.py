@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.errors import ConfigError
+from sim.population import fit_report, synthesize
+from sim.world import KIND_OUTSIDE
+
+
+@pytest.fixture(scope="module")
+def pop(region, world, params):
+    return synthesize(region, world, params, 0.01, 1)
+
+
+def test_marginals_fit(pop, world, region):
+    fit = fit_report(pop, world, region)
+    counts = fit[
+        ~fit.marginal.str.startswith(("registered_share", "registered_household", "sex_ratio"))
+    ]
+    # Totals are filled by quota: within a few households of the target at 1:100.
+    assert (counts.relative_error.abs() < 0.01).all(), counts.sort_values("relative_error")
+    shares = fit[fit.marginal.str.startswith("registered_share")]
+    assert ((shares.synthetic - shares.target).abs() < 0.005).all(), shares
+    size = fit[fit.marginal == "registered_household_size"].iloc[0]
+    assert abs(size.relative_error) < 0.03
+
+
+def test_agent_weight_is_real_persons(pop):
+    assert pop.weight == pytest.approx(100.0, rel=0.01)
+
+
+def test_same_seed_same_population(region, world, params):
+    a = synthesize(region, world, params, 0.002, 7)
+    b = synthesize(region, world, params, 0.002, 7)
+    c = synthesize(region, world, params, 0.002, 8)
+    for name, arr in a.persons.arrays().items():
+        assert np.array_equal(arr, b.persons.arrays()[name]), name
+    assert not np.array_equal(a.persons.age[: a.persons.n], c.persons.age[: c.persons.n])
+
+
+def test_household_structure(pop, world):
+    p, h = pop.persons, pop.households
+    n = p.n
+    kids = np.flatnonzero(p.mother[:n] >= 0)
+    gap = p.age[p.mother[kids]] - p.age[kids]
+    assert (gap >= 16).all() and (gap <= 50).all()
+    assert (p.female[p.mother[kids]] == 1).all()
+    # Children live in their mother's household; households hold one hukou county.
+    assert (p.household[kids] == p.household[p.mother[kids]]).all()
+    hh_county = world.county[p.hukou_place[:n]]
+    for hid in np.unique(p.household[:n])[::997]:
+        members = np.flatnonzero(p.household[:n] == hid)
+        assert len(set(hh_county[members])) == 1
+    # Rural households hold land; urban ones do not.
+    assert (h.land[h.village >= 0] > 0).all() and (h.land[h.village < 0] == 0).all()
+    # Persons are ordered by household (cache-friendly kernels).
+    assert (np.diff(p.household[:n]) >= 0).all()
+
+
+def test_scale_must_be_positive(region, world, params):
+    with pytest.raises(ConfigError, match=r"scale=0: outside the allowed range \(0, 1\]"):
+        synthesize(region, world, params, 0, 1)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(scale=st.floats(min_value=0.0003, max_value=0.002), seed=st.integers(0, 2**40))
+def test_every_person_has_a_place(region, world, params, scale, seed):
+    pop = synthesize(region, world, params, scale, seed)
+    p = pop.persons
+    n = p.n
+    assert (p.residence[:n] >= 0).all() and (p.residence[:n] < world.n_places).all()
+    assert (p.hukou_place[:n] >= 0).all()
+    registered = world.kind[p.hukou_place[:n]] != KIND_OUTSIDE
+    assert registered.sum() * pop.weight == pytest.approx(3_531_200, rel=0.02)

@@ -1,0 +1,75 @@
+import itertools
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim import rules
+
+
+def test_per_step_compounds_to_the_annual_probability():
+    for spy in (1, 2, 4, 12):
+        p = rules.per_step(0.3, spy)
+        assert abs(1 - (1 - p) ** spy - 0.3) < 1e-12
+
+
+def test_death_probability_rises_with_age_and_is_higher_for_men(params):
+    args = (
+        params.mortality_a_male,
+        params.mortality_a_female,
+        params.mortality_b,
+        params.infant_mortality,
+        1,
+    )
+    q = [rules.death_probability(a, 0, *args) for a in range(1, 100)]
+    assert all(b > a for a, b in itertools.pairwise(q))
+    assert rules.death_probability(70, 0, *args) > rules.death_probability(70, 1, *args)
+
+
+@given(
+    land=st.integers(0, 500),
+    rented=st.integers(0, 500),
+    workers=st.integers(0, 6),
+    mu=st.floats(0.1, 20),
+    q=st.floats(0, 1),
+    u=st.floats(0, 0.999999),
+)
+def test_land_step_conserves_area(land, rented, workers, mu, q, u):
+    rented = min(rented, land)
+    new_rented, abandoned = rules.land_step(land, rented, workers, mu, q, u)
+    own = land - new_rented - abandoned
+    assert new_rented >= 0 and abandoned >= 0 and own >= 0
+    assert own == min(land, rules.farm_capacity_tenths(workers, mu))
+
+
+@given(st.lists(st.floats(0.01, 10), min_size=2, max_size=11), st.floats(0, 0.999999))
+def test_draw_slot_inverts_the_cumulative(weights, u):
+    cum = np.cumsum(weights) / np.sum(weights)
+    cum[-1] = 1.0
+    s = rules.draw_slot(cum, u)
+    assert u < cum[s] and (s == 0 or u >= cum[s - 1])
+
+
+def test_labour_roles():
+    seek, farm, none = rules.ROLE_SEEK, rules.ROLE_FARM, rules.ROLE_NONE
+    # A villager of working age commutes when the draw allows, farms otherwise.
+    assert rules.labour_role(30, 64, 74, 0.1, 0.9, True, 0.1, 0.3) == seek
+    assert rules.labour_role(30, 64, 74, 0.1, 0.9, True, 0.5, 0.3) == farm
+    assert rules.labour_role(80, 64, 74, 0.1, 0.9, True, 0.1, 0.3) == none
+    # A city dweller seeks wage work until the last working age.
+    assert rules.labour_role(30, 60, 74, 0.1, 0.9, False, 0.9, 0.0) == seek
+    assert rules.labour_role(61, 60, 74, 0.1, 0.9, False, 0.9, 0.0) == none
+    assert rules.labour_role(12, 60, 74, 0.0, 1.0, True, 0.0, 1.0) == none
+
+
+def test_slots_round_trip(world):
+    village = int(np.flatnonzero(world.kind == 0)[0])
+    for slot in range(11):
+        place = rules.slot_place(slot, village, world.kind, world.town_of)
+        assert rules.current_slot(place, village, world.kind, world.town_of) == slot
+
+
+def test_hukou_application_deterred_by_land_fear():
+    assert rules.hukou_application_probability(0.1, True, 0.6, 0.0) == 0.1 * 0.4
+    assert rules.hukou_application_probability(0.1, True, 0.6, 1.0) == 0.1
+    assert rules.hukou_application_probability(0.1, False, 0.6, 0.0) == 0.1
