@@ -24,8 +24,8 @@ from sim.rules import (
     ROLE_SEEK,
     age_band,
     cell_index,
+    choose_slot,
     current_slot,
-    draw_slot,
     farm_capacity_tenths,
     hukou_application_probability,
     is_birthday,
@@ -210,7 +210,13 @@ class Person(mesa.Agent):
         )
         kids = 1 if (self.household.has_child and self.age <= 50) else 0
         cell = cell_index(unit, self.hukou_urban, self.skill, band, kids)
-        s = draw_slot(tables[cell, cur], rng.uniform(m.seed, step, self.pid, rng.MOVE_CHOICE))
+        s = choose_slot(
+            tables.weights[cell],
+            tables.totals[cell],
+            tables.stay_boost,
+            cur,
+            rng.uniform(m.seed, step, self.pid, rng.MOVE_CHOICE),
+        )
         return int(slot_place(s, self.hukou_place, w.kind, w.town_of))
 
     def decide_hukou(self, m, ease, apply_step, min_stay, security, step: int) -> int:
@@ -354,23 +360,14 @@ class AgentBackend:
             if person.alive:
                 person.step_work(m, economy, step, upgrade)
 
-    def _employed(self) -> np.ndarray:
-        P, _ = self.export()
-        return K.count_employed(
-            P.n, P.alive, P.work, P.skill, P.residence, self.model.world.market, N_MARKETS
-        )
-
-    def wage_bill_by_county(self, economy) -> np.ndarray:
-        """Annualised gross wages paid in each county's markets (agent units)."""
-        paid = (self._employed() * economy.wages).sum(axis=1) / self.model.spy
-        bill = np.zeros(N_COUNTIES)
-        for mk in range(2 * N_COUNTIES):
-            bill[mk % N_COUNTIES] += paid[mk]
-        return bill
-
-    def seat_jobs(self) -> np.ndarray:
-        """Wage jobs in each county seat (agent units)."""
-        return self._employed()[:N_COUNTIES].sum(axis=1)
+    def census(self) -> tuple[np.ndarray, np.ndarray]:
+        """Employed persons per market and skill; living persons per place."""
+        w = self.model.world
+        employed = np.zeros((N_MARKETS, 3), np.int64)
+        for person in self.people:
+            if person.alive and person.work == WORK_WAGE:
+                employed[w.market[person.residence], person.skill] += 1
+        return employed, self.residents_by_place()
 
     # ---------------------------------------------------------------- land
 
@@ -502,15 +499,6 @@ class AgentBackend:
             if person.alive:
                 counts[person.residence] += 1
         return counts
-
-    def urban_residents_by_county(self) -> np.ndarray:
-        """Urban residents per county (agent units)."""
-        W = self.model.world
-        res = self.residents_by_place()
-        out = np.zeros(N_COUNTIES)
-        urban = (W.urban == 1) & (W.county >= 0)
-        np.add.at(out, W.county[urban], res[urban])
-        return out
 
     # ---------------------------------------------------------------- hukou
 

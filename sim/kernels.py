@@ -20,8 +20,8 @@ from sim.rules import (
     ROLE_SEEK,
     age_band,
     cell_index,
+    choose_slot,
     current_slot,
-    draw_slot,
     hukou_application_probability,
     is_birthday,
     labour_role,
@@ -250,13 +250,16 @@ def labour_assign(
 
 
 @njit(cache=True)
-def count_employed(n, alive, work, skill, residence, place_market, n_markets):
-    """Employed persons per market and skill (serial)."""
-    counts = np.zeros((n_markets, 3), np.int64)
+def census(n, alive, work, skill, residence, place_market, n_markets, n_places):
+    """Employed persons per market and skill, and living persons per place (serial)."""
+    employed = np.zeros((n_markets, 3), np.int64)
+    residents = np.zeros(n_places, np.int64)
     for i in range(n):
-        if alive[i] and work[i] == WORK_WAGE:
-            counts[place_market[residence[i]], skill[i]] += 1
-    return counts
+        if alive[i]:
+            residents[residence[i]] += 1
+            if work[i] == WORK_WAGE:
+                employed[place_market[residence[i]], skill[i]] += 1
+    return employed, residents
 
 
 # ---------------------------------------------------------------------------- land market
@@ -376,15 +379,46 @@ def migration_aggregates(
 
 
 @njit(cache=True)
-def choice_cumulative(utility, stay_bonus, out):
-    """Cumulative logit probabilities of each destination slot given the current slot.
+def assemble_utilities(
+    base, service, service_kids, housing, asc, home_bonus, home_slot, is_town, out
+):
+    """Systematic utility of each slot for every cell of the migration tables.
 
-    ``utility[cell, slot]`` may hold ``-inf`` for slots that do not exist. Staying adds
-    ``stay_bonus``: P(d | c) is proportional to exp(V_d + stay_bonus * [d == c]).
+    ``base[unit, hukou, skill, slot]`` holds income, distance, province, network, the
+    slot constants and the small-city bonus; services (more for adults with children),
+    housing costs and the home premium depend on the rest of the cell. At home there is
+    no slot constant and no housing cost. Slots that do not exist for a kind of home
+    (the village for urban hukou, village and town for homes that are not towns) get
+    ``-inf``. Rows follow :func:`sim.rules.cell_index`.
     """
+    n_units, _, n_skills, n_slots = base.shape
+    n_bands = home_bonus.shape[0]
+    for unit in range(n_units):
+        for h in range(2):
+            hs = home_slot[unit, h]
+            for s in range(n_skills):
+                for band in range(n_bands):
+                    for kids in range(2):
+                        row = cell_index(unit, h, s, band, kids)
+                        for d in range(n_slots):
+                            v = base[unit, h, s, d] + service[unit, d]
+                            if kids:
+                                v += service_kids[unit, d]
+                            if d == hs:
+                                v += home_bonus[band] - asc[d]
+                            else:
+                                v -= housing[d]
+                            out[row, d] = v
+                        if h == 1 or not is_town[unit]:
+                            out[row, 0] = -np.inf
+                        if not is_town[unit]:
+                            out[row, 1] = -np.inf
+
+
+@njit(cache=True)
+def choice_weights(utility, weights, totals):
+    """Logit weights exp(V - max V) per cell (0 where a slot does not exist) and their sums."""
     n_cells, n_slots = utility.shape
-    boost = np.exp(stay_bonus) - 1.0
-    e = np.empty(n_slots)
     for cell in range(n_cells):
         top = -np.inf
         for d in range(n_slots):
@@ -392,18 +426,10 @@ def choice_cumulative(utility, stay_bonus, out):
                 top = utility[cell, d]
         total = 0.0
         for d in range(n_slots):
-            e[d] = np.exp(utility[cell, d] - top) if utility[cell, d] > -np.inf else 0.0
-            total += e[d]
-        for cur in range(n_slots):
-            extra = boost * e[cur]
-            denom = total + extra
-            run = 0.0
-            for d in range(n_slots):
-                run += e[d]
-                if d == cur:
-                    run += extra
-                out[cell, cur, d] = run / denom
-            out[cell, cur, n_slots - 1] = 1.0
+            w = np.exp(utility[cell, d] - top) if utility[cell, d] > -np.inf else 0.0
+            weights[cell, d] = w
+            total += w
+        totals[cell] = total
 
 
 @njit(cache=True, parallel=True)
@@ -420,7 +446,9 @@ def migration_decide(
     has_child,
     place_kind,
     town_of,
-    cumulative,
+    weights,
+    totals,
+    stay_boost,
     hazard_step,
     follow_step_by_place,
     seed,
@@ -461,7 +489,13 @@ def migration_decide(
         )
         kids = 1 if (has_child[household[i]] and a <= 50) else 0
         cell = cell_index(unit, hukou_urban[i], skill[i], band, kids)
-        s = draw_slot(cumulative[cell, cur], rng.uniform(seed, step, i, rng.MOVE_CHOICE))
+        s = choose_slot(
+            weights[cell],
+            totals[cell],
+            stay_boost,
+            cur,
+            rng.uniform(seed, step, i, rng.MOVE_CHOICE),
+        )
         new_residence[i] = slot_place(s, hukou_place[i], place_kind, town_of)
 
 
@@ -606,7 +640,7 @@ def household_pools(
     return at_home, living, remit
 
 
-CHUNK = 1 << 16  # persons per partial sum: fixed, so sums do not depend on thread count
+CHUNK = 1 << 13  # persons per partial sum: fixed, so sums do not depend on thread count
 
 
 def n_chunks(n: int) -> int:

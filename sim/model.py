@@ -26,7 +26,7 @@ from sim.agents import (
     Firm,
 )
 from sim.data import COUNTY_KEYS, RegionData
-from sim.kernels import choice_cumulative
+from sim.kernels import assemble_utilities, choice_weights
 from sim.levers import Policy
 from sim.params import Params
 from sim.population import Population
@@ -91,6 +91,15 @@ class YearTally:
     county_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
     county_balance: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
     steps: int = 0
+
+
+@dataclass(frozen=True)
+class ChoiceTables:
+    """Migration choice tables of one step, shared by both backends."""
+
+    weights: np.ndarray  # [cell, slot] exp(V - max V), 0 where a slot does not exist
+    totals: np.ndarray  # [cell] sum of the weights
+    stay_boost: float  # exp(stay_bonus) - 1
 
 
 @dataclass
@@ -182,6 +191,7 @@ class RongheModel(mesa.Model):
         self.let_share = np.full(N_COUNTIES, 1.0)
         self._invariant_state = None
         self.last_income_inputs = None
+        self._layout: dict | None = None
         self.collective = np.zeros(world.n_places, np.int64)
         self.collective_let = np.zeros(world.n_places, np.int64)
         self.tallies: list[YearTally] = []
@@ -418,12 +428,13 @@ class RongheModel(mesa.Model):
         """Village collectives let the land of extinct households like a household would."""
         from sim import rng
 
-        idle = self.collective - self.collective_let
-        for v in np.flatnonzero(idle > 0):
-            q = match[self.world.county[v]]
-            u = rng.uniform(self.seed, step_no, int(v), rng.LAND_TAKEBACK)
-            add = min(int(idle[v]), math.floor(idle[v] * q + u))
-            self.collective_let[v] += add
+        villages = np.flatnonzero(self.collective > self.collective_let)
+        if len(villages) == 0:
+            return
+        idle = self.collective[villages] - self.collective_let[villages]
+        q = match[self.world.county[villages]]
+        u = rng.uniforms(self.seed, step_no, villages, rng.LAND_TAKEBACK)
+        self.collective_let[villages] += np.minimum(idle, np.floor(idle * q + u).astype(np.int64))
 
     # ------------------------------------------------------------------ migration
 
@@ -459,10 +470,8 @@ class RongheModel(mesa.Model):
             ease[FIRST_OUTSIDE + j] = getattr(p, f"settlement_ease_{name}")
         return ease
 
-    def _choice_tables(
-        self, network: np.ndarray, farm_income_unit: np.ndarray, economy: Economy, policy: Policy
-    ) -> np.ndarray:
-        """Cumulative choice probabilities [cell, current slot, destination slot]."""
+    def _choice_layout(self) -> dict:
+        """Parts of the migration tables that never change during a run."""
         p, w = self.params, self.world
         n_units = w.n_home_units
         unit_county = np.full(n_units, -1)
@@ -470,26 +479,60 @@ class RongheModel(mesa.Model):
         unit_county[FIRST_TOWN:] = w.county[FIRST_TOWN:n_units]
         is_town = np.zeros(n_units, bool)
         is_town[FIRST_TOWN:] = True
-        is_outside = np.zeros(n_units, bool)
-        is_outside[FIRST_OUTSIDE:FIRST_TOWN] = True
         cty = np.maximum(unit_county, 0)
-        net = self.params.net_wage_factor
-        skills = np.arange(3)
-
-        # Market of each slot for each unit.
         slot_market = np.zeros((n_units, N_SLOTS), np.int64)
         slot_market[:, SLOT_VILLAGE] = MARKET_TOWNS + cty
         slot_market[:, SLOT_TOWN] = MARKET_TOWNS + cty
-        for k in range(N_COUNTIES):
-            slot_market[:, SLOT_CORE + k] = k
-        for j in range(N_OUTSIDE):
-            slot_market[:, SLOT_OUTSIDE + j] = MARKET_OUTSIDE + j
+        slot_market[:, SLOT_CORE:SLOT_OUTSIDE] = np.arange(N_COUNTIES)
+        slot_market[:, SLOT_OUTSIDE:] = MARKET_OUTSIDE + np.arange(N_OUTSIDE)
+        home_slot = np.full((n_units, 2), -1)
+        home_slot[is_town, 0] = SLOT_VILLAGE
+        home_slot[is_town, 1] = SLOT_TOWN
+        home_slot[:N_COUNTIES, :] = SLOT_CORE + np.arange(N_COUNTIES)[:, None]
+        home_slot[FIRST_OUTSIDE:FIRST_TOWN, :] = (SLOT_OUTSIDE + np.arange(N_OUTSIDE))[:, None]
+        asc = np.zeros(N_SLOTS)
+        asc[SLOT_TOWN] = p.asc_town
+        asc[SLOT_CORE:SLOT_OUTSIDE] = p.asc_core
+        asc[SLOT_OUTSIDE:] = p.asc_outside
+        distance = -p.beta_distance * np.log1p(w.slot_distance_km[:n_units])
+        distance -= p.beta_out_of_province * w.slot_out_of_province[:n_units]
+        own_outside = np.zeros((n_units, N_OUTSIDE), bool)
+        own_outside[FIRST_OUTSIDE:FIRST_TOWN] = np.eye(N_OUTSIDE, dtype=bool)
+        local_core = unit_county[:, None] == np.arange(N_COUNTIES)[None, :]
+        return {
+            "n_units": n_units,
+            "cty": cty,
+            "is_town": is_town.astype(np.int8),
+            "slot_market": slot_market,
+            "home_slot": home_slot,
+            "asc": asc,
+            "fixed": distance + asc,
+            "home_bonus": p.asc_home + p.home_age_gradient * np.maximum(0.0, AGE_BAND_MID - 40),
+            "own_outside": own_outside,
+            "local_core": local_core,
+            "outside_access": np.array(
+                [getattr(p, f"service_access_{name}") for name in OUTSIDE_NAMES]
+            ),
+            "outside_housing": np.array(
+                [getattr(p, f"housing_cost_{name}") for name in OUTSIDE_NAMES]
+            ),
+        }
+
+    def _choice_tables(
+        self, network: np.ndarray, farm_income_unit: np.ndarray, economy: Economy, policy: Policy
+    ) -> ChoiceTables:
+        """Logit weights of every destination slot for every cell of persons."""
+        p = self.params
+        if self._layout is None:
+            self._layout = self._choice_layout()
+        lay = self._layout
+        n_units, cty = lay["n_units"], lay["cty"]
+        slot_market = lay["slot_market"]
+        # Harris-Todaro expected income of each slot, by skill: [unit, skill, slot].
         exp_wage = (
-            economy.wages[slot_market][..., skills]
-            * economy.p_employed[slot_market][..., None]
-            * net
-        )  # [unit, slot, skill]
-        exp_wage = np.transpose(exp_wage, (0, 2, 1))  # [unit, skill, slot]
+            economy.wages[slot_market].transpose(0, 2, 1)
+            * (economy.p_employed[slot_market] * p.net_wage_factor)[:, None, :]
+        )
 
         # Expected income at the home village: farm or commute, plus household business.
         commute = economy.commute_access[cty]
@@ -504,99 +547,58 @@ class RongheModel(mesa.Model):
             self._land_per_rural_person * economy.rent_per_tenth * 10 * self.spy * let_share[cty]
         )
         income = np.empty((n_units, 2, 3, N_SLOTS))
-        for h in (0, 1):
-            inc = exp_wage.copy()
-            if h == 0:
-                inc = inc + rent_expect[:, None, None]
-            inc[:, :, SLOT_VILLAGE] = village_income
-            income[:, h] = inc
+        income[:, 0] = exp_wage + rent_expect[:, None, None]
+        income[:, 1] = exp_wage
+        income[:, :, :, SLOT_VILLAGE] = village_income[:, None, :]
         util = p.beta_income * np.log(np.maximum(income, 1000.0))
 
-        # Distance, province, housing.
-        dist = -p.beta_distance * np.log1p(w.slot_distance_km[:n_units])
-        dist -= p.beta_out_of_province * w.slot_out_of_province[:n_units]
+        # Housing cost of each slot (none at home; rental housing lowers it in the seats).
         housing = np.zeros(N_SLOTS)
         housing[SLOT_TOWN] = p.housing_cost_town
-        for k in range(N_COUNTIES):
-            base = p.housing_cost_central if k == 0 else p.housing_cost_core
-            housing[SLOT_CORE + k] = base * (1 - policy.rental_housing[k])
-        for j, name in enumerate(OUTSIDE_NAMES):
-            housing[SLOT_OUTSIDE + j] = getattr(p, f"housing_cost_{name}")
-
-        # Home slot of each (unit, hukou type).
-        home_slot = np.full((n_units, 2), -1)
-        home_slot[is_town, 0] = SLOT_VILLAGE
-        home_slot[is_town, 1] = SLOT_TOWN
-        home_slot[:N_COUNTIES, :] = SLOT_CORE + np.arange(N_COUNTIES)[:, None]
-        home_slot[FIRST_OUTSIDE:FIRST_TOWN, :] = (SLOT_OUTSIDE + np.arange(N_OUTSIDE))[:, None]
+        housing[SLOT_CORE:SLOT_OUTSIDE] = p.housing_cost_core * (1 - policy.rental_housing)
+        housing[SLOT_CORE] = p.housing_cost_central * (1 - policy.rental_housing[0])
+        housing[SLOT_OUTSIDE:] = lay["outside_housing"]
 
         # Network share among those away from home.
-        away_total = (
-            network.sum(axis=1)[:, None] - network[np.arange(n_units), home_slot[:, 0]][:, None]
+        home_slot = lay["home_slot"]
+        away = network.sum(axis=1) - network[np.arange(n_units), home_slot[:, 0]]
+        net_share = network / np.maximum(away, 1)[:, None]
+
+        # Service access of adults and of children, scaled by the county's capacity.
+        svc = np.minimum(1.0, self._service_factor())
+        access = np.empty((n_units, N_SLOTS))
+        access_kid = np.empty((n_units, N_SLOTS))
+        access[:, SLOT_VILLAGE] = min(1.0, p.service_access_village) * svc[cty]
+        access[:, SLOT_TOWN] = svc[cty]
+        access_kid[:, :2] = access[:, :2]
+        local = lay["local_core"]
+        access[:, SLOT_CORE:SLOT_OUTSIDE] = np.where(local, 1.0, policy.services_by_residence) * svc
+        access_kid[:, SLOT_CORE:SLOT_OUTSIDE] = (
+            np.where(local, 1.0, policy.migrant_school_access) * svc
         )
-        net_share = network / np.maximum(away_total, 1)
-
-        # Service access (adults, children).
-        svc = self._service_factor()
-        access = np.zeros((n_units, N_SLOTS))
-        access_kid = np.zeros((n_units, N_SLOTS))
-        village_access = min(1.0, p.service_access_village) * np.minimum(1.0, svc[cty])
-        access[:, SLOT_VILLAGE] = village_access
-        access_kid[:, SLOT_VILLAGE] = village_access
-        access[:, SLOT_TOWN] = np.minimum(1.0, svc[cty])
-        access_kid[:, SLOT_TOWN] = np.minimum(1.0, svc[cty])
-        for k in range(N_COUNTIES):
-            local = unit_county == k
-            factor = min(1.0, svc[k])
-            access[:, SLOT_CORE + k] = (
-                np.where(local, 1.0, policy.services_by_residence[k]) * factor
-            )
-            access_kid[:, SLOT_CORE + k] = (
-                np.where(local, 1.0, policy.migrant_school_access[k]) * factor
-            )
-        for j, name in enumerate(OUTSIDE_NAMES):
-            own = np.arange(n_units) == FIRST_OUTSIDE + j
-            a = getattr(p, f"service_access_{name}")
-            access[:, SLOT_OUTSIDE + j] = np.where(own, 1.0, a)
-            access_kid[:, SLOT_OUTSIDE + j] = np.where(own, 1.0, a)
-
-        # Constants.
-        asc = np.zeros(N_SLOTS)
-        asc[SLOT_TOWN] = p.asc_town
-        asc[SLOT_CORE:SLOT_OUTSIDE] = p.asc_core
-        asc[SLOT_OUTSIDE:] = p.asc_outside
-        town_bonus = self._small_city_bonus(policy)
+        outside = np.where(lay["own_outside"], 1.0, lay["outside_access"])
+        access[:, SLOT_OUTSIDE:] = outside
+        access_kid[:, SLOT_OUTSIDE:] = outside
 
         n_cells = n_units * 2 * 3 * N_AGE_BANDS * 2
-        V = np.empty((n_units, 2, 3, N_AGE_BANDS, 2, N_SLOTS))
-        base = util + (dist + p.beta_network * net_share)[:, None, None, :]
-        base = base + asc[None, None, None, :]
-        base[:, :, :, SLOT_TOWN] += town_bonus[:, None, None]
-        for h in (0, 1):
-            for kids in (0, 1):
-                service = p.beta_services * (
-                    access + kids * p.children_services_multiplier * access_kid
-                )
-                v = base[:, h] + service[:, None, :]
-                for a in range(N_AGE_BANDS):
-                    va = v.copy()
-                    hs = home_slot[:, h]
-                    home_bonus = p.asc_home + p.home_age_gradient * max(0.0, AGE_BAND_MID[a] - 40)
-                    rows = np.arange(n_units)
-                    # Home: no constant of its type, no housing cost, the home premium.
-                    va[rows, :, hs] += home_bonus - asc[hs][:, None]
-                    house = np.broadcast_to(-p.beta_housing * housing, va.shape).copy()
-                    house[rows, :, hs] = 0.0
-                    va = va + house
-                    # Slots that do not exist for this kind of home.
-                    if h == 1:
-                        va[:, :, SLOT_VILLAGE] = -np.inf
-                    va[~is_town, :, SLOT_VILLAGE] = -np.inf
-                    va[~is_town, :, SLOT_TOWN] = -np.inf
-                    V[:, h, :, a, kids, :] = va
-        cum = np.empty((n_cells, N_SLOTS, N_SLOTS))
-        choice_cumulative(np.ascontiguousarray(V.reshape(n_cells, N_SLOTS)), p.stay_bonus, cum)
-        return cum
+        base = util + (lay["fixed"] + p.beta_network * net_share)[:, None, None, :]
+        base[:, :, :, SLOT_TOWN] += self._small_city_bonus(policy)[:, None, None]
+        V = np.empty((n_cells, N_SLOTS))
+        assemble_utilities(
+            base,
+            p.beta_services * access,
+            p.beta_services * p.children_services_multiplier * access_kid,
+            p.beta_housing * housing,
+            lay["asc"],
+            lay["home_bonus"],
+            home_slot,
+            lay["is_town"],
+            V,
+        )
+        weights = np.empty((n_cells, N_SLOTS))
+        totals = np.empty(n_cells)
+        choice_weights(V, weights, totals)
+        return ChoiceTables(weights, totals, math.expm1(p.stay_bonus))
 
     def _small_city_bonus(self, policy: Policy) -> np.ndarray:
         """Utility bonus for towns above 50,000 residents (lever (十))."""
@@ -666,8 +668,18 @@ class RongheModel(mesa.Model):
         tally.steps += repeat
 
     def _budgets(self, economy: Economy, citizenised: np.ndarray, repeat: int) -> None:
-        wage_bill = self.backend.wage_bill_by_county(economy) * self.weight
-        urban = self.backend.urban_residents_by_county() * self.weight
+        employed, residents = self.backend.census()
+        self._employed = employed
+        w = self.world
+        paid = (employed * economy.wages).sum(axis=1) / self.spy * self.weight
+        wage_bill = paid[:N_COUNTIES] + paid[MARKET_TOWNS:MARKET_OUTSIDE]
+        urban_places = (w.urban == 1) & (w.county >= 0)
+        urban = (
+            np.bincount(
+                w.county[urban_places], weights=residents[urban_places], minlength=N_COUNTIES
+            )
+            * self.weight
+        )
         for _ in range(repeat):
             for c, county in enumerate(self.counties):
                 county.run_budget(
@@ -684,7 +696,7 @@ class RongheModel(mesa.Model):
         tally = self.year_tally
         self.backend.stocks(tally)
         self.backend.land_tally(tally, self.collective, self.collective_let)
-        tally.seat_jobs[:] = self.backend.seat_jobs()
+        tally.seat_jobs[:] = self._employed[:N_COUNTIES].sum(axis=1)
         tally.county_revenue[:] = [c.revenue * self.spy for c in self.counties]
         tally.county_balance[:] = [c.balance for c in self.counties]
         placed = tally.land[:, 1] + tally.land[:, 2]

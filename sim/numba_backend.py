@@ -9,7 +9,7 @@ from sim import rng
 from sim.population import Population
 from sim.rules import ROLE_SEEK, per_step
 from sim.state import WORK_WAGE, Households, Persons
-from sim.world import KIND_CORE, KIND_OUTSIDE, MARKET_OUTSIDE, MARKET_TOWNS, N_COUNTIES, N_MARKETS
+from sim.world import KIND_CORE, KIND_OUTSIDE, N_COUNTIES, N_MARKETS
 
 
 class NumbaBackend:
@@ -143,35 +143,10 @@ class NumbaBackend:
             P.sector,
         )
 
-    def wage_bill_by_county(self, economy) -> np.ndarray:
-        """Annualised gross wages paid in each county's markets (agent units)."""
-        counts = K.count_employed(
-            self.persons.n,
-            self.persons.alive,
-            self.persons.work,
-            self.persons.skill,
-            self.persons.residence,
-            self.model.world.market,
-            N_MARKETS,
-        )
-        paid = (counts * economy.wages).sum(axis=1) / self.model.spy
-        bill = np.zeros(N_COUNTIES)
-        for mk in range(MARKET_OUTSIDE):
-            bill[mk % N_COUNTIES] += paid[mk]
-        return bill
-
-    def seat_jobs(self) -> np.ndarray:
-        """Wage jobs in each county seat (agent units)."""
-        counts = K.count_employed(
-            self.persons.n,
-            self.persons.alive,
-            self.persons.work,
-            self.persons.skill,
-            self.persons.residence,
-            self.model.world.market,
-            N_MARKETS,
-        )
-        return counts[:MARKET_TOWNS].sum(axis=1)
+    def census(self) -> tuple[np.ndarray, np.ndarray]:
+        """Employed persons per market and skill; living persons per place."""
+        P, W = self.persons, self.model.world
+        return K.census(P.n, P.alive, P.work, P.skill, P.residence, W.market, N_MARKETS, W.n_places)
 
     # ---------------------------------------------------------------- land
 
@@ -283,7 +258,9 @@ class NumbaBackend:
             self.has_child,
             W.kind,
             W.town_of,
-            tables,
+            tables.weights,
+            tables.totals,
+            tables.stay_boost,
             hazards,
             follow_by_place,
             m.seed,
@@ -297,15 +274,6 @@ class NumbaBackend:
         P = self.persons
         alive = P.alive[: P.n] == 1
         return np.bincount(P.residence[: P.n][alive], minlength=self.model.world.n_places)
-
-    def urban_residents_by_county(self) -> np.ndarray:
-        """Urban residents per county (agent units)."""
-        W = self.model.world
-        res = self.residents_by_place()
-        out = np.zeros(N_COUNTIES)
-        urban = (W.urban == 1) & (W.county >= 0)
-        np.add.at(out, W.county[urban], res[urban])
-        return out
 
     # ---------------------------------------------------------------- hukou
 

@@ -239,17 +239,28 @@ def cell_index(unit, hukou_urban, skill, band, with_children):
 
 
 @njit(cache=True)
-def draw_slot(cumulative, u):
-    """Binary search of a uniform draw in a row of cumulative choice probabilities."""
-    lo = 0
-    hi = cumulative.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if u < cumulative[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+def choose_slot(weights, total, stay_boost, current, u):
+    """Draw a destination slot from logit weights, with a bonus for staying.
+
+    P(d) is proportional to ``weights[d] * (1 + stay_boost * [d == current])`` where
+    ``stay_boost = exp(stay_bonus) - 1``: the inverse of the cumulative distribution at
+    the uniform draw ``u``, scanning the slots in order.
+    """
+    extra = stay_boost * weights[current]
+    target = u * (total + extra)
+    run = 0.0
+    last = current
+    for d in range(weights.shape[0]):
+        w = weights[d]
+        if d == current:
+            w += extra
+        if w <= 0.0:
+            continue
+        last = d
+        run += w
+        if target < run:
+            return d
+    return last
 
 
 @njit(cache=True)

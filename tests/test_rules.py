@@ -42,12 +42,21 @@ def test_land_step_conserves_area(land, rented, workers, mu, q, u):
     assert own == min(land, rules.farm_capacity_tenths(workers, mu))
 
 
-@given(st.lists(st.floats(0.01, 10), min_size=2, max_size=11), st.floats(0, 0.999999))
-def test_draw_slot_inverts_the_cumulative(weights, u):
-    cum = np.cumsum(weights) / np.sum(weights)
-    cum[-1] = 1.0
-    s = rules.draw_slot(cum, u)
-    assert u < cum[s] and (s == 0 or u >= cum[s - 1])
+@given(
+    st.lists(st.floats(0.01, 10), min_size=2, max_size=11),
+    st.floats(0, 0.999999),
+    st.integers(0, 10),
+    st.floats(0, 20),
+)
+def test_choose_slot_inverts_the_cumulative(weights, u, current, boost):
+    w = np.array(weights)
+    current = min(current, len(w) - 1)
+    eff = w.copy()
+    eff[current] *= 1 + boost
+    cum = np.cumsum(eff) / eff.sum()
+    s = rules.choose_slot(w, w.sum(), boost, current, u)
+    assert 0 <= s < len(w)
+    assert u < cum[s] + 1e-12 and (s == 0 or u >= cum[s - 1] - 1e-12)
 
 
 def test_labour_roles():

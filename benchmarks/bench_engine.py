@@ -1,0 +1,196 @@
+"""Engine benchmark: full-scale run, numba vs Mesa-agent throughput, step vs state copy.
+
+Run from the project root (after ``./go test`` or ``./go main`` has installed it):
+
+    .venv/bin/python benchmarks/bench_engine.py [--full-scale 1.0] [--small-scale 0.005]
+
+Prints, in one run on this machine:
+
+1. the full-scale baseline 2023-2035 with ``backend=numba`` through ``ronghe run``: wall
+   time and peak memory of the process (compiled kernels warmed up by a tiny run first);
+2. person-steps per second of ``backend=numba`` and ``backend=agents`` on the same 1:200
+   population, and their ratio;
+3. the time of one step at full scale divided by the time of one copy of the person
+   state arrays.
+
+Figures are measured side by side in the same run, since machines here are noisy. The
+results are also written to ``benchmarks/results/engine.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+
+from sim.data import load_region
+from sim.levers import default_policy
+from sim.model import RongheModel, RunSpec
+from sim.params import resolve_params
+from sim.population import synthesize
+from sim.world import build_world
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def full_scale_run(scale: float) -> dict:
+    """Wall time and peak memory of ``ronghe run`` at ``scale`` (a fresh process)."""
+    ronghe = [sys.executable, "-m", "sim.cli", "run"]
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [*ronghe, "scale=0.0005", "end_year=2024", f"hydra.run.dir={tmp}/warm"],
+            check=True,
+            capture_output=True,
+        )
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        started = time.perf_counter()
+        done = subprocess.run(
+            [
+                *ronghe,
+                f"scale={scale}",
+                "end_year=2035",
+                "progress=off",
+                f"hydra.run.dir={tmp}/full",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - started
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        prov = json.loads(Path(tmp, "full", "provenance.json").read_text())
+    # The largest child is the full run, unless the warm-up was larger (then use its own).
+    peak_mb = prov["peak_memory_mb"] if peak_kb <= before else peak_kb / 1024
+    return {
+        "scale": scale,
+        "agents": prov["agents_initial"],
+        "wall_s": round(wall, 2),
+        "model_wall_s": prov["wall_time_s"],
+        "peak_memory_mb": round(peak_mb, 1),
+        "summary": [line for line in done.stdout.splitlines() if "target" in line],
+    }
+
+
+def _model(region, world, params, scale: float, backend: str, seed: int = 1):
+    population = synthesize(region, world, params, scale, seed)
+    policy = default_policy()
+    spec = RunSpec(seed=seed, scale=scale, backend=backend, end_year=2035)
+    return RongheModel(region, world, params, population, spec, lambda year: policy)
+
+
+def throughput(region, world, params, scale: float, numba_steps: int, agent_steps: int) -> dict:
+    """Person-steps per second of both backends on the same population."""
+    out = {}
+    for backend, steps in (("numba", numba_steps), ("agents", agent_steps)):
+        model = _model(region, world, params, scale, backend)
+        model.step()  # compile / warm up
+        persons = 0
+        elapsed = 0.0
+        for _ in range(steps):
+            persons += int(model.backend.export()[0].alive.sum())  # not timed
+            started = time.perf_counter()
+            model.step()
+            elapsed += time.perf_counter() - started
+        out[backend] = {
+            "steps": steps,
+            "seconds": round(elapsed, 3),
+            "person_steps_per_s": persons / elapsed,
+        }
+    out["ratio"] = out["numba"]["person_steps_per_s"] / out["agents"]["person_steps_per_s"]
+    out["scale"] = scale
+    out["persons"] = persons // agent_steps
+    return out
+
+
+def step_vs_copy(region, world, params, scale: float, steps: int) -> dict:
+    """Median step time over median copy time of the person arrays, at ``scale``."""
+    model = _model(region, world, params, scale, "numba")
+    model.step()
+    step_times, copy_times = [], []
+    for _ in range(steps):
+        started = time.perf_counter()
+        model.step()
+        step_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        model.backend.persons.copy()
+        copy_times.append(time.perf_counter() - started)
+    step, copy = statistics.median(step_times), statistics.median(copy_times)
+    return {
+        "persons": model.backend.persons.n,
+        "step_s": round(step, 4),
+        "copy_s": round(copy, 4),
+        "step_over_copy": step / copy,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--full-scale", type=float, default=1.0)
+    ap.add_argument("--small-scale", type=float, default=0.005)
+    ap.add_argument("--numba-steps", type=int, default=40)
+    ap.add_argument("--agent-steps", type=int, default=4)
+    ap.add_argument("--copy-steps", type=int, default=8)
+    args = ap.parse_args()
+    os.chdir(ROOT)
+    region = load_region()
+    world = build_world(region)
+    params = resolve_params(region)
+
+    full = full_scale_run(args.full_scale)
+    print(
+        f"1. full scale (scale={full['scale']}, {full['agents']:,} agents) 2023-2035, "
+        f"backend=numba, {numba.get_num_threads()} threads:"
+    )
+    print(
+        f"   wall time {full['wall_s']:.1f} s for `ronghe run` (model and I/O "
+        f"{full['model_wall_s']:.1f} s), peak memory {full['peak_memory_mb']:.0f} MB "
+        f"(targets: <= 60 s, <= 2500 MB)"
+    )
+    for line in full["summary"]:
+        print("  " + line)
+
+    tp = throughput(region, world, params, args.small_scale, args.numba_steps, args.agent_steps)
+    print(f"2. 1:{round(1 / tp['scale'])} population ({tp['persons']:,} persons):")
+    print(
+        f"   backend=numba  {tp['numba']['person_steps_per_s']:>12,.0f} person-steps/s "
+        f"({tp['numba']['steps']} steps in {tp['numba']['seconds']} s)"
+    )
+    print(
+        f"   backend=agents {tp['agents']['person_steps_per_s']:>12,.0f} person-steps/s "
+        f"({tp['agents']['steps']} steps in {tp['agents']['seconds']} s)"
+    )
+    print(f"   ratio numba/agents {tp['ratio']:.0f}x (target >= 100x)")
+
+    sc = step_vs_copy(region, world, params, args.full_scale, args.copy_steps)
+    print(
+        f"3. one step at full scale ({sc['persons']:,} person slots): {sc['step_s'] * 1000:.0f}"
+        f" ms; one copy of the person arrays: {sc['copy_s'] * 1000:.1f} ms; "
+        f"step / copy = {sc['step_over_copy']:.1f}"
+    )
+
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    record = {
+        "machine": platform.node(),
+        "cpus": os.cpu_count(),
+        "python": sys.version,
+        "full_scale": full,
+        "throughput": tp,
+        "step_vs_copy": sc,
+        "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    (out / "engine.json").write_text(json.dumps(record, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
