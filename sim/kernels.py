@@ -379,57 +379,51 @@ def migration_aggregates(
 
 
 @njit(cache=True)
-def assemble_utilities(
-    base, service, service_kids, housing, asc, home_bonus, home_slot, is_town, out
+def choice_weights(
+    base, service, service_kids, housing, asc, home_bonus, home_slot, is_town, weights, totals
 ):
-    """Systematic utility of each slot for every cell of the migration tables.
+    """Logit weights exp(V) of every slot for every cell of the migration tables.
 
-    ``base[unit, hukou, skill, slot]`` holds income, distance, province, network, the
-    slot constants and the small-city bonus; services (more for adults with children),
-    housing costs and the home premium depend on the rest of the cell. At home there is
-    no slot constant and no housing cost. Slots that do not exist for a kind of home
-    (the village for urban hukou, village and town for homes that are not towns) get
-    ``-inf``. Rows follow :func:`sim.rules.cell_index`.
+    The systematic utility V of slot ``d`` for a cell (home unit, hukou type, skill, age
+    band, children) is ``base[unit, hukou, skill, d]`` (income, distance, province,
+    network, slot constant, small-city bonus) plus service access (more for adults with
+    children) minus the housing cost, except at home, where the slot constant and the
+    housing cost give way to the home premium of the age band. Slots that do not exist
+    for a kind of home (the village for urban hukou; village and town for homes that
+    are not towns) get weight 0. Weights are products of exponentials of the parts, so
+    only the parts are exponentiated. Rows follow :func:`sim.rules.cell_index`.
     """
     n_units, _, n_skills, n_slots = base.shape
     n_bands = home_bonus.shape[0]
+    e_house = np.exp(-housing)
+    e_home = np.empty((n_bands, n_slots))
+    for band in range(n_bands):
+        for d in range(n_slots):
+            e_home[band, d] = np.exp(home_bonus[band] - asc[d])
+    e_base = np.empty(n_slots)
     for unit in range(n_units):
+        e_service = np.exp(service[unit])
+        e_kids = np.exp(service_kids[unit])
         for h in range(2):
             hs = home_slot[unit, h]
+            first = 2 if not is_town[unit] else (1 if h == 1 else 0)
             for s in range(n_skills):
+                for d in range(n_slots):
+                    e_base[d] = np.exp(base[unit, h, s, d]) * e_service[d]
                 for band in range(n_bands):
                     for kids in range(2):
                         row = cell_index(unit, h, s, band, kids)
+                        total = 0.0
                         for d in range(n_slots):
-                            v = base[unit, h, s, d] + service[unit, d]
-                            if kids:
-                                v += service_kids[unit, d]
-                            if d == hs:
-                                v += home_bonus[band] - asc[d]
+                            if d < first:
+                                w = 0.0
                             else:
-                                v -= housing[d]
-                            out[row, d] = v
-                        if h == 1 or not is_town[unit]:
-                            out[row, 0] = -np.inf
-                        if not is_town[unit]:
-                            out[row, 1] = -np.inf
-
-
-@njit(cache=True)
-def choice_weights(utility, weights, totals):
-    """Logit weights exp(V - max V) per cell (0 where a slot does not exist) and their sums."""
-    n_cells, n_slots = utility.shape
-    for cell in range(n_cells):
-        top = -np.inf
-        for d in range(n_slots):
-            if utility[cell, d] > top:
-                top = utility[cell, d]
-        total = 0.0
-        for d in range(n_slots):
-            w = np.exp(utility[cell, d] - top) if utility[cell, d] > -np.inf else 0.0
-            weights[cell, d] = w
-            total += w
-        totals[cell] = total
+                                w = e_base[d] * (e_home[band, d] if d == hs else e_house[d])
+                                if kids:
+                                    w *= e_kids[d]
+                            weights[row, d] = w
+                            total += w
+                        totals[row] = total
 
 
 @njit(cache=True, parallel=True)

@@ -26,7 +26,7 @@ from sim.agents import (
     Firm,
 )
 from sim.data import COUNTY_KEYS, RegionData
-from sim.kernels import assemble_utilities, choice_weights
+from sim.kernels import choice_weights
 from sim.levers import Policy
 from sim.params import Params
 from sim.population import Population
@@ -583,8 +583,9 @@ class RongheModel(mesa.Model):
         n_cells = n_units * 2 * 3 * N_AGE_BANDS * 2
         base = util + (lay["fixed"] + p.beta_network * net_share)[:, None, None, :]
         base[:, :, :, SLOT_TOWN] += self._small_city_bonus(policy)[:, None, None]
-        V = np.empty((n_cells, N_SLOTS))
-        assemble_utilities(
+        weights = np.empty((n_cells, N_SLOTS))
+        totals = np.empty(n_cells)
+        choice_weights(
             base,
             p.beta_services * access,
             p.beta_services * p.children_services_multiplier * access_kid,
@@ -593,11 +594,9 @@ class RongheModel(mesa.Model):
             lay["home_bonus"],
             home_slot,
             lay["is_town"],
-            V,
+            weights,
+            totals,
         )
-        weights = np.empty((n_cells, N_SLOTS))
-        totals = np.empty(n_cells)
-        choice_weights(V, weights, totals)
         return ChoiceTables(weights, totals, math.expm1(p.stay_bonus))
 
     def _small_city_bonus(self, policy: Policy) -> np.ndarray:
