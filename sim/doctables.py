@@ -66,10 +66,16 @@ def figures_markdown(region: RegionData) -> str:
         "The 2023 baseline and the gap-filling assumptions the synthetic population and the "
         "model are built from. See [data.md](data.md) for how they fit together.\n",
     ]
-    for file_name, title in (("facts.csv", "Facts (`sim/data/facts.csv`)"),
-                             ("assumptions.csv", "Assumptions (`sim/data/assumptions.csv`)")):
-        lines += [f"## {title}\n", "| unit | indicator | year | value | unit of measure | "
-                  "basis | source or reasoning | note |", "|---|---|---|---|---|---|---|---|"]
+    for file_name, title in (
+        ("facts.csv", "Facts (`sim/data/facts.csv`)"),
+        ("assumptions.csv", "Assumptions (`sim/data/assumptions.csv`)"),
+    ):
+        lines += [
+            f"## {title}\n",
+            "| unit | indicator | year | value | unit of measure | "
+            "basis | source or reasoning | note |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for fig in region.figures.values():
             if fig.file != file_name:
                 continue
@@ -79,12 +85,16 @@ def figures_markdown(region: RegionData) -> str:
                 f"{_cell(fig.note)} |"
             )
         lines.append("")
-    lines += ["## Targets (`sim/data/targets.csv`)\n",
-              "| unit | indicator | year | value | direction | clause | basis | source |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "## Targets (`sim/data/targets.csv`)\n",
+        "| unit | indicator | year | value | direction | clause | basis | source |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for t in region.targets:
-        lines.append(f"| {t.unit} | {t.indicator} | {t.year} | {t.value:g} | {t.direction} | "
-                     f"{t.clause} | {t.basis} | {_cell(t.source)} |")
+        lines.append(
+            f"| {t.unit} | {t.indicator} | {t.year} | {t.value:g} | {t.direction} | "
+            f"{t.clause} | {t.basis} | {_cell(t.source)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
