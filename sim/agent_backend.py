@@ -276,6 +276,10 @@ class AgentBackend:
 
     # ---------------------------------------------------------------- export
 
+    def state(self) -> tuple[Persons, Households]:
+        """The agents' state as arrays, for the tallies of the indicators."""
+        return self.export()
+
     def export(self) -> tuple[Persons, Households]:
         """The agents' state as arrays (the format of ``backend=numba``)."""
         P = Persons.empty(len(self.people))
@@ -426,23 +430,6 @@ class AgentBackend:
                     m.seed,
                     step,
                 )
-
-    def land_tally(self, tally, collective, collective_let) -> None:
-        """Year-end land by county."""
-        _, H = self.export()
-        W = self.model.world
-        K.tally_land(
-            H.n,
-            H.village,
-            H.land,
-            H.rented_out,
-            H.abandoned,
-            collective,
-            collective_let,
-            W.county,
-            W.n_places,
-            tally.land,
-        )
 
     # ---------------------------------------------------------------- migration
 
@@ -623,25 +610,3 @@ class AgentBackend:
                     acc[k] += parts[k]
                 acc[4] += 1.0
         return partial
-
-    def stocks(self, tally) -> None:
-        """Year-end population stocks."""
-        P, _ = self.export()
-        W = self.model.world
-        K.tally_stocks(
-            P.n,
-            P.alive,
-            P.age,
-            P.residence,
-            P.hukou_place,
-            P.hukou_urban,
-            P.work,
-            W.county,
-            W.urban,
-            W.kind,
-            tally.residents,
-            tally.registered,
-            tally.rural_old,
-            tally.outside_by_dest,
-            tally.workers,
-        )

@@ -26,7 +26,7 @@ from sim.agents import (
     Firm,
 )
 from sim.data import COUNTY_KEYS, RegionData
-from sim.kernels import choice_weights
+from sim.kernels import choice_weights, tally_land, tally_stocks
 from sim.levers import Policy
 from sim.params import Params
 from sim.population import Population
@@ -693,8 +693,37 @@ class RongheModel(mesa.Model):
 
     def _close_year(self) -> None:
         tally = self.year_tally
-        self.backend.stocks(tally)
-        self.backend.land_tally(tally, self.collective, self.collective_let)
+        P, H = self.backend.state()
+        w = self.world
+        tally_stocks(
+            P.n,
+            P.alive,
+            P.age,
+            P.residence,
+            P.hukou_place,
+            P.hukou_urban,
+            P.work,
+            w.county,
+            w.urban,
+            w.kind,
+            tally.residents,
+            tally.registered,
+            tally.rural_old,
+            tally.outside_by_dest,
+            tally.workers,
+        )
+        tally_land(
+            H.n,
+            H.village,
+            H.land,
+            H.rented_out,
+            H.abandoned,
+            self.collective,
+            self.collective_let,
+            w.county,
+            w.n_places,
+            tally.land,
+        )
         tally.seat_jobs[:] = self._employed[:N_COUNTIES].sum(axis=1)
         tally.county_revenue[:] = [c.revenue * self.spy for c in self.counties]
         tally.county_balance[:] = [c.balance for c in self.counties]

@@ -205,22 +205,6 @@ class NumbaBackend:
             step,
         )
 
-    def land_tally(self, tally, collective, collective_let) -> None:
-        """Year-end land by county."""
-        H, W = self.households, self.model.world
-        K.tally_land(
-            H.n,
-            H.village,
-            H.land,
-            H.rented_out,
-            H.abandoned,
-            collective,
-            collective_let,
-            W.county,
-            W.n_places,
-            tally.land,
-        )
-
     # ---------------------------------------------------------------- migration
 
     def migration_aggregates(self, economy) -> tuple[np.ndarray, np.ndarray]:
@@ -394,32 +378,15 @@ class NumbaBackend:
         )
         return partial
 
-    def stocks(self, tally) -> None:
-        """Year-end population stocks."""
-        P, W = self.persons, self.model.world
-        K.tally_stocks(
-            P.n,
-            P.alive,
-            P.age,
-            P.residence,
-            P.hukou_place,
-            P.hukou_urban,
-            P.work,
-            W.county,
-            W.urban,
-            W.kind,
-            tally.residents,
-            tally.registered,
-            tally.rural_old,
-            tally.outside_by_dest,
-            tally.workers,
-        )
-
     # ---------------------------------------------------------------- export
 
     def export(self) -> tuple[Persons, Households]:
         """The person and household state (copies)."""
         return self.persons.copy(), self.households.copy()
+
+    def state(self) -> tuple[Persons, Households]:
+        """The live person and household arrays (read them, do not keep them)."""
+        return self.persons, self.households
 
 
 def farm_income_by_unit(model, village, land, rented, abandoned, workers, economy) -> np.ndarray:

@@ -15,11 +15,11 @@ abandoned (assumptions.csv). The constants move one at a time towards their own 
 from __future__ import annotations
 
 import argparse
-import csv
 
 import numpy as np
+from common import write_calibrated
 
-from sim.data import DEFAULT_DATA_DIR, load_region
+from sim.data import load_region
 from sim.levers import default_policy
 from sim.model import RongheModel, RunSpec
 from sim.params import resolve_params
@@ -114,19 +114,6 @@ def calibrate(scale: float, seed: int, iterations: int) -> dict:
     return values
 
 
-def write(values: dict) -> None:
-    path = DEFAULT_DATA_DIR / "parameters.csv"
-    rows = list(csv.reader(path.open(encoding="utf-8")))
-    header = rows[0]
-    for row in rows[1:]:
-        if row[0] in values:
-            row[header.index("value")] = f"{values[row[0]]:.6g}"
-            row[header.index("basis")] = "calibrated"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
-    print(f"wrote {path}")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=0.02)
@@ -138,7 +125,7 @@ def main() -> None:
     for k, v in values.items():
         print(f"{k} = {v:.6g}")
     if args.write:
-        write(values)
+        write_calibrated(values)
 
 
 if __name__ == "__main__":
