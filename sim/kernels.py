@@ -634,7 +634,7 @@ def household_pools(
     return at_home, living, remit
 
 
-CHUNK = 1 << 13  # persons per partial sum: fixed, so sums do not depend on thread count
+CHUNK = 1 << 12  # persons per partial sum: fixed, so sums do not depend on thread count
 
 
 def n_chunks(n: int) -> int:
