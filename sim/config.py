@@ -190,11 +190,3 @@ def params_schema(region: RegionData) -> type:
         "ParamsSchema",
         [(name, float, field(default=spec.value)) for name, spec in region.parameters.items()],
     )
-
-
-def run_schema(region: RegionData) -> type:
-    """The full structured-config schema: run settings plus the generated ``params``."""
-    schema = params_schema(region)
-    return dataclasses.make_dataclass(
-        "RunConfig", [("params", schema, field(default_factory=schema))], bases=(RunSettings,)
-    )

@@ -25,7 +25,7 @@ from sim.agents import (
     FarmEnterprise,
     Firm,
 )
-from sim.data import COUNTY_KEYS, RegionData
+from sim.data import RegionData
 from sim.kernels import choice_weights, tally_land, tally_stocks
 from sim.levers import Policy
 from sim.params import Params
@@ -731,11 +731,5 @@ class RongheModel(mesa.Model):
         self.let_share = np.where(placed > 0, tally.land[:, 1] / np.maximum(placed, 1), 1.0)
         self.tallies.append(tally)
 
-    # ------------------------------------------------------------------ export
 
-    def county_keys(self) -> tuple[str, ...]:
-        """Keys of the counties in index order."""
-        return COUNTY_KEYS
-
-
-__all__ = ["COMPONENTS", "KIND_OUTSIDE", "Economy", "RongheModel", "RunSpec", "YearTally"]
+__all__ = ["COMPONENTS", "ChoiceTables", "Economy", "RongheModel", "RunSpec", "YearTally"]

@@ -76,8 +76,3 @@ def write_run(
             os.replace(staging / name, run_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def read_indicators(run_dir: Path) -> pd.DataFrame:
-    """The indicator table of a finished run."""
-    return pd.read_parquet(Path(run_dir) / "indicators.parquet")
