@@ -35,7 +35,6 @@ from sim.world import (
     FIRST_OUTSIDE,
     FIRST_TOWN,
     KIND_CORE,
-    KIND_OUTSIDE,
     KIND_TOWN,
     KIND_VILLAGE,
     MARKET_OUTSIDE,
