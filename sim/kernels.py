@@ -22,6 +22,7 @@ from sim.rules import (
     cell_index,
     choose_slot,
     current_slot,
+    farm_capacity_tenths,
     hukou_application_probability,
     is_birthday,
     labour_role,
@@ -286,6 +287,15 @@ def living_members(n, alive, household, n_households):
 
 
 @njit(cache=True)
+def farm_capacities(workers, mu_per_worker):
+    """Land (tenths of a mu) each household's farm workers can operate."""
+    out = np.empty(workers.shape[0], np.int64)
+    for h in range(workers.shape[0]):
+        out[h] = farm_capacity_tenths(workers[h], mu_per_worker)
+    return out
+
+
+@njit(cache=True)
 def release_extinct_land(
     n_households, members, hh_village, land, rented_out, abandoned, collective
 ):
@@ -312,7 +322,7 @@ def unplaced_by_county(
         if land[h] <= 0:
             continue
         c = place_county[hh_village[h]]
-        cap = np.int64(round(workers[h] * mu_per_worker * 10.0))
+        cap = farm_capacity_tenths(workers[h], mu_per_worker)
         offer = land[h] - cap
         if offer > rented_out[h]:
             unplaced[c] += offer - rented_out[h]

@@ -7,9 +7,9 @@ import numpy as np
 from sim import kernels as K
 from sim import rng
 from sim.population import Population
-from sim.rules import ROLE_SEEK, per_step
-from sim.state import WORK_WAGE, Households, Persons
-from sim.world import KIND_CORE, KIND_OUTSIDE, N_COUNTIES, N_MARKETS
+from sim.rules import per_step
+from sim.state import Households, Persons
+from sim.world import KIND_OUTSIDE, N_COUNTIES, N_MARKETS
 
 
 class NumbaBackend:
@@ -156,8 +156,8 @@ class NumbaBackend:
         self.workers = K.farm_workers(
             P.n, P.alive, P.work, P.residence, P.household, H.village, H.n
         )
-        capacity = np.round(self.workers * m.params.farm_capacity_per_worker * 10.0)
-        offered = np.maximum(H.land - capacity.astype(np.int64), 0)
+        capacity = K.farm_capacities(self.workers, m.params.farm_capacity_per_worker)
+        offered = np.maximum(H.land - capacity, 0)
         frac = transfer_rate / (transfer_rate + abandoned_share)
         u = rng.uniforms(m.seed, 0, np.arange(H.n), rng.POP_LAND)
         rented = np.minimum(np.floor(offered * frac + u).astype(np.int64), offered)
@@ -407,4 +407,4 @@ def farm_income_by_unit(model, village, land, rented, abandoned, workers, econom
     return per_worker * economy.crop_per_tenth[county] * model.spy
 
 
-__all__ = ["KIND_CORE", "ROLE_SEEK", "WORK_WAGE", "NumbaBackend", "farm_income_by_unit"]
+__all__ = ["NumbaBackend", "farm_income_by_unit"]
