@@ -85,7 +85,7 @@ def _model(region, world, params, scale: float, backend: str, seed: int = 1):
     population = synthesize(region, world, params, scale, seed)
     policy = default_policy()
     spec = RunSpec(seed=seed, scale=scale, backend=backend, end_year=2035)
-    return RongheModel(region, world, params, population, spec, lambda year: policy)
+    return RongheModel(region, world, params, population, spec, lambda t: policy)
 
 
 def throughput(

@@ -38,6 +38,22 @@ class County(mesa.Agent):
         self.agri_index = 1.0
         self._unit_cost: dict[str, float] = {}
 
+    def _revenue_and_spending(
+        self, *, wage_bill, urban_residents, citizenised, params, policy, price_level, spy
+    ) -> tuple[float, float, dict[str, float]]:
+        p, c = params, self.index
+        land_sales = p.land_sale_revenue_per_urban_resident * price_level * urban_residents / spy
+        transfers = policy.citizenisation_transfer[c] * citizenised
+        earmarked = (policy.rural_roads[c] + policy.service_capacity[c]) * price_level / spy
+        revenue = p.county_tax_rate * wage_bill + land_sales + transfers
+        spend = {
+            "service": p.service_spending_share * revenue
+            + policy.service_capacity[c] * price_level / spy,
+            "road": p.road_spending_share * revenue + policy.rural_roads[c] * price_level / spy,
+            "agri": policy.land_sale_to_agriculture[c] * land_sales,
+        }
+        return revenue, earmarked, spend
+
     def run_budget(
         self,
         *,
@@ -50,26 +66,25 @@ class County(mesa.Agent):
         steps_per_year: int,
     ) -> None:
         """One step of revenue, spending and capacity (amounts in yuan per step)."""
-        p, c, spy = params, self.index, steps_per_year
-        land_sales = p.land_sale_revenue_per_urban_resident * price_level * urban_residents / spy
-        transfers = policy.citizenisation_transfer[c] * citizenised
-        earmarked = (policy.rural_roads[c] + policy.service_capacity[c]) * price_level / spy
-        revenue = p.county_tax_rate * wage_bill + land_sales + transfers
-        spend = {
-            "service": p.service_spending_share * revenue
-            + policy.service_capacity[c] * price_level / spy,
-            "road": p.road_spending_share * revenue + policy.rural_roads[c] * price_level / spy,
-            "agri": policy.land_sale_to_agriculture[c] * land_sales,
-        }
+        spy = steps_per_year
+        revenue, earmarked, spend = self._revenue_and_spending(
+            wage_bill=wage_bill,
+            urban_residents=urban_residents,
+            citizenised=citizenised,
+            params=params,
+            policy=policy,
+            price_level=price_level,
+            spy=spy,
+        )
         if not self._unit_cost:
-            # Calibrate: 2023 spending exactly maintains the 2023 capacity (index 1.0).
-            dep = {
-                "service": p.service_depreciation,
-                "road": p.road_depreciation,
-                "agri": p.service_depreciation,
+            # The first call is the 2023 base year, which runs on the 2023 policy: unit
+            # costs at which 2023 spending exactly keeps every index at 1.0.
+            self._depreciation = {
+                "service": params.service_depreciation,
+                "road": params.road_depreciation,
+                "agri": params.service_depreciation,
             }
-            self._unit_cost = {k: v * spy / dep[k] for k, v in spend.items()}
-            self._depreciation = dep
+            self._unit_cost = {k: v * spy / self._depreciation[k] for k, v in spend.items()}
         for key, attr in (
             ("service", "service_index"),
             ("road", "road_index"),
@@ -108,17 +123,21 @@ class Firm(mesa.Agent):
         self.base_wage = wage
         self.in_seat = in_seat
         self.demand = base_demand
+        self.scale = 1.0  # demand growth since 2023, compounded step by step
 
-    def update_demand(self, *, years: float, params, policy, wage_trend: float) -> float:
-        """Labour demand at the current wage (persons of the real city)."""
+    def update_demand(self, *, params, policy, wage_trend: float, steps_per_year: int) -> float:
+        """Advance one step and return labour demand at the current wage (real persons).
+
+        Demand grows at the trend rate plus, for county-seat firms, the park-investment
+        lever in force this step, so a lever changed mid-run changes growth from then on.
+        """
         growth = params.labour_demand_growth
         if self.in_seat:
             growth += policy.park_investment[self.county]
+        self.scale *= (1.0 + growth) ** (1.0 / steps_per_year)
         relative_wage = self.wage / (self.base_wage * wage_trend)
         self.demand = (
-            self.base_demand
-            * (1.0 + growth) ** years
-            * relative_wage ** (-params.labour_demand_elasticity)
+            self.base_demand * self.scale * relative_wage ** (-params.labour_demand_elasticity)
         )
         return self.demand
 
@@ -131,8 +150,10 @@ class FarmEnterprise(mesa.Agent):
         self.county = county
         self.base_area = base_area
         self.area = base_area
+        self.scale = 1.0  # growth of land demand since 2023, compounded step by step
 
-    def desired_area(self, *, years: float, params, policy) -> float:
-        """Land (tenths of a mu, in agent units) the enterprises would rent at going rents."""
+    def desired_area(self, *, params, policy, steps_per_year: int) -> float:
+        """Advance one step and return the land (tenths of a mu, agent units) wanted."""
         growth = params.enterprise_land_growth + policy.agri_parks[self.county]
-        return params.enterprise_land_headroom * self.base_area * (1.0 + growth) ** years
+        self.scale *= (1.0 + growth) ** (1.0 / steps_per_year)
+        return params.enterprise_land_headroom * self.base_area * self.scale

@@ -48,11 +48,18 @@ def check_overrides(overrides: list[str]) -> None:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException as exc:
         raise ConfigError(f"malformed override: {str(exc).splitlines()[0]}") from None
+    from sim.config import RunSettings
+
     region = None
-    start_year = 2023
+    settings = RunSettings()
+    start_year, end_year = settings.start_year, settings.end_year
+    scenarios = [settings.scenario]
+    levers: dict[str, list] = {}
     for o in parsed:
         if o.key_or_group == "start_year" and not o.is_sweep_override():
             start_year = o.value()
+        if o.key_or_group == "end_year" and not o.is_sweep_override():
+            end_year = o.value()
     for o in parsed:
         key = o.key_or_group
         if key.startswith(("hydra.", "hydra/")) or key == "hydra":
@@ -73,21 +80,48 @@ def check_overrides(overrides: list[str]) -> None:
 
             for value in values:
                 resolve_params(region, {name: value})
+        elif key.startswith("levers."):
+            levers[key.split(".", 1)[1]] = values
         elif key in RANGES:
             for value in values:
                 check_key(key, value, start_year=start_year)
-                if key == "scenario":
-                    load_scenario(value, project_dir("scenarios"))
+            if key == "scenario":
+                scenarios = values
         else:
             allowed = ", ".join(sorted(RANGES))
-            raise ConfigError(f"unknown override key {key!r}; allowed: {allowed}, params.NAME")
+            raise ConfigError(
+                f"unknown override key {key!r}; allowed: {allowed}, params.NAME, levers.NAME"
+            )
+    period = (start_year, end_year) if isinstance(end_year, int) else (start_year, 2050)
+    for name in scenarios:
+        load_scenario(name, project_dir("scenarios"), period=period)
+        for lever, values in levers.items():
+            for value in values:
+                load_scenario(
+                    name,
+                    project_dir("scenarios"),
+                    period=period,
+                    lever_overrides={lever: _plain(value)},
+                )
+
+
+def _plain(value):
+    """A parsed override value as plain Python data (Hydra returns its own containers)."""
+    from omegaconf import OmegaConf
+
+    if isinstance(value, dict | list):
+        return OmegaConf.to_container(OmegaConf.create({"v": value}), resolve=False)["v"]
+    return value
 
 
 def _register_schema() -> None:
     from hydra.core.config_store import ConfigStore
 
+    from typing import Any
+
     from sim.config import RunSettings, params_schema
     from sim.data import load_region
+    from sim.levers import CATALOGUE
 
     region = load_region()
     fields = [
@@ -95,9 +129,16 @@ def _register_schema() -> None:
         for f in dataclasses.fields(params_schema(region))
     ]
     params = dataclasses.make_dataclass("ParamsOverrides", fields)
+    levers = dataclasses.make_dataclass(
+        "LeverOverrides",
+        [(lever.id, Any, dataclasses.field(default=None)) for lever in CATALOGUE],
+    )
     schema = dataclasses.make_dataclass(
         "RunConfig",
-        [("params", params, dataclasses.field(default_factory=params))],
+        [
+            ("params", params, dataclasses.field(default_factory=params)),
+            ("levers", levers, dataclasses.field(default_factory=levers)),
+        ],
         bases=(RunSettings,),
     )
     ConfigStore.instance().store(name="ronghe_schema", node=schema)

@@ -148,6 +148,7 @@ class ValidConfig:
 
     settings: RunSettings
     params: dict[str, float]
+    levers: dict[str, Any] = field(default_factory=dict)
 
 
 def validate(cfg: Mapping[str, Any]) -> ValidConfig:
@@ -156,7 +157,7 @@ def validate(cfg: Mapping[str, Any]) -> ValidConfig:
     Raises:
         ConfigError: The first unknown key or out-of-range value, in one line.
     """
-    known = {f.name for f in dataclasses.fields(RunSettings)} | {"params"}
+    known = {f.name for f in dataclasses.fields(RunSettings)} | {"params", "levers"}
     for key in cfg:
         if key not in known and key != "hydra":
             raise ConfigError(f"unknown key {key!r}; allowed: {', '.join(sorted(known))}")
@@ -181,7 +182,8 @@ def validate(cfg: Mapping[str, Any]) -> ValidConfig:
             value = float(value)
         setattr(settings, f.name, value)
     params = dict(cfg.get("params") or {})
-    return ValidConfig(settings=settings, params=params)
+    levers = {k: v for k, v in dict(cfg.get("levers") or {}).items() if v is not None}
+    return ValidConfig(settings=settings, params=params, levers=levers)
 
 
 def params_schema(region: RegionData) -> type:

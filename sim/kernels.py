@@ -754,6 +754,7 @@ def tally_stocks(
     n,
     alive,
     age,
+    skill,
     residence,
     hukou_place,
     hukou_urban,
@@ -766,8 +767,14 @@ def tally_stocks(
     rural_old,
     outside_by_dest,
     workers,
+    children,
+    by_kind,
+    registered_16_59,
 ):
-    """Year-end stocks by county (serial)."""
+    """Year-end stocks by county (serial).
+
+    ``registered_16_59[c, s]`` counts registered persons aged 16-59 by skill band.
+    """
     for i in range(n):
         if not alive[i]:
             continue
@@ -776,7 +783,10 @@ def tally_stocks(
         if c >= 0:
             u = place_urban[res]
             residents[c, u] += 1
-            if u == 0 and age[i] >= 60:
+            by_kind[c, place_kind[res]] += 1
+            if age[i] < 16:
+                children[c, u] += 1
+            elif u == 0 and age[i] >= 60:
                 rural_old[c] += 1
             if work[i] == WORK_WAGE:
                 workers[c, 0] += 1
@@ -785,6 +795,8 @@ def tally_stocks(
         hc = place_county[hukou_place[i]]
         if hc >= 0:
             registered[hc, hukou_urban[i]] += 1
+            if 16 <= age[i] < 60:
+                registered_16_59[hc, skill[i]] += 1
             if place_kind[res] == KIND_OUTSIDE:
                 outside_by_dest[res - N_COUNTIES] += 1
 

@@ -7,13 +7,11 @@ whether it is set per county, and the mechanism it acts on in the model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.data import COUNTY_KEYS
-from sim.errors import ScenarioError
 
 
 @dataclass(frozen=True)
@@ -316,50 +314,3 @@ class Policy:
 def default_policy() -> Policy:
     """The 2023 policy: every lever at its default."""
     return Policy({lv.id: np.full(len(COUNTY_KEYS), lv.default) for lv in CATALOGUE})
-
-
-def _check_value(source: str, lever: Lever, key: str, raw: object) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise ScenarioError(
-            f"{source}: levers.{key}={raw!r} is not a number; allowed range "
-            f"[{lever.low:g}, {lever.high:g}] {lever.unit}"
-        )
-    value = float(raw)
-    if not lever.low <= value <= lever.high:
-        raise ScenarioError(
-            f"{source}: levers.{key}={raw!r} outside the allowed range "
-            f"[{lever.low:g}, {lever.high:g}] {lever.unit}"
-        )
-    return value
-
-
-def policy_from_levers(source: str, levers: Mapping[str, object]) -> Policy:
-    """Build a constant policy from a scenario's ``levers`` mapping.
-
-    A value is a number, or for a per-county lever a mapping from county to number.
-
-    Raises:
-        ScenarioError: Unknown lever or county, or a value outside the lever's range.
-    """
-    values = default_policy().values
-    for key, raw in levers.items():
-        lever = LEVERS.get(key)
-        if lever is None:
-            raise ScenarioError(f"{source}: unknown lever {key!r}; allowed: {', '.join(LEVERS)}")
-        if isinstance(raw, Mapping):
-            if not lever.per_county:
-                raise ScenarioError(
-                    f"{source}: levers.{key} is not set per county; give one number"
-                )
-            arr = values[key].copy()
-            for county, sub in raw.items():
-                if county not in COUNTY_KEYS:
-                    raise ScenarioError(
-                        f"{source}: levers.{key}.{county}: unknown county; allowed: "
-                        f"{', '.join(COUNTY_KEYS)}"
-                    )
-                arr[COUNTY_KEYS.index(county)] = _check_value(source, lever, f"{key}.{county}", sub)
-            values[key] = arr
-        else:
-            values[key] = np.full(len(COUNTY_KEYS), _check_value(source, lever, key, raw))
-    return Policy(values)

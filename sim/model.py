@@ -27,7 +27,7 @@ from sim.agents import (
 )
 from sim.data import RegionData
 from sim.kernels import choice_weights, tally_land, tally_stocks
-from sim.levers import Policy
+from sim.levers import Policy, default_policy
 from sim.params import Params
 from sim.population import Population
 from sim.rules import AGE_BAND_MID, INCOME_SCALARS, N_AGE_BANDS, per_step
@@ -77,6 +77,11 @@ class YearTally:
     rural_old: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
     outside_by_dest: np.ndarray = field(default_factory=lambda: np.zeros(N_OUTSIDE, np.int64))
     workers: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
+    children: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
+    by_kind: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 3), np.int64))
+    registered_16_59: np.ndarray = field(
+        default_factory=lambda: np.zeros((N_COUNTIES, 3), np.int64)
+    )
     income_sum: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2)))
     component_sum: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2, 4)))
     person_steps: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2)))
@@ -89,6 +94,9 @@ class YearTally:
     seat_jobs: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
     county_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
     county_balance: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
+    service_index: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
+    road_index: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
+    agri_index: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
     steps: int = 0
 
 
@@ -163,7 +171,9 @@ class RongheModel(mesa.Model):
         params: Behavioural parameters.
         population: The synthetic 2023 population (taken over by the model).
         spec: Run settings.
-        policy_for_year: Function from a year to the :class:`~sim.levers.Policy` in force.
+        policy_at: Function from a time in years (``2025.25`` is the start of the second
+            quarter of 2025) to the :class:`~sim.levers.Policy` in force; called at the
+            start of every step. The 2023 base year always runs on the 2023 policy.
     """
 
     def __init__(
@@ -173,7 +183,7 @@ class RongheModel(mesa.Model):
         params: Params,
         population: Population,
         spec: RunSpec,
-        policy_for_year,
+        policy_at,
     ):
         super().__init__(rng=spec.seed)
         self.region = region
@@ -183,7 +193,7 @@ class RongheModel(mesa.Model):
         self.seed = spec.seed
         self.spy = spec.steps_per_year
         self.weight = population.weight
-        self.policy_for_year = policy_for_year
+        self.policy_at = policy_at
         self.t = 0
         self.death_step, self.birth_step = demography_tables(params, self.spy)
         self.skill_multiplier = np.array([1.0, params.skill_premium_mid, params.skill_premium_high])
@@ -222,6 +232,10 @@ class RongheModel(mesa.Model):
         """Calendar year of step ``t`` (0-based count of steps already done)."""
         return self.spec.start_year + 1 + t // self.spy
 
+    def time_of_step(self, t: int) -> float:
+        """Time in years at the start of step ``t``: 2024.0 for the first quarterly step."""
+        return self.year_of_step(t) + (t % self.spy) / self.spy
+
     def _years(self) -> float:
         return self.t / self.spy
 
@@ -230,7 +244,8 @@ class RongheModel(mesa.Model):
     def _initialise(self) -> None:
         """Firms from the 2023 labour supply, the 2023 land split, and the 2023 tally."""
         p = self.params
-        policy = self.policy_for_year(self.spec.start_year)
+        # The base year is observed data: it runs on the 2023 policy whatever the scenario.
+        policy = default_policy()
         self.policy = policy
         base_wage = np.array([self._base_wage(m) for m in range(N_MARKETS)])
         self.market_wage = base_wage.copy()
@@ -317,9 +332,8 @@ class RongheModel(mesa.Model):
         year = self.year_of_step(t)
         step_no = t + 1
         if t % spy == 0:
-            self.policy = self.policy_for_year(year)
             self.year_tally = YearTally(year=year)
-        policy = self.policy
+        policy = self.policy = self.policy_at(self.time_of_step(t))
         if self.spec.check_invariants:
             from sim.invariants import snapshot
 
@@ -381,7 +395,7 @@ class RongheModel(mesa.Model):
         for firm in self.firms:
             firm.wage = self.market_wage[firm.market]
             demand[firm.market] += firm.update_demand(
-                years=years, params=p, policy=policy, wage_trend=trend
+                params=p, policy=policy, wage_trend=trend, steps_per_year=self.spy
             )
         real_supply = supply * self.weight
         from sim.rules import adjusted_wage, employment_probability
@@ -404,7 +418,7 @@ class RongheModel(mesa.Model):
     # ------------------------------------------------------------------ land market
 
     def _land_matching(self, unplaced: np.ndarray, let: np.ndarray, policy: Policy) -> np.ndarray:
-        p, years = self.params, self._years()
+        p = self.params
         quarterly = p.land_match_rate * (1 - policy.land_transfer_friction)
         base = 1 - (1 - quarterly) ** (4 / self.spy)
         recovery = np.array(
@@ -413,7 +427,7 @@ class RongheModel(mesa.Model):
         q = 1 - (1 - base) * (1 - recovery)
         out = np.zeros(N_COUNTIES)
         for c, ent in enumerate(self.enterprises):
-            want = ent.desired_area(years=years, params=p, policy=policy)
+            want = ent.desired_area(params=p, policy=policy, steps_per_year=self.spy)
             room = max(0.0, want - let[c] - self._collective_let_in(c))
             expected = q[c] * unplaced[c]
             out[c] = q[c] if expected <= room else q[c] * room / max(expected, 1e-12)
@@ -599,15 +613,28 @@ class RongheModel(mesa.Model):
         return ChoiceTables(weights, totals, math.expm1(p.stay_bonus))
 
     def _small_city_bonus(self, policy: Policy) -> np.ndarray:
-        """Utility bonus for towns above 50,000 residents (lever (十))."""
+        """Utility of the town slot for towns of more than 50,000 residents (lever (十)).
+
+        The decision's threshold is the resident population of the town (镇) as a
+        township: its seat and its villages.
+        """
         w = self.world
         bonus = np.zeros(w.n_home_units)
         level = policy.small_cities[0]
         if level > 0:
-            pop = self.backend.residents_by_place() * self.weight
-            big = np.flatnonzero(pop[FIRST_TOWN : w.n_home_units] > 50_000) + FIRST_TOWN
+            township = self._township_residents()
+            big = np.flatnonzero(township[FIRST_TOWN : w.n_home_units] > 50_000) + FIRST_TOWN
             bonus[big] = level
         return bonus
+
+    def _township_residents(self) -> np.ndarray:
+        """Residents (real persons) of each town's township: the town and its villages."""
+        w = self.world
+        pop = self.backend.residents_by_place() * self.weight
+        township = pop[: w.n_home_units].astype(float)
+        villages = np.flatnonzero(w.kind == KIND_VILLAGE)
+        np.add.at(township, w.town_of[villages], pop[villages])
+        return township
 
     # ------------------------------------------------------------------ incomes, budgets
 
@@ -698,6 +725,7 @@ class RongheModel(mesa.Model):
             P.n,
             P.alive,
             P.age,
+            P.skill,
             P.residence,
             P.hukou_place,
             P.hukou_urban,
@@ -710,6 +738,9 @@ class RongheModel(mesa.Model):
             tally.rural_old,
             tally.outside_by_dest,
             tally.workers,
+            tally.children,
+            tally.by_kind,
+            tally.registered_16_59,
         )
         tally_land(
             H.n,
@@ -726,6 +757,9 @@ class RongheModel(mesa.Model):
         tally.seat_jobs[:] = self._employed[:N_COUNTIES].sum(axis=1)
         tally.county_revenue[:] = [c.revenue * self.spy for c in self.counties]
         tally.county_balance[:] = [c.balance for c in self.counties]
+        tally.service_index[:] = [c.service_index for c in self.counties]
+        tally.road_index[:] = [c.road_index for c in self.counties]
+        tally.agri_index[:] = [c.agri_index for c in self.counties]
         placed = tally.land[:, 1] + tally.land[:, 2]
         self.let_share = np.where(placed > 0, tally.land[:, 1] / np.maximum(placed, 1), 1.0)
         self.tallies.append(tally)

@@ -64,8 +64,12 @@ def simulate(cfg: ValidConfig, *, scenarios_dir: Path | None = None):
     s = cfg.settings
     region = load_region(s.data_dir)
     params = resolve_params(region, cfg.params)
-    scenario = load_scenario(s.scenario, scenarios_dir or project_dir("scenarios"))
-    policy = scenario.policy()
+    scenario = load_scenario(
+        s.scenario,
+        scenarios_dir or project_dir("scenarios"),
+        period=(s.start_year, s.end_year),
+        lever_overrides=cfg.levers,
+    )
     world = build_world(region)
     population = synthesize(region, world, params, s.scale, s.seed)
     fit = fit_report(population, world, region)
@@ -78,7 +82,7 @@ def simulate(cfg: ValidConfig, *, scenarios_dir: Path | None = None):
         steps_per_year=s.steps_per_year,
         check_invariants=s.check_invariants,
     )
-    model = RongheModel(region, world, params, population, spec, lambda year: policy)
+    model = RongheModel(region, world, params, population, spec, scenario.plan.policy_at)
     with _progress_bar(model.n_steps, s.progress, f"{s.scenario} seed={s.seed}") as bar:
         model.run(progress=bar.update if bar is not None else None)
     return model, fit, region, scenario
@@ -109,6 +113,9 @@ def run_to_directory(cfg: ValidConfig, resolved: dict, run_dir: Path) -> pd.Data
         "config_hash": config_hash(resolved),
         "scenario": s.scenario,
         "scenario_title_en": scenario.title_en,
+        "scenario_files": list(scenario.chain),
+        "scenario_sha256": scenario.digest,
+        "levers": scenario.levers,
         "seed": s.seed,
         "backend": s.backend,
         "scale": s.scale,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.data import load_region
-from sim.levers import default_policy
+from sim.schedules import default_plan
 from sim.model import RongheModel, RunSpec
 from sim.params import resolve_params
 from sim.population import synthesize
@@ -40,12 +40,14 @@ def make_model(region, world):
         end_year=2025,
         steps_per_year=4,
         check_invariants=True,
-        policy=None,
+        plan=None,
+        population=None,
         **overrides,
     ):
         params = resolve_params(region, overrides)
-        population = synthesize(region, world, params, scale, seed)
-        policy = policy or default_policy()
+        if population is None:
+            population = synthesize(region, world, params, scale, seed)
+        plan = plan or default_plan()
         spec = RunSpec(
             seed=seed,
             scale=scale,
@@ -54,7 +56,7 @@ def make_model(region, world):
             steps_per_year=steps_per_year,
             check_invariants=check_invariants,
         )
-        return RongheModel(region, world, params, population, spec, lambda year: policy)
+        return RongheModel(region, world, params, population, spec, plan.policy_at)
 
     return build
 

@@ -48,7 +48,7 @@ def base_year(region, world, values: dict, scale: float, seed: int):
         params,
         pop,
         RunSpec(seed=seed, scale=scale, end_year=2023),
-        lambda year: policy,
+        lambda t: policy,
     )
     t = model.tallies[0]
     years = t.person_steps / model.spy

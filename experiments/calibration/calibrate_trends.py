@@ -44,7 +44,7 @@ def trends(region, world, values: dict, scale: float, seeds: list[int]) -> dict:
             params,
             pop,
             RunSpec(seed=seed, scale=scale, end_year=2025),
-            lambda year: default_policy(),
+            lambda t: default_policy(),
         )
         model.run()
         t = indicator_table(
