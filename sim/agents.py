@@ -151,9 +151,11 @@ class FarmEnterprise(mesa.Agent):
         self.base_area = base_area
         self.area = base_area
         self.scale = 1.0  # growth of land demand since 2023, compounded step by step
+        self.park_scale = 1.0  # the part of that growth due to the agricultural-parks lever
 
     def desired_area(self, *, params, policy, steps_per_year: int) -> float:
         """Advance one step and return the land (tenths of a mu, agent units) wanted."""
-        growth = params.enterprise_land_growth + policy.agri_parks[self.county]
-        self.scale *= (1.0 + growth) ** (1.0 / steps_per_year)
+        extra = policy.agri_parks[self.county]
+        self.scale *= (1.0 + params.enterprise_land_growth + extra) ** (1.0 / steps_per_year)
+        self.park_scale *= (1.0 + extra) ** (1.0 / steps_per_year)
         return params.enterprise_land_headroom * self.base_area * self.scale

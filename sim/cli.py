@@ -21,7 +21,7 @@ commands:
   run [OVERRIDES]   run the model (a Hydra app: -m for multirun, key=value overrides),
                     e.g. ronghe run scenario=baseline seed=3 scale=0.01 end_year=2035
   levers            the policy levers: id, clause, Chinese and English names, range
-  scenarios         the scenario files with their titles
+  scenarios [NAME]  the scenario files with their titles; with NAME, its lever schedules
   params            the behavioural parameters with value, unit and source
 """
 
@@ -41,7 +41,7 @@ def check_overrides(overrides: list[str]) -> None:
 
     from sim.config import RANGES, check_key
     from sim.data import load_region
-    from sim.runner import project_dir
+    from sim.runner import scenarios_folder
     from sim.scenario import load_scenario
 
     try:
@@ -54,12 +54,15 @@ def check_overrides(overrides: list[str]) -> None:
     settings = RunSettings()
     start_year, end_year = settings.start_year, settings.end_year
     scenarios = [settings.scenario]
+    folder = None
     levers: dict[str, list] = {}
     for o in parsed:
         if o.key_or_group == "start_year" and not o.is_sweep_override():
             start_year = o.value()
         if o.key_or_group == "end_year" and not o.is_sweep_override():
             end_year = o.value()
+        if o.key_or_group == "scenarios_dir" and not o.is_sweep_override():
+            folder = o.value()
     for o in parsed:
         key = o.key_or_group
         if key.startswith(("hydra.", "hydra/")) or key == "hydra":
@@ -93,16 +96,12 @@ def check_overrides(overrides: list[str]) -> None:
                 f"unknown override key {key!r}; allowed: {allowed}, params.NAME, levers.NAME"
             )
     period = (start_year, end_year) if isinstance(end_year, int) else (start_year, 2050)
+    folder = scenarios_folder(folder if isinstance(folder, str) else None)
     for name in scenarios:
-        load_scenario(name, project_dir("scenarios"), period=period)
+        load_scenario(name, folder, period=period)
         for lever, values in levers.items():
             for value in values:
-                load_scenario(
-                    name,
-                    project_dir("scenarios"),
-                    period=period,
-                    lever_overrides={lever: _plain(value)},
-                )
+                load_scenario(name, folder, period=period, lever_overrides={lever: _plain(value)})
 
 
 def _plain(value):
@@ -221,14 +220,34 @@ def _levers() -> int:
     return 0
 
 
-def _scenarios() -> int:
+def _scenarios(names: list[str]) -> int:
+    from sim.data import COUNTY_KEYS
+    from sim.levers import LEVERS
     from sim.runner import project_dir
     from sim.scenario import available, load_scenario
 
     folder = project_dir("scenarios")
-    for name in available(folder):
+    if not names:
+        for name in available(folder):
+            sc = load_scenario(name, folder)
+            extends = " <- ".join(reversed(sc.chain[:-1])) or "-"
+            print(f"{name:<18} {sc.title_zh}  |  {sc.title_en}")
+            print(f"{'':<18} extends: {extends}; levers changed: {len(sc.plan.changed())}")
+        print("\n`ronghe scenarios NAME` shows a scenario's lever schedules.")
+        return 0
+    for name in names:
         sc = load_scenario(name, folder)
-        print(f"{name:<20} {sc.title_zh}  |  {sc.title_en}")
+        print(f"{sc.title_zh}  |  {sc.title_en}")
+        print(f"files: {' -> '.join(sc.chain)}")
+        print(sc.description)
+        for lever_id, per_county in sc.plan.changed().items():
+            lv = LEVERS[lever_id]
+            print(f"  {lv.clause:<12} {lever_id:<26} {lv.name_zh} / {lv.name_en} ({lv.unit})")
+            if len(set(per_county)) == 1:
+                print(f"  {'':<12} all counties: {per_county[0].describe()}")
+            else:
+                for county, schedule in zip(COUNTY_KEYS, per_county, strict=True):
+                    print(f"  {'':<12} {county:<10} {schedule.describe()}")
     return 0
 
 
@@ -254,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "run": lambda: _run_hydra(rest),
         "levers": _levers,
-        "scenarios": _scenarios,
+        "scenarios": lambda: _scenarios(rest),
         "params": _params,
     }
     if command not in commands:

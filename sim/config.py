@@ -50,6 +50,7 @@ class RunSettings:
     check_invariants: bool = False
     county_area: list[str] = field(default_factory=lambda: list(DEFAULT_COUNTY_AREA))
     data_dir: str | None = None
+    scenarios_dir: str | None = None
     targets_2035: Targets2035 = field(default_factory=Targets2035)
 
 
@@ -66,6 +67,7 @@ RANGES = {
     "check_invariants": "true or false",
     "county_area": f"non-empty list drawn from {', '.join(COUNTY_KEYS)}",
     "data_dir": "a folder with the data files, or null for the packaged data",
+    "scenarios_dir": "a folder of scenario files, or null for the project's scenarios/",
     "targets_2035.resident_urbanisation_rate": "(0, 1)",
     "targets_2035.county_area_urbanisation": "(0, 1)",
     "targets_2035.income_ratio": "[1, 5]",
@@ -126,7 +128,7 @@ def check_key(key: str, value: object, *, start_year: int = BASE_YEAR) -> None:
         items = list(value) if isinstance(value, list | tuple) else None
         if not items or any(k not in COUNTY_KEYS for k in items) or len(set(items)) != len(items):
             raise _fail(key, value)
-    elif key == "data_dir":
+    elif key in ("data_dir", "scenarios_dir"):
         if value is not None and not isinstance(value, str):
             raise _fail(key, value)
     elif key in (

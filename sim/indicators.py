@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
 from sim.model import COMPONENTS, YearTally
+from sim.world import KIND_CORE, KIND_TOWN, KIND_VILLAGE
 
 CORE_INDICATORS = (
     "resident_population",
@@ -53,6 +54,9 @@ def _unit_rows(
     person_years = tally.person_steps[mask].sum(axis=0) / steps_per_year
     land = tally.land[mask].sum(axis=0).astype(np.float64)
     work = tally.workers[mask].sum(axis=0).astype(np.float64)
+    kind = tally.by_kind[mask].sum(axis=0).astype(np.float64)
+    kids = tally.children[mask].sum(axis=0).astype(np.float64)
+    skills = tally.registered_16_59[mask].sum(axis=0).astype(np.float64)
     urban_pc = _ratio(inc[1], person_years[1])
     rural_pc = _ratio(inc[0], person_years[0])
     out = {
@@ -74,7 +78,20 @@ def _unit_rows(
         "county_seat_jobs": tally.seat_jobs[mask].sum() * weight,
         "county_revenue": float(tally.county_revenue[mask].sum()),
         "county_balance": float(tally.county_balance[mask].sum()),
+        "village_residents": kind[KIND_VILLAGE] * weight,
+        "town_residents": kind[KIND_TOWN] * weight,
+        "county_seat_residents": kind[KIND_CORE] * weight,
+        "urban_share_of_children": _ratio(kids[1], kids.sum()),
+        "registered_skilled_share_16_59": _ratio(skills[1:].sum(), skills.sum()),
     }
+    # Capacity indices (1.0 in 2023), averaged over the unit's counties by residents.
+    county_res = tally.residents[mask].sum(axis=1).astype(np.float64)
+    for name, arr in (
+        ("service_capacity_index", tally.service_index),
+        ("rural_road_index", tally.road_index),
+        ("agri_investment_index", tally.agri_index),
+    ):
+        out[name] = _ratio((arr[mask] * county_res).sum(), county_res.sum())
     for k, name in enumerate(COMPONENTS):
         out[f"urban_{name}_income_per_capita"] = _ratio(comp[1, k], person_years[1])
         out[f"rural_{name}_income_per_capita"] = _ratio(comp[0, k], person_years[0])

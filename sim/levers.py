@@ -16,7 +16,12 @@ from sim.data import COUNTY_KEYS
 
 @dataclass(frozen=True)
 class Lever:
-    """One policy lever."""
+    """One policy lever.
+
+    ``effects`` lists the city indicators its mechanism moves and the direction (+1: a
+    higher lever value raises the indicator); ``tests/test_lever_effects.py`` checks each
+    one over several paired seeds.
+    """
 
     id: str
     name_zh: str
@@ -29,6 +34,7 @@ class Lever:
     per_county: bool
     mechanism: str
     default_source: str
+    effects: tuple[tuple[str, int], ...] = ()
 
 
 CATALOGUE: tuple[Lever, ...] = (
@@ -44,6 +50,7 @@ CATALOGUE: tuple[Lever, ...] = (
         True,
         "acceptance of a hukou application by a resident of the county's towns and seat",
         "Sichuan cities other than Chengdu cancel settlement restrictions (effects.md §5)",
+        effects=(("citizenisation", +1), ("registered_urbanisation_rate", +1)),
     ),
     Lever(
         "services_by_residence",
@@ -57,6 +64,7 @@ CATALOGUE: tuple[Lever, ...] = (
         False,
         "service access of residents without a local hukou in the migration choice",
         "partial access in 2023: insurance portable, housing and some benefits hukou-bound",
+        effects=(("county_seat_residents", +1), ("resident_urbanisation_rate", +1)),
     ),
     Lever(
         "migrant_school_access",
@@ -71,6 +79,7 @@ CATALOGUE: tuple[Lever, ...] = (
         "school access of children without a local hukou: family migration and children "
         "joining parents",
         "NBS 2023: 90% of migrant pupils in public schools nationally; lower in county towns",
+        effects=(("urban_share_of_children", +1),),
     ),
     Lever(
         "rental_housing",
@@ -84,6 +93,7 @@ CATALOGUE: tuple[Lever, ...] = (
         True,
         "housing cost at the county seat in the migration choice",
         "no dormitory programme",
+        effects=(("county_seat_residents", +1),),
     ),
     Lever(
         "land_rights_security",
@@ -98,6 +108,7 @@ CATALOGUE: tuple[Lever, ...] = (
         "removes the fear of losing land that deters households with land from converting "
         "their hukou",
         "rights kept by law since 2016 but not trusted by most migrants",
+        effects=(("citizenisation", +1),),
     ),
     Lever(
         "land_transfer_friction",
@@ -111,6 +122,7 @@ CATALOGUE: tuple[Lever, ...] = (
         True,
         "matching of offered land with tenants (contract registration, risk protection)",
         "online contract pilots cover part of the land",
+        effects=(("land_transfer_rate", -1), ("rural_property_income_per_capita", -1)),
     ),
     Lever(
         "abandoned_land_recovery",
@@ -124,6 +136,7 @@ CATALOGUE: tuple[Lever, ...] = (
         False,
         "moves abandoned land to tenants through the village collective",
         "recovery campaigns since 2021",
+        effects=(("abandoned_land_rate", -1),),
     ),
     Lever(
         "land_consolidation",
@@ -137,6 +150,7 @@ CATALOGUE: tuple[Lever, ...] = (
         False,
         "farm productivity per mu, household and scale farms",
         "pilot consolidation projects",
+        effects=(("rural_operating_income_per_capita", +1),),
     ),
     Lever(
         "homestead_revitalisation",
@@ -148,8 +162,10 @@ CATALOGUE: tuple[Lever, ...] = (
         1.0,
         0.02,
         False,
-        "property income of households whose homestead stands empty",
+        "property income of households whose homestead stands empty (their members live "
+        "in towns, county seats or outside Suining)",
         "few pilots",
+        effects=(("urban_property_income_per_capita", +1),),
     ),
     Lever(
         "collective_land_market",
@@ -163,6 +179,7 @@ CATALOGUE: tuple[Lever, ...] = (
         True,
         "collective dividends of the county's villages",
         "Chuanshan pilot only",
+        effects=(("rural_property_income_per_capita", +1),),
     ),
     Lever(
         "park_investment",
@@ -176,6 +193,7 @@ CATALOGUE: tuple[Lever, ...] = (
         True,
         "labour demand and wages in the county seat",
         "2023 investment continues",
+        effects=(("county_seat_jobs", +1),),
     ),
     Lever(
         "agri_parks",
@@ -187,8 +205,10 @@ CATALOGUE: tuple[Lever, ...] = (
         0.1,
         0.0,
         True,
-        "land demand of scale farms and their productivity",
+        "land demand of scale farms, and farm income per mu of the county's smallholders "
+        "served by the parks",
         "2023 parks continue",
+        effects=(("rural_operating_income_per_capita", +1),),
     ),
     Lever(
         "collective_dividends",
@@ -202,6 +222,7 @@ CATALOGUE: tuple[Lever, ...] = (
         False,
         "dividends of rural-hukou collective members",
         "2023 dividends are in the parameters",
+        effects=(("rural_property_income_per_capita", +1),),
     ),
     Lever(
         "vocational_training",
@@ -215,6 +236,7 @@ CATALOGUE: tuple[Lever, ...] = (
         False,
         "upgrade of low-skill workers aged 16-44 to the middle skill band",
         "2023 training volume (assumption)",
+        effects=(("registered_skilled_share_16_59", +1),),
     ),
     Lever(
         "work_relief",
@@ -228,6 +250,7 @@ CATALOGUE: tuple[Lever, ...] = (
         False,
         "wage income of villagers from public works at the town wage",
         "2023 work-relief projects (assumption)",
+        effects=(("rural_wage_income_per_capita", +1),),
     ),
     Lever(
         "land_sale_to_agriculture",
@@ -241,6 +264,7 @@ CATALOGUE: tuple[Lever, ...] = (
         False,
         "county agriculture fund, which raises farm productivity",
         "central target: about 8% of land-sale revenue by 2025",
+        effects=(("agri_investment_index", +1), ("rural_operating_income_per_capita", +1)),
     ),
     Lever(
         "citizenisation_transfer",
@@ -254,6 +278,7 @@ CATALOGUE: tuple[Lever, ...] = (
         False,
         "county revenue, which funds service capacity",
         "provincial 市民化奖励资金 (assumption)",
+        effects=(("county_revenue", +1), ("service_capacity_index", +1)),
     ),
     Lever(
         "rural_roads",
@@ -267,6 +292,7 @@ CATALOGUE: tuple[Lever, ...] = (
         True,
         "rural road index, which raises villagers' local off-farm work",
         "2023 road budgets are in the county budgets",
+        effects=(("rural_road_index", +1), ("rural_wage_income_per_capita", +1)),
     ),
     Lever(
         "service_capacity",
@@ -280,6 +306,7 @@ CATALOGUE: tuple[Lever, ...] = (
         True,
         "service capacity index, which scales service access in the county",
         "2023 service budgets are in the county budgets",
+        effects=(("service_capacity_index", +1),),
     ),
     Lever(
         "small_cities",
@@ -293,6 +320,7 @@ CATALOGUE: tuple[Lever, ...] = (
         False,
         "attractiveness of towns with more than 50,000 residents",
         "not yet applied",
+        effects=(("town_residents", +1),),
     ),
 )
 LEVERS: dict[str, Lever] = {lever.id: lever for lever in CATALOGUE}

@@ -204,6 +204,7 @@ class RongheModel(mesa.Model):
         self.collective = np.zeros(world.n_places, np.int64)
         self.collective_let = np.zeros(world.n_places, np.int64)
         self.tallies: list[YearTally] = []
+        self.enterprises: list[FarmEnterprise] = []
         self.year_tally = YearTally(year=spec.start_year)
         self.counties = [
             County(self, c, u.key, u.name_zh, u.name_en) for c, u in enumerate(region.counties)
@@ -303,9 +304,12 @@ class RongheModel(mesa.Model):
         road = np.array([c.road_index for c in self.counties])
         commute = np.minimum(0.9, p.commute_access_2023 * road**p.road_commute_elasticity)
         agri = np.array([c.agri_index for c in self.counties])
+        parks = np.array([e.park_scale for e in self.enterprises] or [1.0] * N_COUNTIES)
         productivity = (
-            1 + p.consolidation_productivity_gain * policy.land_consolidation
-        ) * agri**p.agri_investment_elasticity
+            (1 + p.consolidation_productivity_gain * policy.land_consolidation)
+            * agri**p.agri_investment_elasticity
+            * parks**p.agri_park_productivity_share
+        )
         farm_growth = (1 + p.farm_income_growth) ** years
         crop = p.crop_income_per_mu_2023 * farm_growth * productivity / 10.0 / self.spy
         rent = self.region.value("city", "land_rent", 2023) * (1 + p.land_rent_growth) ** years

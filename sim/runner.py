@@ -59,14 +59,19 @@ def _progress_bar(total: int, mode: str, desc: str):
     return tqdm(total=total, desc=desc, unit="step", disable=disable, file=sys.stderr, leave=False)
 
 
-def simulate(cfg: ValidConfig, *, scenarios_dir: Path | None = None):
+def scenarios_folder(setting: str | None) -> Path:
+    """The folder named by ``scenarios_dir``, else the project's ``scenarios/``."""
+    return Path(setting) if setting else project_dir("scenarios")
+
+
+def simulate(cfg: ValidConfig):
     """Build and run the model; return ``(model, population, region, scenario)``."""
     s = cfg.settings
     region = load_region(s.data_dir)
     params = resolve_params(region, cfg.params)
     scenario = load_scenario(
         s.scenario,
-        scenarios_dir or project_dir("scenarios"),
+        scenarios_folder(s.scenarios_dir),
         period=(s.start_year, s.end_year),
         lever_overrides=cfg.levers,
     )

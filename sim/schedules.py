@@ -199,16 +199,18 @@ class _Parser:
         if not is_county_map:
             return (self.schedule(lever, key, raw),) * len(COUNTY_KEYS)
         if not lever.per_county:
-            raise ScenarioError(
-                f"{self.source}: levers.{key}={dict(raw)!r}: not set per county; allowed one "
-                f"value or schedule for the whole city"
-            )
+            if set(raw) <= set(COUNTY_KEYS):
+                raise ScenarioError(
+                    f"{self.source}: levers.{key}={dict(raw)!r}: not set per county; allowed "
+                    f"one value or schedule for the whole city"
+                )
+            raise self.fail(key, dict(raw), f"not a schedule; allowed {FORMS}")
         out = list(earlier)
         for county, sub in raw.items():
             if county not in COUNTY_KEYS:
                 raise ScenarioError(
                     f"{self.source}: levers.{key}.{county}: unknown county; allowed: "
-                    f"{', '.join(COUNTY_KEYS)}"
+                    f"{', '.join(COUNTY_KEYS)} (or a schedule: {FORMS})"
                 )
             if isinstance(sub, Mapping) and not set(sub) & {*SCHEDULE_KINDS, "to", "from"}:
                 raise self.fail(f"{key}.{county}", dict(sub), f"not a schedule; allowed {FORMS}")

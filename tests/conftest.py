@@ -41,12 +41,10 @@ def make_model(region, world):
         steps_per_year=4,
         check_invariants=True,
         plan=None,
-        population=None,
         **overrides,
     ):
         params = resolve_params(region, overrides)
-        if population is None:
-            population = synthesize(region, world, params, scale, seed)
+        population = synthesize(region, world, params, scale, seed)
         plan = plan or default_plan()
         spec = RunSpec(
             seed=seed,
