@@ -1,7 +1,8 @@
 #!/usr/bin/env sh
 # One-command set-up for Ronghe.
 #
-#   ./go main    install into .venv, run the baseline 2023-2035 and print the 2027 targets
+#   ./go main    install into .venv, run the baseline, stalled and decision_package
+#                scenarios 2023-2035 at full scale and print their 2027 targets
 #   ./go test    install into .venv (with test tools) and run the test suite
 #
 # Finds a Python >= 3.12 that actually runs (python3.13, python3.12, pyenv's versions,
@@ -53,8 +54,8 @@ case "${1:-}" in
     main)
         setup
         shift
-        .venv/bin/ronghe run scenario=baseline scale=1.0 seed=1 end_year=2035 \
-            hydra.run.dir=outputs/main/baseline "$@"
+        .venv/bin/ronghe run -m scenario=baseline,stalled,decision_package scale=1.0 seed=1 \
+            end_year=2035 hydra.sweep.dir=outputs/main 'hydra.sweep.subdir=${scenario}' "$@"
         ;;
     test)
         setup
@@ -62,7 +63,7 @@ case "${1:-}" in
         .venv/bin/python -m pytest -q "$@"
         ;;
     *)
-        sed -n '2,8p' "$0"
+        sed -n '2,9p' "$0"
         exit 2
         ;;
 esac

@@ -114,9 +114,9 @@ def _plain(value):
 
 
 def _register_schema() -> None:
-    from hydra.core.config_store import ConfigStore
-
     from typing import Any
+
+    from hydra.core.config_store import ConfigStore
 
     from sim.config import RunSettings, params_schema
     from sim.data import load_region

@@ -1,6 +1,7 @@
 """Generate the documentation tables from the data folder and the lever catalogue.
 
-``python -m sim.doctables`` rewrites ``docs/parameters.md`` and ``docs/figures.md``;
+``python -m sim.doctables`` rewrites ``docs/parameters.md``, ``docs/figures.md``,
+``docs/levers.md`` and ``docs/scenarios.md``;
 a test fails when the committed files differ from what this module generates, so the
 docs cannot drift from the data.
 """
@@ -22,10 +23,10 @@ def _cell(text: str) -> str:
 
 
 def parameters_markdown(region: RegionData) -> str:
-    """Every behavioural parameter and every lever: value, unit, range, basis, source."""
+    """Every behavioural parameter: value, unit, range, basis, source."""
     lines = [
         HEADER,
-        "# Parameters and levers\n",
+        "# Parameters\n",
         "Every number the model's rules use, with its unit and where it comes from. "
         "*Basis* is `sourced` (a published figure), `derived`/`computed` (arithmetic on "
         "published figures), `calibrated` (fitted by a script in `experiments/calibration/`"
@@ -44,17 +45,9 @@ def parameters_markdown(region: RegionData) -> str:
         )
     lines += [
         "",
-        "## Policy levers (`sim/levers.py`), at their 2023 defaults\n",
-        "| id | 中文 | English | clause | unit | range | default | per county | acts on "
-        "| default from |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "The policy levers, their ranges, 2023 defaults and mechanisms are in "
+        "[levers.md](levers.md).",
     ]
-    for lv in CATALOGUE:
-        lines.append(
-            f"| `{lv.id}` | {lv.name_zh} | {lv.name_en} | {lv.clause} | {_cell(lv.unit)} | "
-            f"[{lv.low:g}, {lv.high:g}] | {lv.default:g} | {'yes' if lv.per_county else 'no'}"
-            f" | {_cell(lv.mechanism)} | {_cell(lv.default_source)} |"
-        )
     return "\n".join(lines) + "\n"
 
 
@@ -98,10 +91,112 @@ def figures_markdown(region: RegionData) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _direction(sign: int) -> str:
+    return "raises" if sign > 0 else "lowers"
+
+
+def levers_markdown(scenarios: list) -> str:
+    """One section per lever: names, clause, range, default, mechanism, effects, use."""
+    lines = [
+        HEADER,
+        "# Policy levers\n",
+        "The levers of the Suining decision of 2023-12-29 (`../shared/seed/`), from the "
+        "catalogue in `sim/levers.py`. Each has a valid range, a default (the 2023 policy) "
+        "and a mechanism in the model. A scenario sets a lever to a constant, a step, a "
+        "ramp or values per year, city-wide or (where marked) per county; see "
+        "[scenarios.md](scenarios.md). On the command line: "
+        "`ronghe run levers.ID=VALUE` (also inside sweeps). *Tested effect* is what "
+        "`tests/test_paired.py` checks for every lever: moving it from its minimum to its "
+        "maximum in every county from 2024 moves the named city indicator (mean over "
+        "2024-2027) in the stated direction, on five paired seeds, at 95% confidence.\n",
+        "| id | 中文 | English | clause | unit | range | 2023 | per county |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for lv in CATALOGUE:
+        lines.append(
+            f"| [`{lv.id}`](#{lv.id}) | {lv.name_zh} | {lv.name_en} | {lv.clause} | "
+            f"{_cell(lv.unit)} | [{lv.low:g}, {lv.high:g}] | {lv.default:g} | "
+            f"{'yes' if lv.per_county else 'no'} |"
+        )
+    for lv in CATALOGUE:
+        effects = "; ".join(f"{_direction(sign)} `{name}`" for name, sign in lv.effects)
+        used = [
+            f"`{sc.name}` ({sc.plan.changed()[lv.id][0].describe()}"
+            f"{', per county' if len(set(sc.plan.changed()[lv.id])) > 1 else ''})"
+            for sc in scenarios
+            if lv.id in sc.plan.changed()
+        ]
+        lines += [
+            "",
+            f"## {lv.id}\n",
+            f"**{lv.name_zh}** / {lv.name_en}, clause {lv.clause}.\n",
+            f"- Unit: {lv.unit}; range [{lv.low:g}, {lv.high:g}]; "
+            f"{'set per county' if lv.per_county else 'one value for the city'}.",
+            f"- 2023 value: {lv.default:g} ({lv.default_source}).",
+            f"- Acts on: {lv.mechanism}.",
+            f"- Tested effect: a higher value {effects}.",
+            f"- Scenarios that change it: {', '.join(used) if used else 'none'}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def scenarios_markdown(scenarios: list) -> str:
+    """Every scenario file: titles, description, what it extends and its schedules."""
+    from sim.data import COUNTY_KEYS
+    from sim.levers import LEVERS
+
+    lines = [
+        HEADER.replace("sim/data and sim/levers.py", "scenarios/ and sim/levers.py"),
+        "# Scenarios\n",
+        "The scenario files in `scenarios/`, composed as `ronghe run` composes them "
+        "(defaults list first, then the file's own levers). A schedule `a → b (linear "
+        "Y0–Y1)` moves from `a` at the start of Y0 to `b` at the start of Y1; `a → b from "
+        "Y` steps at the start of Y; `a, then Y: v` holds each value from the start of its "
+        "year. Levers not listed keep their 2023 values ([levers.md](levers.md)).\n",
+    ]
+    for sc in scenarios:
+        lines += [
+            f"## `{sc.name}`: {sc.title_en}\n",
+            f"**{sc.title_zh}**\n",
+            sc.description + "\n",
+            f"Files applied: {' → '.join(f'`{n}`' for n in sc.chain)}.\n",
+        ]
+        changed = sc.plan.changed()
+        if not changed:
+            lines.append("Every lever at its 2023 value.\n")
+            continue
+        lines += ["| clause | lever | schedule |", "|---|---|---|"]
+        for lever_id, per_county in changed.items():
+            lv = LEVERS[lever_id]
+            if len(set(per_county)) == 1:
+                text = per_county[0].describe()
+            else:
+                text = "; ".join(
+                    f"{c}: {s.describe()}" for c, s in zip(COUNTY_KEYS, per_county, strict=True)
+                )
+            lines.append(f"| {lv.clause} | `{lever_id}` {lv.name_zh} | {_cell(text)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _scenarios() -> list:
+    from sim.runner import project_dir
+    from sim.scenario import available, load_scenario
+
+    folder = project_dir("scenarios")
+    return [load_scenario(name, folder) for name in available(folder)]
+
+
 def generated() -> dict[str, str]:
     """File name to generated content."""
     region = load_region()
-    return {"parameters.md": parameters_markdown(region), "figures.md": figures_markdown(region)}
+    scenarios = _scenarios()
+    return {
+        "parameters.md": parameters_markdown(region),
+        "figures.md": figures_markdown(region),
+        "levers.md": levers_markdown(scenarios),
+        "scenarios.md": scenarios_markdown(scenarios),
+    }
 
 
 def main() -> int:

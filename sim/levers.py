@@ -318,7 +318,8 @@ CATALOGUE: tuple[Lever, ...] = (
         1.0,
         0.0,
         False,
-        "attractiveness of towns with more than 50,000 residents",
+        "utility of living in the seat of a town (镇) whose township has more than 50,000 "
+        "residents",
         "not yet applied",
         effects=(("town_residents", +1),),
     ),

@@ -41,6 +41,7 @@ class PairedResult:
 
     @property
     def differences(self) -> np.ndarray:
+        """``high - low`` per seed."""
         return self.high - self.low
 
     def p_value(self, direction: int) -> float:

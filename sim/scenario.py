@@ -153,7 +153,10 @@ def _read(name: str, scenarios_dir: Path) -> tuple[Path, dict, bytes]:
 
 
 def _order(
-    name: str, scenarios_dir: Path, chain: tuple[str, ...], seen: dict[str, tuple[Path, dict, bytes]]
+    name: str,
+    scenarios_dir: Path,
+    chain: tuple[str, ...],
+    seen: dict[str, tuple[Path, dict, bytes]],
 ) -> list[str]:
     """Depth-first application order of ``name``'s defaults list."""
     if name in chain:

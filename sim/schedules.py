@@ -14,8 +14,8 @@ mapping from county id to any of these; counties left out keep their earlier val
 Every year a schedule names must lie within the run's period (``start_year`` to
 ``end_year``), except the end of a ramp, which may lie later (up to 2050): the run then
 stops part-way up the ramp. Time is measured in years: the step that starts the second
-quarter of 2025 is evaluated at ``t = 2025.25``. The 2023 base year is observed data, so the model evaluates a plan
-from its first step on (:meth:`LeverPlan.policy_at`).
+quarter of 2025 is evaluated at ``t = 2025.25``. The 2023 base year is observed data, so
+the model evaluates a plan from its first step on (:meth:`LeverPlan.policy_at`).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class Schedule:
         if self.kind == "constant":
             return f"{self.before:g}"
         if self.kind == "step":
-            (year, value), = self.knots
+            ((year, value),) = self.knots
             return f"{self.before:g} → {value:g} from {year}"
         if self.kind == "ramp":
             (y0, _), (y1, value) = self.knots
@@ -158,9 +158,7 @@ class _Parser:
         if len(kinds) != 1 or extra:
             raise self.fail(key, dict(raw), f"not a schedule; allowed {FORMS}")
         kind = kinds[0]
-        before = (
-            self.number(lever, f"{key}.from", raw["from"]) if "from" in raw else lever.default
-        )
+        before = self.number(lever, f"{key}.from", raw["from"]) if "from" in raw else lever.default
         if kind == "per_year":
             if "to" in raw:
                 raise self.fail(f"{key}.to", raw["to"], "per_year takes no 'to'")
@@ -219,7 +217,10 @@ class _Parser:
 
 
 def plan_from_levers(
-    source: str, levers: Mapping[str, object], period: tuple[int, int], base: LeverPlan | None = None
+    source: str,
+    levers: Mapping[str, object],
+    period: tuple[int, int],
+    base: LeverPlan | None = None,
 ) -> LeverPlan:
     """Build a plan from a ``levers`` mapping on top of ``base`` (the 2023 defaults).
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from sim.data import load_region
-from sim.schedules import default_plan
 from sim.model import RongheModel, RunSpec
 from sim.params import resolve_params
 from sim.population import synthesize
+from sim.schedules import default_plan
 from sim.world import build_world
 
 

@@ -115,9 +115,29 @@ def test_multirun_sweep(tmp_path):
         (["scale=-1"], "scale=-1: allowed (0, 1]"),
         (["end_year=2020"], "end_year=2020: allowed [2023, 2050]"),
         (["start_year=2019"], "start_year=2019: allowed [2023, 2023]"),
-        (["scenario=utopia"], "scenario='utopia': unknown scenario; allowed: baseline"),
+        (["scenario=utopia"], "scenario='utopia': unknown scenario; allowed: baseline, "),
         (["backend=gpu"], "backend='gpu': allowed numba or agents"),
         (["params.beta_income=99"], "params.beta_income=99: outside the allowed range"),
+        (["levers.free_lunch=1"], "command line: levers.free_lunch: unknown lever"),
+        (
+            ["levers.settlement_ease=2"],
+            "levers.settlement_ease=2: outside the allowed range [0, 1]",
+        ),
+        (["-m", "levers.park_investment=0,0.5"], "levers.park_investment=0.5: outside"),
+        (
+            ["levers.park_investment={lhasa:0.01}"],
+            "levers.park_investment.lhasa: unknown county",
+        ),
+        (
+            ["levers.settlement_ease={step:2040,to:1}"],
+            "levers.settlement_ease.step=2040: year outside the simulated period; allowed "
+            "[2023, 2035]",
+        ),
+        (
+            ["scenario=decision_package", "end_year=2025"],
+            "services_roads.yaml: levers.rural_roads.chuanshan.per_year=2027: year outside "
+            "the simulated period; allowed [2023, 2025]",
+        ),
         (["-m", "seed=1,-5"], "seed=-5: allowed integer"),
     ],
 )
@@ -151,11 +171,85 @@ def test_bad_data_file_fails_cleanly(tmp_path, damage):
     assert not out.exists()
 
 
+BAD_SCENARIOS = {
+    "unknown_lever": ("levers: {free_lunch: 1}\n", "levers.free_lunch: unknown lever"),
+    "unknown_county": (
+        "levers: {park_investment: {lhasa: 0.01}}\n",
+        "levers.park_investment.lhasa: unknown county; allowed: chuanshan",
+    ),
+    "out_of_range": (
+        "levers: {work_relief: 0.9}\n",
+        "levers.work_relief=0.9: outside the allowed range [0, 0.2]",
+    ),
+    "late_year": (
+        "levers: {work_relief: {per_year: {2031: 0.05}}}\n",
+        "levers.work_relief.per_year=2031: year outside the simulated period; allowed [2023, 2030]",
+    ),
+    "malformed": ("levers: {work_relief: [0.1\n", "malformed YAML"),
+    "target": ("levers:\n  _target_: os.system\n", "key 'levers._target_' is not allowed"),
+    "resolver": (
+        "levers: {work_relief: '${oc.env:HOME}'}\n",
+        "levers.work_relief='${oc.env:HOME}': calls a resolver",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SCENARIOS)
+def test_bad_scenario_files_fail_in_one_line_before_any_run(tmp_path, case):
+    text, message = BAD_SCENARIOS[case]
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / f"{case}.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "never"
+    result = ronghe(
+        "run",
+        f"scenarios_dir={folder}",
+        f"scenario={case}",
+        "end_year=2030",
+        f"hydra.run.dir={out}",
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and f"{case}.yaml" in lines[0], result.stderr
+    assert not out.exists()
+
+
+def test_every_scenario_runs_and_records_its_levers(tmp_path):
+    sweep = tmp_path / "sweep"
+    names = "baseline,stalled,hukou_services,land_reform,county_industry,services_roads,"
+    result = ronghe(
+        "run",
+        "-m",
+        f"scenario={names}decision_package",
+        "scale=0.0005",
+        "end_year=2027",
+        "levers.work_relief=0.05",
+        f"hydra.sweep.dir={sweep}",
+    )
+    assert result.returncode == 0, result.stderr
+    runs = sorted(p for p in sweep.iterdir() if (p / "indicators.parquet").exists())
+    assert len(runs) == 7
+    for run in runs:
+        prov = json.loads((run / "provenance.json").read_text())
+        table = pd.read_parquet(run / "indicators.parquet")
+        assert table.scenario.iloc[0] == prov["scenario"]
+        assert prov["scenario_files"][-1] == prov["scenario"]
+        assert len(prov["scenario_sha256"]) == 64
+        assert prov["levers"]["work_relief"] == 0.05  # the command line applies last
+        if prov["scenario"] == "decision_package":
+            assert prov["levers"]["settlement_ease"] == {"step": 2024, "to": 1.0}
+        assert set(table.year) == {2023, 2024, 2025, 2026, 2027}
+
+
 def test_listings():
     levers = ronghe("levers")
     assert levers.returncode == 0 and "落户通道" in levers.stdout and "(十四)" in levers.stdout
     scenarios = ronghe("scenarios")
-    assert scenarios.returncode == 0 and "baseline" in scenarios.stdout
+    assert scenarios.returncode == 0 and "decision_package" in scenarios.stdout
+    assert "决定全面实施" in scenarios.stdout and "extends: baseline <- stalled" in scenarios.stdout
+    detail = ronghe("scenarios", "land_reform")
+    assert detail.returncode == 0 and "(十六)" in detail.stdout
+    assert "0.5 → 0.2 (linear 2024–2027)" in detail.stdout
     params = ronghe("params")
     assert params.returncode == 0 and "beta_distance" in params.stdout
     unknown = ronghe("fly")

@@ -10,4 +10,13 @@ def test_generated_docs_are_up_to_date():
 def test_every_parameter_is_documented():
     text = generated()["parameters.md"]
     assert "`beta_distance` | 0.26" in text
-    assert "`settlement_ease` | 落户通道" in text
+    levers = generated()["levers.md"]
+    assert "[`settlement_ease`](#settlement_ease) | 落户通道" in levers
+    assert "Tested effect: a higher value raises `citizenisation`" in levers
+    assert "`hukou_services` (0.95 → 1 from 2024)" in levers
+    scenarios = generated()["scenarios.md"]
+    assert "## `decision_package`: The decision implemented as written" in scenarios
+    assert (
+        "| (十六) | `land_transfer_friction` 土地流转交易成本 | 0.5 → 0.2 (linear 2024–2027) |"
+        in (scenarios)
+    )

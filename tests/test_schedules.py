@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -81,7 +83,7 @@ def test_ramps_stay_between_their_ends_and_move_one_way(start, length, a, b, tim
     values = [schedule.policy_at(t).land_consolidation[0] for t in sorted(times)]
     lo, hi = min(a, b), max(a, b)
     assert all(lo - 1e-12 <= v <= hi + 1e-12 for v in values)
-    steps = [y - x for x, y in zip(values, values[1:], strict=False)]
+    steps = [y - x for x, y in itertools.pairwise(values)]
     sign = 1 if b >= a else -1
     assert all(sign * d >= -1e-12 for d in steps)
 
@@ -114,7 +116,10 @@ def test_per_year_holds_each_value_until_the_next_year(table):
             {"settlement_ease": {"step": 2019, "to": 1.0}},
             "year outside the simulated period",
         ),
-        ({"settlement_ease": {"ramp": [2036, 2040], "to": 1.0}}, "levers.settlement_ease.ramp=2036"),
+        (
+            {"settlement_ease": {"ramp": [2036, 2040], "to": 1.0}},
+            "levers.settlement_ease.ramp=2036",
+        ),
         ({"settlement_ease": {"ramp": [2025, 2051], "to": 1.0}}, "allowed [2023, 2050]"),
         ({"settlement_ease": {"ramp": [2027, 2025], "to": 1.0}}, "the last year must follow"),
         ({"settlement_ease": {"ramp": [2025], "to": 1.0}}, "allowed [FIRST_YEAR, LAST_YEAR]"),
