@@ -97,16 +97,18 @@ CATALOGUE: tuple[Lever, ...] = (
     ),
     Lever(
         "land_rights_security",
-        "进城落户农民土地权益",
-        "land rights kept on settling",
+        "进城落户农民土地权益保障、鼓励依法自愿有偿转让",
+        "land rights kept on settling, voluntary paid transfer",
         "(十四)(十六)",
-        "share",
+        "share of the land fear removed",
         0.0,
         1.0,
         0.4,
         False,
-        "removes the fear of losing land that deters households with land from converting "
-        "their hukou",
+        "the fear of losing land that deters rural-hukou members of land-holding households "
+        "from converting their hukou; secure rights that can also be sold for value remove "
+        "it (the land itself stays with the household: paid transfers are not a land flow "
+        "in this version)",
         "rights kept by law since 2016 but not trusted by most migrants",
         effects=(("citizenisation", +1),),
     ),
