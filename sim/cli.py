@@ -204,19 +204,43 @@ def _run_hydra(args: list[str]) -> int:
     return 0
 
 
+def _width(text: str) -> int:
+    """Columns a string takes on a terminal (CJK characters take two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(rows: list[list[str]]) -> str:
+    """Rows as left-aligned columns, padded by display width."""
+    widths = [max(_width(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)
+        ).rstrip()
+        for row in rows
+    )
+
+
 def _levers() -> int:
     from sim.levers import CATALOGUE
 
-    print(
-        f"{'id':<26} {'clause':<12} {'per county':<10} {'range':<18} {'default':>10}  "
-        f"name (中文 / English)"
-    )
+    rows = [["id", "clause", "中文", "English", "unit", "range", "2023", "per county"]]
     for lv in CATALOGUE:
-        rng_text = f"[{lv.low:g}, {lv.high:g}]"
-        print(
-            f"{lv.id:<26} {lv.clause:<12} {('yes' if lv.per_county else 'no'):<10} "
-            f"{rng_text:<18} {lv.default:>10g}  {lv.name_zh} / {lv.name_en}"
+        rows.append(
+            [
+                lv.id,
+                lv.clause,
+                lv.name_zh,
+                lv.name_en,
+                lv.unit,
+                f"[{lv.low:g}, {lv.high:g}]",
+                f"{lv.default:g}",
+                "yes" if lv.per_county else "no",
+            ]
         )
+    print(_table(rows))
+    print("\nMechanisms, sources and tested effects: docs/levers.md")
     return 0
 
 
@@ -284,6 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     except RongheError as exc:
         _print_error(exc)
         return exc.exit_code
+    except BrokenPipeError:  # output piped into `head` and closed early
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ def _calls_resolver(text: str) -> bool:
 def _refuse_code(source: str, node: object, where: str) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
-            if str(key).startswith("_") and not (where == "defaults." and key == SELF):
+            if str(key).startswith("_"):
                 raise ScenarioError(
                     f"{source}: key '{where}{key}' is not allowed in a scenario "
                     f"(scenarios hold lever values only)"

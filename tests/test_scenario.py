@@ -173,6 +173,7 @@ def test_lever_overrides_apply_last_and_are_checked(tmp_path):
         ("levers: 3\n", "levers=3: allowed a mapping"),
         ("- 1\n- 2\n", "top level must be a mapping"),
         ("levers:\n  _target_: os.system\n", "key 'levers._target_' is not allowed"),
+        ("levers: !!python/object/apply:os.system ['true']\n", "malformed YAML"),
         ("_target_: os.system\nlevers: {}\n", "key '_target_' is not allowed"),
         ("title_en: ${oc.env:HOME}\nlevers: {}\n", "title_en='${oc.env:HOME}': calls a resolver"),
         (
