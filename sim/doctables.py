@@ -106,9 +106,10 @@ def levers_markdown(scenarios: list) -> str:
         "ramp or values per year, city-wide or (where marked) per county; see "
         "[scenarios.md](scenarios.md). On the command line: "
         "`ronghe run levers.ID=VALUE` (also inside sweeps). *Tested effect* is what "
-        "`tests/test_paired.py` checks for every lever: moving it from its minimum to its "
-        "maximum in every county from 2024 moves the named city indicator (mean over "
-        "2024-2027) in the stated direction, on five paired seeds, at 95% confidence.\n",
+        "`tests/test_paired.py` checks for every lever: set in every county from 2024, "
+        "moving it from its minimum to the midpoint of its range and from there to its "
+        "maximum each moves the named city indicator (mean over 2024-2027) in the stated "
+        "direction, on five paired seeds, at 95% confidence (one-sided paired t-test).\n",
         "| id | 中文 | English | clause | unit | range | 2023 | per county |",
         "|---|---|---|---|---|---|---|---|",
     ]
