@@ -102,27 +102,29 @@ class PairedRunner:
         seeds: Sequence[int],
         indicators: Sequence[str],
         summary: Callable | None = None,
+        unit: str = "city",
     ) -> dict[str, PairedResult]:
-        """Paired values of city ``indicators`` under two plans.
+        """Paired values of ``indicators`` of one ``unit`` under two plans.
 
         Args:
             low: First plan.
             high: Second plan.
             seeds: Seeds shared by both plans.
-            indicators: City indicators to compare.
+            indicators: Indicators to compare.
             summary: Reduces one indicator's yearly series (a ``pandas.Series`` indexed by
                 year) to a number; the mean over the simulated years by default.
+            unit: ``city``, ``county_area`` or a county id.
         """
         summary = summary or (lambda series: float(series[series.index > series.index[0]].mean()))
         values = {name: ([], []) for name in indicators}
         for seed in seeds:
             for k, plan in enumerate((low, high)):
                 table = self.run(plan, seed)
-                city = table[table["unit"] == "city"]
+                rows = table[table["unit"] == unit]
                 for name in indicators:
-                    series = city[city["indicator"] == name].set_index("year")["value"]
+                    series = rows[rows["indicator"] == name].set_index("year")["value"]
                     if series.empty:
-                        raise KeyError(f"no city indicator {name!r}")
+                        raise KeyError(f"no indicator {name!r} for unit {unit!r}")
                     values[name][k].append(summary(series.sort_index()))
         return {
             name: PairedResult(name, np.array(lo), np.array(hi))

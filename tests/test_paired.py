@@ -5,7 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from sim.levers import CATALOGUE
+from sim.data import COUNTY_KEYS
+from sim.levers import CATALOGUE, LEVERS
 from sim.paired import PairedResult, PairedRunner
 from sim.runner import project_dir
 from sim.scenario import load_scenario
@@ -67,3 +68,39 @@ def test_common_random_numbers_narrow_the_spread_of_differences(runner):
     unpaired_sd = unpaired.std(ddof=1)
     assert result.differences.mean() > 0
     assert paired_sd < 0.5 * unpaired_sd, (paired_sd, unpaired_sd)
+
+
+@pytest.mark.parametrize(
+    ("lever", "county", "indicator", "direction"),
+    [
+        ("park_investment", "shehong", "county_seat_jobs", +1),
+        ("settlement_ease", "anju", "citizenisation", +1),
+        ("land_transfer_friction", "pengxi", "land_transfer_rate", -1),
+    ],
+)
+def test_a_per_county_lever_acts_in_its_county(runner, lever, county, indicator, direction):
+    """Set in one county only, the lever moves that county far more than the others."""
+    spec = LEVERS[lever]
+    low = plan_from_levers("test", {lever: {county: spec.low}}, (2023, END))
+    high = plan_from_levers("test", {lever: {county: spec.high}}, (2023, END))
+
+    def by_county(table):
+        rows = table[(table.indicator == indicator) & (table.year > 2023)]
+        return rows.groupby("unit")["value"].mean()
+
+    pairs = [(by_county(runner.run(low, s)), by_county(runner.run(high, s))) for s in SEEDS]
+    own = PairedResult(
+        indicator,
+        np.array([lo[county] for lo, _ in pairs]),
+        np.array([hi[county] for _, hi in pairs]),
+    )
+    assert own.p_value(direction) < 1 - CONFIDENCE
+    # Symmetric relative change: the difference over the mean size of the two values.
+    relative = {
+        unit: np.mean(
+            [2 * (hi[unit] - lo[unit]) / (abs(hi[unit]) + abs(lo[unit])) for lo, hi in pairs]
+        )
+        for unit in COUNTY_KEYS
+    }
+    others = [abs(v) for k, v in relative.items() if k != county]
+    assert direction * relative[county] > 5 * max(others), relative
