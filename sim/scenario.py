@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import GrammarParseError, OmegaConfBaseException
 
 from sim.data import COUNTY_KEYS
 from sim.errors import ScenarioError
@@ -71,22 +71,22 @@ def available(scenarios_dir: Path) -> list[str]:
     return sorted(p.stem for p in scenarios_dir.glob("*.yaml"))
 
 
-def _calls_resolver(text: str) -> bool:
-    """True if an interpolation in ``text`` calls a resolver (``${name:...}``)."""
+def _interpolation_problem(text: str) -> str | None:
+    """Why an interpolation in ``text`` is refused: a resolver call or bad syntax."""
     from omegaconf import grammar_parser
     from omegaconf.grammar.gen.OmegaConfGrammarParser import OmegaConfGrammarParser
 
     try:
         tree = grammar_parser.parse(text)
-    except Exception:  # malformed interpolation: refuse it too
-        return True
+    except OmegaConfBaseException:
+        return "malformed interpolation"
     stack = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, OmegaConfGrammarParser.InterpolationResolverContext):
-            return True
+            return "calls a resolver"
         stack.extend(getattr(node, "children", None) or [])
-    return False
+    return None
 
 
 def _refuse_code(source: str, node: object, where: str) -> None:
@@ -101,10 +101,10 @@ def _refuse_code(source: str, node: object, where: str) -> None:
     elif isinstance(node, list):
         for i, value in enumerate(node):
             _refuse_code(source, value, f"{where}{i}.")
-    elif isinstance(node, str) and "${" in node and _calls_resolver(node):
+    elif isinstance(node, str) and "${" in node and (problem := _interpolation_problem(node)):
         raise ScenarioError(
-            f"{source}: {where.rstrip('.')}={node!r}: calls a resolver; scenarios allow "
-            f"plain values and plain references such as ${{levers.settlement_ease}}"
+            f"{source}: {where.rstrip('.')}={node!r}: {problem}; scenarios allow plain "
+            f"values and plain references such as ${{levers.settlement_ease}}"
         )
 
 
@@ -127,6 +127,9 @@ def _read(name: str, scenarios_dir: Path) -> tuple[Path, dict, bytes]:
         raise ScenarioError(f"{path}: not UTF-8 text") from None
     try:
         data = OmegaConf.to_container(OmegaConf.create(text), resolve=False)
+    except GrammarParseError as exc:
+        problem = str(exc).splitlines()[0]
+        raise ScenarioError(f"{path}: malformed interpolation ({problem})") from None
     except Exception as exc:  # yaml errors and OmegaConf's own (e.g. duplicate keys)
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -181,6 +181,7 @@ def test_lever_overrides_apply_last_and_are_checked(tmp_path):
             "levers.settlement_ease='${oc.decode:1}': calls a resolver",
         ),
         ("levers: {settlement_ease: 'x${now:%Y}'}\n", "calls a resolver"),
+        ("levers: {settlement_ease: '${levers.'}\n", "malformed interpolation"),
         ("levers: {settlement_ease: '${levers.nowhere}'}\n", "nowhere"),
         ("colour: red\nlevers: {}\n", "unknown key(s) colour"),
         ("defaults: [bad]\nlevers: {}\n", "extends itself"),
