@@ -20,6 +20,7 @@ USAGE = """usage: ronghe <command> [arguments]
 commands:
   run [OVERRIDES]   run the model (a Hydra app: -m for multirun, key=value overrides),
                     e.g. ronghe run scenario=baseline seed=3 scale=0.01 end_year=2035
+  collect SWEEP_DIR gather a sweep's runs into SWEEP_DIR/collected/{indicators,runs}.parquet
   levers            the policy levers: id, clause, Chinese and English names, range
   scenarios [NAME]  the scenario files with their titles; with NAME, its lever schedules
   params            the behavioural parameters with value, unit and source
@@ -155,23 +156,42 @@ def _cleanup_failed_run(run_dir: Path) -> None:
 
 
 def _task(cfg) -> None:
+    """One run. In a multirun a failure is recorded in ``failed.json`` and re-raised (Hydra
+    then reports it after the other runs), and complete results of the same run are kept.
+    """
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
     from omegaconf import OmegaConf
 
     from sim.config import validate
     from sim.data import load_region
-    from sim.runner import run_to_directory, target_summary
+    from sim.results import config_hash, git_commit
+    from sim.runner import PACKAGE_DIR, run_to_directory, target_summary
+    from sim.sweeps import RunKey, clear_failure, is_complete, record_failure
 
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         resolved = OmegaConf.to_container(cfg, resolve=True)
         valid = validate(resolved)
         valid = dataclasses.replace(
             valid, params={k: v for k, v in valid.params.items() if v is not None}
         )
-        table = run_to_directory(valid, resolved, run_dir)
         region = load_region(valid.settings.data_dir)
-    except RongheError as exc:
+        key = RunKey(config_hash(resolved), region.data_hash, git_commit(PACKAGE_DIR))
+        if multirun and is_complete(run_dir, key):
+            print(f"skipped (complete results of this run exist): {run_dir}")
+            return
+        clear_failure(run_dir)
+        table = run_to_directory(valid, resolved, run_dir)
+    except Exception as exc:
+        if multirun:
+            record_failure(run_dir, exc, list(hydra_cfg.overrides.task))
+            _print_error(f"run failed, recorded in {run_dir / 'failed.json'}: {exc}")
+            raise
+        if not isinstance(exc, RongheError):
+            raise
         _cleanup_failed_run(run_dir)
         _print_error(exc)
         sys.exit(exc.exit_code)
@@ -185,13 +205,18 @@ def _run_hydra(args: list[str]) -> int:
 
     from sim.runner import project_dir
 
+    from sim.sweeps import expand_replicates
+
+    multirun = "-m" in args or "--multirun" in args
     overrides = [a for a in args if not a.startswith("-")]
     try:
-        check_overrides(overrides)
+        expanded = expand_replicates(overrides, multirun)
+        check_overrides(expanded)
         _register_schema()
     except RongheError as exc:
         _print_error(exc)
         return exc.exit_code
+    args = [a for a in args if a.startswith("-")] + expanded
     app = hydra.main(
         version_base="1.3", config_path=str(project_dir("conf")), config_name="config"
     )(_task)
@@ -201,6 +226,26 @@ def _run_hydra(args: list[str]) -> int:
         app()
     finally:
         sys.argv = saved
+    return 0
+
+
+def _collect(args: list[str]) -> int:
+    from sim.sweeps import write_collected
+
+    if len(args) != 1 or args[0].startswith("-"):
+        raise ConfigError("usage: ronghe collect SWEEP_DIR")
+    out, runs = write_collected(Path(args[0]))
+    counts = runs["status"].value_counts()
+    print(
+        f"collected {counts.get('complete', 0)} complete runs into {out}/indicators.parquet; "
+        f"runs table {out}/runs.parquet"
+    )
+    for status in ("failed", "incomplete"):
+        bad = runs[runs["status"] == status]
+        if len(bad):
+            print(f"{len(bad)} {status} run(s):")
+            for _, row in bad.iterrows():
+                print(f"  {row.run_id}: {row.error or 'no results (killed or still running)'}")
     return 0
 
 
@@ -298,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": lambda: _run_hydra(rest),
         "levers": _levers,
         "scenarios": lambda: _scenarios(rest),
+        "collect": lambda: _collect(rest),
         "params": _params,
     }
     if command not in commands:

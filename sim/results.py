@@ -21,9 +21,16 @@ import yaml
 RESULT_FILES = ("indicators.parquet", "config.yaml", "provenance.json", "population_fit.csv")
 
 
+RESULT_NEUTRAL_KEYS = ("hydra", "threads", "progress")
+
+
 def config_hash(config: dict) -> str:
-    """SHA-256 of the canonical JSON of a resolved configuration (without ``hydra``)."""
-    clean = {k: v for k, v in config.items() if k != "hydra"}
+    """SHA-256 of the canonical JSON of a resolved configuration.
+
+    Keys that cannot change results (``threads``, ``progress``; results are identical
+    for any thread count) are left out, so a resumed sweep may use other values.
+    """
+    clean = {k: v for k, v in config.items() if k not in RESULT_NEUTRAL_KEYS}
     text = json.dumps(clean, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
