@@ -156,8 +156,10 @@ def _cleanup_failed_run(run_dir: Path) -> None:
 
 
 def _task(cfg) -> None:
-    """One run. In a multirun a failure is recorded in ``failed.json`` and re-raised (Hydra
-    then reports it after the other runs), and complete results of the same run are kept.
+    """One run of ``ronghe run``.
+
+    In a multirun, complete results of the same run are kept (resume), and a failure is
+    recorded in ``failed.json`` and re-raised, so Hydra reports it after the other runs.
     """
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
@@ -204,7 +206,6 @@ def _run_hydra(args: list[str]) -> int:
     import hydra
 
     from sim.runner import project_dir
-
     from sim.sweeps import expand_replicates
 
     multirun = "-m" in args or "--multirun" in args
