@@ -246,7 +246,8 @@ def _collect(args: list[str]) -> int:
         if len(bad):
             print(f"{len(bad)} {status} run(s):")
             for _, row in bad.iterrows():
-                print(f"  {row.run_id}: {row.error or 'no results (killed or still running)'}")
+                error = row.error if isinstance(row.error, str) else None
+                print(f"  {row.run_id}: {error or 'no results (killed or still running)'}")
     return 0
 
 

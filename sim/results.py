@@ -67,6 +67,8 @@ def write_run(
 ) -> None:
     """Write the run's files atomically into ``run_dir``."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    for stale in run_dir.glob(".staging-*"):  # left by an attempt that was killed
+        shutil.rmtree(stale, ignore_errors=True)
     staging = run_dir / f".staging-{uuid.uuid4().hex}"
     staging.mkdir()
     try:

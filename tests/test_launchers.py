@@ -1,0 +1,192 @@
+"""Sweeps through Hydra's launchers: identical results, failures, kills and resumes.
+
+The Slurm tests need a cluster: `scripts/slurm-local up` (which `.ci/run` starts) and
+SLURM_CONF in the environment. They are skipped without one, unless
+RONGHE_REQUIRE_SLURM=1 (set by `.ci/run`) makes a missing cluster an error.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.sweeps import collect, replicate_seeds
+
+SWEEP = ["scenario=baseline,land_reform", "seeds=3", "scale=0.0005", "end_year=2025"]
+
+
+def ronghe(*args, timeout=600, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+def slurm_ready() -> bool:
+    ready = bool(os.environ.get("SLURM_CONF")) and shutil.which("sbatch") is not None
+    if ready:
+        ready = subprocess.run(["scontrol", "ping"], capture_output=True).returncode == 0
+    if not ready and os.environ.get("RONGHE_REQUIRE_SLURM") == "1":
+        pytest.fail("RONGHE_REQUIRE_SLURM=1 but no Slurm cluster answers (scripts/slurm-local up)")
+    return ready
+
+
+def sweep(folder, *extra, timeout=600):
+    result = ronghe(
+        "run", "-m", *SWEEP, *extra, "progress=off", f"hydra.sweep.dir={folder}", timeout=timeout
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    indicators, runs = collect(folder)
+    assert (runs.status == "complete").all() and len(runs) == 6
+    return indicators.sort_values(["scenario", "seed", "year", "unit", "indicator"]).reset_index(
+        drop=True
+    )
+
+
+def assert_identical(a: pd.DataFrame, b: pd.DataFrame):
+    keys = ["scenario", "seed", "year", "unit", "indicator"]
+    assert a[keys].equals(b[keys])
+    assert np.array_equal(a["value"].to_numpy(), b["value"].to_numpy(), equal_nan=True)
+
+
+@pytest.fixture(scope="module")
+def sequential(tmp_path_factory):
+    return sweep(tmp_path_factory.mktemp("sequential"), "hydra/launcher=sequential")
+
+
+def test_replicates_and_run_folders(sequential):
+    assert set(sequential.seed) == set(replicate_seeds(1, 3))
+    assert set(sequential.scenario) == {"baseline", "land_reform"}
+
+
+def test_local_cores_give_bit_identical_results(sequential, tmp_path):
+    cores = sweep(tmp_path, "hydra/launcher=cores", "hydra.launcher.n_jobs=2", "threads=1")
+    assert_identical(sequential, cores)
+
+
+def test_slurm_array_gives_bit_identical_results(sequential, tmp_path):
+    if not slurm_ready():
+        pytest.skip("no Slurm cluster (scripts/slurm-local up)")
+    slurm = sweep(tmp_path, "hydra/launcher=slurm", "hydra.launcher.timeout_min=10", timeout=300)
+    assert_identical(sequential, slurm)
+    assert (tmp_path / ".submitit").is_dir()
+
+
+def test_a_cancelled_slurm_job_fails_the_sweep_promptly(tmp_path):
+    if not slurm_ready():
+        pytest.skip("no Slurm cluster (scripts/slurm-local up)")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            "-m",
+            "hydra/launcher=slurm",
+            "backend=agents",
+            "scale=0.005",
+            "seed=1,2",
+            "end_year=2035",
+            "progress=off",
+            f"hydra.sweep.dir={tmp_path}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        job = ""
+        deadline = time.time() + 120
+        while not job and time.time() < deadline:
+            time.sleep(0.5)
+            out = subprocess.run(
+                ["squeue", "-h", "-t", "R", "-o", "%i"], capture_output=True, text=True
+            ).stdout.split()
+            job = out[0] if out else ""
+        assert job, "no job started running"
+        subprocess.run(["scancel", job], check=True)
+        cancelled = time.time()
+        _, err = proc.communicate(timeout=120)
+        waited = time.time() - cancelled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        subprocess.run(["scancel", "--name=ronghe"], capture_output=True)
+    assert proc.returncode != 0
+    assert "UncompletedJobError" in err and "CANCELLED" in err
+    assert waited < 90, waited
+    _, runs = collect(tmp_path)
+    assert (runs.status != "complete").any()  # the cancelled run is reported, not collected
+
+
+def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path):
+    bad = tmp_path / "data"
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "sim", "data"), bad)
+    (bad / "assumptions.csv").unlink()
+    result = ronghe(
+        "run",
+        "-m",
+        f"data_dir=null,{bad}",
+        "scale=0.0005",
+        "end_year=2024",
+        "progress=off",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
+    assert result.returncode != 0
+    assert "run failed, recorded in" in result.stderr
+    _, runs = collect(tmp_path / "sweep")
+    assert sorted(runs.status) == ["complete", "failed"]
+    failed = runs[runs.status == "failed"].iloc[0]
+    assert "DataError" in failed.error and "assumptions.csv: missing" in failed.error
+    listing = ronghe("collect", str(tmp_path / "sweep"))
+    assert listing.returncode == 0
+    assert "1 complete runs" in listing.stdout and "1 failed run(s)" in listing.stdout
+
+
+def test_a_killed_sweep_loses_nothing_and_resumes(tmp_path):
+    folder = tmp_path / "sweep"
+    args = [
+        "run",
+        "-m",
+        "hydra/launcher=sequential",
+        "seeds=6",
+        "scale=0.002",
+        "end_year=2026",
+        "progress=off",
+        f"hydra.sweep.dir={folder}",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 300
+    while len(list(folder.glob("*/indicators.parquet"))) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    indicators, runs = collect(folder)
+    done = set(runs[runs.status == "complete"].run_id)
+    assert 2 <= len(done) < 6, runs.status.tolist()
+    assert set(indicators.run_id) == done  # nothing half-written is collected
+    for run_id in done:
+        pd.read_parquet(folder / run_id / "indicators.parquet")  # complete files only
+    stamps = {r: (folder / r / "indicators.parquet").stat().st_mtime_ns for r in done}
+
+    result = ronghe(*args)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("skipped (complete results of this run exist)") == len(done)
+    _, runs = collect(folder)
+    assert (runs.status == "complete").all() and len(runs) == 6
+    for run_id, stamp in stamps.items():  # finished runs were kept, not redone
+        assert (folder / run_id / "indicators.parquet").stat().st_mtime_ns == stamp
+    assert not list(folder.glob("*/.staging-*"))

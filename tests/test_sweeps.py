@@ -1,0 +1,142 @@
+import json
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.errors import ConfigError
+from sim.sweeps import (
+    FAILED,
+    RunKey,
+    collect,
+    expand_replicates,
+    is_complete,
+    record_failure,
+    replicate_seeds,
+    write_collected,
+)
+
+
+@given(base=st.integers(0, 2**31), n=st.integers(1, 40))
+def test_replicate_seeds_are_distinct_reproducible_and_start_at_the_base(base, n):
+    seeds = replicate_seeds(base, n)
+    assert len(seeds) == n == len(set(seeds))
+    assert seeds[0] == base and seeds == replicate_seeds(base, n)
+    assert all(0 <= s < 2**31 for s in seeds[1:])
+    assert replicate_seeds(base, n + 3)[:n] == seeds  # more replicates extend the list
+
+
+def test_expand_replicates_gives_every_scenario_the_same_seeds():
+    out = expand_replicates(["scenario=a,b", "seeds=4", "seed=7"], multirun=True)
+    assert out[0] == "scenario=a,b"
+    assert out[1] == "seed=" + ",".join(map(str, replicate_seeds(7, 4)))
+    assert expand_replicates(["scale=0.1"], multirun=False) == ["scale=0.1"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "multirun", "message"),
+    [
+        (["seeds=0"], True, "seeds='0': allowed an integer in [1, 100000]"),
+        (["seeds=x"], True, "seeds='x'"),
+        (["seeds=3"], False, "replicates need a multirun"),
+        (["seeds=3", "seed=1,2"], True, "give one base seed"),
+    ],
+)
+def test_bad_replicates(overrides, multirun, message):
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        expand_replicates(overrides, multirun)
+
+
+def fake_run(folder, name, *, seed, status, scale=0.01):
+    run = folder / name
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "overrides.yaml").write_text(
+        f"- scenario=baseline\n- seed={seed}\n- scale={scale}\n- levers.work_relief=0.05\n"
+    )
+    if status == "complete":
+        table = pd.DataFrame(
+            {
+                "year": [2023, 2024],
+                "unit": ["city", "city"],
+                "indicator": ["income_ratio"] * 2,
+                "value": [2.04, 2.03 - seed / 1000],
+                "scenario": ["baseline"] * 2,
+                "seed": [seed] * 2,
+            }
+        )
+        table.to_parquet(run / "indicators.parquet")
+        prov = {"scenario": "baseline", "seed": seed, "config_hash": "c", "data_hash": "d"}
+        (run / "provenance.json").write_text(json.dumps(prov | {"git_commit": "g"}))
+    elif status == "failed":
+        record_failure(run, ValueError("boom\nsecond line"), ["seed=3"])
+    return run
+
+
+def test_collect_gathers_complete_runs_and_reports_the_others(tmp_path):
+    fake_run(tmp_path, "a", seed=1, status="complete")
+    fake_run(tmp_path, "b", seed=2, status="complete", scale=0.02)
+    fake_run(tmp_path, "c", seed=3, status="failed")
+    fake_run(tmp_path, "d", seed=4, status="incomplete")
+    (tmp_path / "d" / ".staging-123").mkdir()  # a killed run's half-written files
+    indicators, runs = collect(tmp_path)
+    assert list(indicators.columns) == [
+        "run_id",
+        "scenario",
+        "levers.work_relief",
+        "scale",
+        "seed",
+        "year",
+        "unit",
+        "indicator",
+        "value",
+    ]
+    assert set(indicators.run_id) == {"a", "b"} and len(indicators) == 4
+    assert indicators.set_index("run_id").loc["b", "scale"].tolist() == [0.02, 0.02]
+    status = runs.set_index("run_id")["status"].to_dict()
+    assert status == {"a": "complete", "b": "complete", "c": "failed", "d": "incomplete"}
+    assert runs.set_index("run_id").loc["c", "error"] == "ValueError: boom"
+
+
+def test_collected_tables_answer_queries_with_pandas_and_duckdb(tmp_path):
+    """The queries shown in the README."""
+    duckdb = pytest.importorskip("duckdb")
+    for seed in (1, 2, 3):
+        fake_run(tmp_path, f"r{seed}", seed=seed, status="complete")
+    out, _ = write_collected(tmp_path)
+    assert out == tmp_path / "collected"
+    t = pd.read_parquet(out / "indicators.parquet")
+    by_scenario = (
+        t.query("unit == 'city' and indicator == 'income_ratio' and year == 2024")
+        .groupby("scenario")["value"]
+        .median()
+    )
+    assert by_scenario["baseline"] == pytest.approx(2.028)
+    rows = duckdb.sql(
+        f"""
+        SELECT scenario, median(value) AS ratio, count(*) AS runs
+        FROM '{out}/indicators.parquet'
+        WHERE unit = 'city' AND indicator = 'income_ratio' AND year = 2024
+        GROUP BY scenario
+        """
+    ).fetchall()
+    assert rows == [("baseline", pytest.approx(2.028), 3)]
+    write_collected(tmp_path)  # collecting again replaces the tables whole
+    assert sorted(p.name for p in out.iterdir()) == ["indicators.parquet", "runs.parquet"]
+
+
+def test_is_complete_needs_the_same_config_data_and_code(tmp_path):
+    run = fake_run(tmp_path, "a", seed=1, status="complete")
+    assert is_complete(run, RunKey("c", "d", "g"))
+    assert not is_complete(run, RunKey("other", "d", "g"))
+    assert not is_complete(run, RunKey("c", "d", "new-commit"))
+    (run / "indicators.parquet").unlink()
+    assert not is_complete(run, RunKey("c", "d", "g"))
+
+
+def test_collect_refuses_what_is_not_a_sweep(tmp_path):
+    with pytest.raises(ConfigError, match="no runs under"):
+        collect(tmp_path)
+    with pytest.raises(ConfigError, match="is not a folder"):
+        collect(tmp_path / "nowhere")
+    assert not (tmp_path / FAILED).exists()
