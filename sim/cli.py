@@ -186,7 +186,7 @@ def _task(cfg) -> None:
             print(f"skipped (complete results of this run exist): {run_dir}")
             return
         clear_failure(run_dir)
-        table = run_to_directory(valid, resolved, run_dir)
+        table = run_to_directory(valid, resolved, run_dir, region=region, code=key.code)
     except Exception as exc:
         if multirun:
             record_failure(run_dir, exc, list(hydra_cfg.overrides.task))

@@ -64,10 +64,10 @@ def scenarios_folder(setting: str | None) -> Path:
     return Path(setting) if setting else project_dir("scenarios")
 
 
-def simulate(cfg: ValidConfig):
+def simulate(cfg: ValidConfig, region=None):
     """Build and run the model; return ``(model, population, region, scenario)``."""
     s = cfg.settings
-    region = load_region(s.data_dir)
+    region = region or load_region(s.data_dir)
     params = resolve_params(region, cfg.params)
     scenario = load_scenario(
         s.scenario,
@@ -93,13 +93,19 @@ def simulate(cfg: ValidConfig):
     return model, fit, region, scenario
 
 
-def run_to_directory(cfg: ValidConfig, resolved: dict, run_dir: Path) -> pd.DataFrame:
-    """Run the simulation and write indicators, config and provenance into ``run_dir``."""
+def run_to_directory(
+    cfg: ValidConfig, resolved: dict, run_dir: Path, *, region=None, code: str | None = None
+) -> pd.DataFrame:
+    """Run the simulation and write indicators, config and provenance into ``run_dir``.
+
+    ``region`` (the loaded data) and ``code`` (the git commit) save loading them again
+    when the caller has them.
+    """
     s = cfg.settings
     started = time.time()
     threads = configure_threads(s.threads)
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    model, fit, region, scenario = simulate(cfg)
+    model, fit, region, scenario = simulate(cfg, region)
     table = indicator_table(
         model.tallies,
         weight=model.weight,
@@ -113,7 +119,7 @@ def run_to_directory(cfg: ValidConfig, resolved: dict, run_dir: Path) -> pd.Data
     provenance = {
         "package": "ronghe",
         "version": __version__,
-        "git_commit": git_commit(PACKAGE_DIR),
+        "git_commit": code if code is not None else git_commit(PACKAGE_DIR),
         "data_hash": region.data_hash,
         "config_hash": config_hash(resolved),
         "scenario": s.scenario,
