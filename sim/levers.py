@@ -19,8 +19,11 @@ class Lever:
     """One policy lever.
 
     ``effects`` lists the city indicators its mechanism moves and the direction (+1: a
-    higher lever value raises the indicator); ``tests/test_lever_effects.py`` checks each
-    one over several paired seeds.
+    higher lever value raises the indicator); ``tests/test_paired.py`` checks each one
+    over several paired seeds. ``cost_per_unit`` is the public cost, in million yuan a
+    year at 2023 prices, of moving the lever one unit from its 2023 value in its
+    ``reform_direction`` in every county (an assumption, explained in ``cost_basis``);
+    goal seeking minimises it.
     """
 
     id: str
@@ -35,6 +38,9 @@ class Lever:
     mechanism: str
     default_source: str
     effects: tuple[tuple[str, int], ...] = ()
+    cost_per_unit: float = 0.0
+    cost_basis: str = ""
+    reform_direction: int = 1
 
 
 CATALOGUE: tuple[Lever, ...] = (
@@ -51,6 +57,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "acceptance of a hukou application by a resident of the county's towns and seat",
         "Sichuan cities other than Chengdu cancel settlement restrictions (effects.md §5)",
         effects=(("citizenisation", +1), ("registered_urbanisation_rate", +1)),
+        cost_per_unit=20,
+        cost_basis=(
+            "registration and administration for a fully open channel (assumption; services for "
+            "new urban hukou holders are counted under services_by_residence)"
+        ),
     ),
     Lever(
         "services_by_residence",
@@ -65,6 +76,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "service access of residents without a local hukou in the migration choice",
         "partial access in 2023: insurance portable, housing and some benefits hukou-bound",
         effects=(("county_seat_residents", +1), ("resident_urbanisation_rate", +1)),
+        cost_per_unit=1200,
+        cost_basis=(
+            "full access for about 400,000 residents without a local hukou at about 3,000 yuan "
+            "each a year (assumption)"
+        ),
     ),
     Lever(
         "migrant_school_access",
@@ -80,6 +96,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "joining parents",
         "NBS 2023: 90% of migrant pupils in public schools nationally; lower in county towns",
         effects=(("urban_share_of_children", +1),),
+        cost_per_unit=600,
+        cost_basis=(
+            "public-school places for about 60,000 migrant children at about 10,000 yuan a place "
+            "a year (assumption)"
+        ),
     ),
     Lever(
         "rental_housing",
@@ -94,6 +115,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "housing cost at the county seat in the migration choice",
         "no dormitory programme",
         effects=(("county_seat_residents", +1),),
+        cost_per_unit=1200,
+        cost_basis=(
+            "removing all housing cost of about 200,000 migrant workers at about 6,000 yuan a "
+            "year; per county in proportion to its residents (assumption)"
+        ),
     ),
     Lever(
         "land_rights_security",
@@ -111,6 +137,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "in this version)",
         "rights kept by law since 2016 but not trusted by most migrants",
         effects=(("citizenisation", +1),),
+        cost_per_unit=100,
+        cost_basis=(
+            "certification, registration and dispute resolution for all contracted land "
+            "(assumption)"
+        ),
     ),
     Lever(
         "land_transfer_friction",
@@ -125,6 +156,12 @@ CATALOGUE: tuple[Lever, ...] = (
         "matching of offered land with tenants (contract registration, risk protection)",
         "online contract pilots cover part of the land",
         effects=(("land_transfer_rate", -1), ("rural_property_income_per_capita", -1)),
+        cost_per_unit=150,
+        cost_basis=(
+            "online contract platforms and transfer-risk funds that remove all friction "
+            "(assumption); the cost is of lowering the lever"
+        ),
+        reform_direction=-1,
     ),
     Lever(
         "abandoned_land_recovery",
@@ -139,6 +176,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "moves abandoned land to tenants through the village collective",
         "recovery campaigns since 2021",
         effects=(("abandoned_land_rate", -1),),
+        cost_per_unit=250,
+        cost_basis=(
+            "clearing and re-letting all abandoned land each year, about 250,000 mu at 1,000 yuan"
+            " (assumption)"
+        ),
     ),
     Lever(
         "land_consolidation",
@@ -153,6 +195,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "farm productivity per mu, household and scale farms",
         "pilot consolidation projects",
         effects=(("rural_operating_income_per_capita", +1),),
+        cost_per_unit=1000,
+        cost_basis=(
+            "consolidating all farmland, about 5 million mu at 3,000 yuan a mu, spread over 15 "
+            "years (assumption)"
+        ),
     ),
     Lever(
         "homestead_revitalisation",
@@ -168,6 +215,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "in towns, county seats or outside Suining)",
         "few pilots",
         effects=(("urban_property_income_per_capita", +1),),
+        cost_per_unit=900,
+        cost_basis=(
+            "bringing about 300,000 idle homesteads into use at about 3,000 yuan each a year "
+            "(assumption)"
+        ),
     ),
     Lever(
         "collective_land_market",
@@ -182,6 +234,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "collective dividends of the county's villages",
         "Chuanshan pilot only",
         effects=(("rural_property_income_per_capita", +1),),
+        cost_per_unit=1.2,
+        cost_basis=(
+            "market entry, planning and infrastructure at about 0.5 yuan per yuan of dividend to "
+            "about 2.4 million collective members (assumption)"
+        ),
     ),
     Lever(
         "park_investment",
@@ -196,6 +253,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "labour demand and wages in the county seat",
         "2023 investment continues",
         effects=(("county_seat_jobs", +1),),
+        cost_per_unit=200000,
+        cost_basis=(
+            "about 2 billion yuan a year of park investment per point of extra labour-demand "
+            "growth (assumption)"
+        ),
     ),
     Lever(
         "agri_parks",
@@ -211,6 +273,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "served by the parks",
         "2023 parks continue",
         effects=(("rural_operating_income_per_capita", +1),),
+        cost_per_unit=30000,
+        cost_basis=(
+            "about 300 million yuan a year of park investment per point of extra growth "
+            "(assumption)"
+        ),
     ),
     Lever(
         "collective_dividends",
@@ -225,6 +292,10 @@ CATALOGUE: tuple[Lever, ...] = (
         "dividends of rural-hukou collective members",
         "2023 dividends are in the parameters",
         effects=(("rural_property_income_per_capita", +1),),
+        cost_per_unit=2.4,
+        cost_basis=(
+            "a transfer of one yuan to each of about 2.4 million collective members (assumption)"
+        ),
     ),
     Lever(
         "vocational_training",
@@ -239,6 +310,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "upgrade of low-skill workers aged 16-44 to the middle skill band",
         "2023 training volume (assumption)",
         effects=(("registered_skilled_share_16_59", +1),),
+        cost_per_unit=4000,
+        cost_basis=(
+            "training 1% of about 800,000 low-skill workers aged 16-44 a year at 5,000 yuan each "
+            "per 0.01 (assumption)"
+        ),
     ),
     Lever(
         "work_relief",
@@ -253,6 +329,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "wage income of villagers from public works at the town wage",
         "2023 work-relief projects (assumption)",
         effects=(("rural_wage_income_per_capita", +1),),
+        cost_per_unit=15000,
+        cost_basis=(
+            "work-relief wages for 1% of about one million at-home rural adults at 15,000 yuan a "
+            "year per 0.01 (assumption)"
+        ),
     ),
     Lever(
         "land_sale_to_agriculture",
@@ -267,6 +348,11 @@ CATALOGUE: tuple[Lever, ...] = (
         "county agriculture fund, which raises farm productivity",
         "central target: about 8% of land-sale revenue by 2025",
         effects=(("agri_investment_index", +1), ("rural_operating_income_per_capita", +1)),
+        cost_per_unit=4000,
+        cost_basis=(
+            "one point of about 4 billion yuan of land-sale revenue a year, spent on agriculture "
+            "instead of other uses (assumption)"
+        ),
     ),
     Lever(
         "citizenisation_transfer",
@@ -281,6 +367,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "county revenue, which funds service capacity",
         "provincial 市民化奖励资金 (assumption)",
         effects=(("county_revenue", +1), ("service_capacity_index", +1)),
+        cost_per_unit=0.03,
+        cost_basis="one yuan for each of about 30,000 persons settled a year (assumption)",
     ),
     Lever(
         "rural_roads",
@@ -295,6 +383,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "rural road index, which raises villagers' local off-farm work",
         "2023 road budgets are in the county budgets",
         effects=(("rural_road_index", +1), ("rural_wage_income_per_capita", +1)),
+        cost_per_unit=1e-06,
+        cost_basis="the lever is money: one yuan a year per county (direct)",
     ),
     Lever(
         "service_capacity",
@@ -309,6 +399,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "service capacity index, which scales service access in the county",
         "2023 service budgets are in the county budgets",
         effects=(("service_capacity_index", +1),),
+        cost_per_unit=1e-06,
+        cost_basis="the lever is money: one yuan a year per county (direct)",
     ),
     Lever(
         "small_cities",
@@ -324,6 +416,10 @@ CATALOGUE: tuple[Lever, ...] = (
         "residents",
         "not yet applied",
         effects=(("town_residents", +1),),
+        cost_per_unit=500,
+        cost_basis=(
+            "small-city construction standards for the towns above 50,000 residents (assumption)"
+        ),
     ),
 )
 LEVERS: dict[str, Lever] = {lever.id: lever for lever in CATALOGUE}
@@ -340,6 +436,24 @@ class Policy:
             return self.values[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+def package_cost(values: dict[str, np.ndarray], weights: np.ndarray) -> float:
+    """Yearly cost (million yuan) of lever values per county against the 2023 policy.
+
+    Args:
+        values: Lever id to its five county values.
+        weights: County shares (summing to 1) that split a city-wide cost among counties.
+    """
+    total = 0.0
+    for lever_id, per_county in values.items():
+        lv = LEVERS[lever_id]
+        change = np.maximum(0.0, lv.reform_direction * (np.asarray(per_county) - lv.default))
+        if lv.unit.startswith("extra yuan"):  # money levers: yuan per county, not shares
+            total += lv.cost_per_unit * float(change.sum())
+        else:
+            total += lv.cost_per_unit * float((weights * change).sum())
+    return total
 
 
 def default_policy() -> Policy:
