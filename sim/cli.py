@@ -42,7 +42,7 @@ def check_overrides(overrides: list[str]) -> None:
 
     from sim.config import RANGES, check_key
     from sim.data import load_region
-    from sim.runner import scenarios_folder
+    from sim.runner import project_dir, scenarios_folder
     from sim.scenario import load_scenario
 
     try:
@@ -86,6 +86,13 @@ def check_overrides(overrides: list[str]) -> None:
                 resolve_params(region, {name: value})
         elif key.startswith("levers."):
             levers[key.split(".", 1)[1]] = values
+        elif key == "experiment":
+            known = sorted(p.stem for p in (project_dir("conf") / "experiment").glob("*.yaml"))
+            for value in values:
+                if value not in known:
+                    raise ConfigError(
+                        f"+experiment={value}: unknown experiment; allowed: {', '.join(known)}"
+                    )
         elif key in RANGES:
             for value in values:
                 check_key(key, value, start_year=start_year)
@@ -94,7 +101,8 @@ def check_overrides(overrides: list[str]) -> None:
         else:
             allowed = ", ".join(sorted(RANGES))
             raise ConfigError(
-                f"unknown override key {key!r}; allowed: {allowed}, params.NAME, levers.NAME"
+                f"unknown override key {key!r}; allowed: {allowed}, params.NAME, levers.NAME, "
+                f"+experiment=NAME"
             )
     period = (start_year, end_year) if isinstance(end_year, int) else (start_year, 2050)
     folder = scenarios_folder(folder if isinstance(folder, str) else None)
@@ -155,7 +163,7 @@ def _cleanup_failed_run(run_dir: Path) -> None:
         run_dir.rmdir()
 
 
-def _task(cfg) -> None:
+def _task(cfg) -> float | None:
     """One run of ``ronghe run``.
 
     In a multirun, complete results of the same run are kept (resume), and a failure is
@@ -167,6 +175,7 @@ def _task(cfg) -> None:
 
     from sim.config import validate
     from sim.data import load_region
+    from sim.goals import read_goal
     from sim.results import config_hash, git_commit
     from sim.runner import PACKAGE_DIR, run_to_directory, target_summary
     from sim.sweeps import RunKey, clear_failure, is_complete, record_failure
@@ -184,9 +193,10 @@ def _task(cfg) -> None:
         key = RunKey(config_hash(resolved), region.data_hash, git_commit(PACKAGE_DIR))
         if multirun and is_complete(run_dir, key):
             print(f"skipped (complete results of this run exist): {run_dir}")
-            return
+            stored = read_goal(run_dir)
+            return stored["objective"] if stored else None
         clear_failure(run_dir)
-        table = run_to_directory(valid, resolved, run_dir, region=region, code=key.code)
+        table, goal = run_to_directory(valid, resolved, run_dir, region=region, code=key.code)
     except Exception as exc:
         if multirun:
             record_failure(run_dir, exc, list(hydra_cfg.overrides.task))
@@ -198,8 +208,13 @@ def _task(cfg) -> None:
         _print_error(exc)
         sys.exit(exc.exit_code)
     print(f"results: {run_dir}")
+    if goal is not None:
+        chances = ", ".join(f"{k} {v:.0%}" for k, v in goal.probability.items())
+        print(f"package cost {goal.cost:,.0f} million yuan a year; targets met: {chances}")
+        return goal.objective
     if valid.settings.start_year <= 2027 <= valid.settings.end_year:
         print(target_summary(table, region, 2027))
+    return None
 
 
 def _run_hydra(args: list[str]) -> int:

@@ -35,6 +35,19 @@ class Targets2035:
 
 
 @dataclass
+class GoalSettings:
+    """Goal seeking (``+experiment=goal_seek``): replicates per package and the targets.
+
+    ``replicates=0`` (the default) is an ordinary run.
+    """
+
+    replicates: int = 0
+    probability: float = 0.8
+    year: int = 2027
+    penalty: float = 20000.0  # million yuan per unit of probability or target shortfall
+
+
+@dataclass
 class RunSettings:
     """Run-level keys of ``ronghe run`` (everything except ``params``)."""
 
@@ -52,6 +65,7 @@ class RunSettings:
     data_dir: str | None = None
     scenarios_dir: str | None = None
     targets_2035: Targets2035 = field(default_factory=Targets2035)
+    goal: GoalSettings = field(default_factory=GoalSettings)
 
 
 RANGES = {
@@ -71,6 +85,10 @@ RANGES = {
     "targets_2035.resident_urbanisation_rate": "(0, 1)",
     "targets_2035.county_area_urbanisation": "(0, 1)",
     "targets_2035.income_ratio": "[1, 5]",
+    "goal.replicates": "integer in [0, 1000] (0 = an ordinary run)",
+    "goal.probability": "(0, 1]",
+    "goal.year": "a year with targets: 2027 or 2035, within [start_year, end_year]",
+    "goal.penalty": "[0, 1e9] million yuan",
 }
 
 
@@ -140,6 +158,18 @@ def check_key(key: str, value: object, *, start_year: int = BASE_YEAR) -> None:
     elif key == "targets_2035.income_ratio":
         if not _is_number(value) or not 1 <= value <= 5:
             raise _fail(key, value)
+    elif key == "goal.replicates":
+        if not _is_int(value) or not 0 <= value <= 1000:
+            raise _fail(key, value)
+    elif key == "goal.probability":
+        if not _is_number(value) or not 0 < value <= 1:
+            raise _fail(key, value)
+    elif key == "goal.year":
+        if value not in (2027, 2035):
+            raise _fail(key, value)
+    elif key == "goal.penalty":
+        if not _is_number(value) or not 0 <= value <= 1e9:
+            raise _fail(key, value)
     else:
         raise ConfigError(f"unknown key {key!r}; allowed: {', '.join(sorted(RANGES))}, params.*")
 
@@ -170,12 +200,13 @@ def validate(cfg: Mapping[str, Any]) -> ValidConfig:
         if f.name not in cfg:
             continue
         value = cfg[f.name]
-        if f.name == "targets_2035":
-            targets = Targets2035()
+        if f.name in ("targets_2035", "goal"):
+            node = Targets2035() if f.name == "targets_2035" else GoalSettings()
             for sub, sub_value in dict(value or {}).items():
-                check_key(f"targets_2035.{sub}", sub_value)
-                setattr(targets, sub, float(sub_value))
-            settings.targets_2035 = targets
+                check_key(f"{f.name}.{sub}", sub_value)
+                kind = type(getattr(node, sub))
+                setattr(node, sub, kind(sub_value))
+            setattr(settings, f.name, node)
             continue
         check_key(f.name, value, start_year=start)
         if f.name == "county_area":
@@ -183,6 +214,12 @@ def validate(cfg: Mapping[str, Any]) -> ValidConfig:
         if f.name == "scale":
             value = float(value)
         setattr(settings, f.name, value)
+    goal = settings.goal
+    if goal.replicates and not settings.start_year <= goal.year <= settings.end_year:
+        raise ConfigError(
+            f"goal.year={goal.year}: allowed a year within start_year..end_year "
+            f"({settings.start_year}..{settings.end_year})"
+        )
     params = dict(cfg.get("params") or {})
     levers = {k: v for k, v in dict(cfg.get("levers") or {}).items() if v is not None}
     return ValidConfig(settings=settings, params=params, levers=levers)

@@ -64,8 +64,13 @@ def write_run(
     config: dict,
     provenance: dict,
     population_fit: pd.DataFrame,
+    extra_files: dict[str, str] | None = None,
 ) -> None:
-    """Write the run's files atomically into ``run_dir``."""
+    """Write the run's files atomically into ``run_dir``.
+
+    ``extra_files`` (name to text) are renamed into place before the result files, so
+    a run counts as complete only once all of them are there.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     for stale in run_dir.glob(".staging-*"):  # left by an attempt that was killed
         shutil.rmtree(stale, ignore_errors=True)
@@ -81,7 +86,10 @@ def write_run(
             encoding="utf-8",
         )
         population_fit.to_csv(staging / "population_fit.csv", index=False)
-        for name in RESULT_FILES:
+        extra = dict(extra_files or {})
+        for name, text in extra.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        for name in (*extra, *RESULT_FILES):
             os.replace(staging / name, run_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import platform
@@ -20,12 +21,14 @@ import pandas as pd
 from sim import __version__
 from sim.config import ValidConfig
 from sim.data import load_region
+from sim.goals import GOAL_FILE, assess
 from sim.indicators import TARGET_INDICATORS, indicator_table, target_values
 from sim.model import RongheModel, RunSpec
 from sim.params import resolve_params
 from sim.population import fit_report, synthesize
 from sim.results import config_hash, git_commit, write_run
 from sim.scenario import load_scenario
+from sim.sweeps import replicate_seeds
 from sim.world import build_world
 
 log = logging.getLogger("ronghe")
@@ -95,25 +98,44 @@ def simulate(cfg: ValidConfig, region=None):
 
 def run_to_directory(
     cfg: ValidConfig, resolved: dict, run_dir: Path, *, region=None, code: str | None = None
-) -> pd.DataFrame:
+):
     """Run the simulation and write indicators, config and provenance into ``run_dir``.
 
     ``region`` (the loaded data) and ``code`` (the git commit) save loading them again
     when the caller has them.
+
+    Returns:
+        ``(indicators, goal)``: the indicator table (all replicate seeds of a goal run)
+        and the :class:`~sim.goals.GoalResult` of a goal run, else None.
     """
     s = cfg.settings
     started = time.time()
     threads = configure_threads(s.threads)
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    model, fit, region, scenario = simulate(cfg, region)
-    table = indicator_table(
-        model.tallies,
-        weight=model.weight,
-        steps_per_year=s.steps_per_year,
-        county_area=s.county_area,
-        scenario=s.scenario,
-        seed=s.seed,
-    )
+    # A goal run evaluates one package on several replicate seeds; a plain run on one.
+    seeds = replicate_seeds(s.seed, s.goal.replicates) if s.goal.replicates else [s.seed]
+    tables = []
+    for seed in seeds:
+        run_cfg = dataclasses.replace(cfg, settings=dataclasses.replace(s, seed=seed))
+        model_k, fit_k, region, scenario = simulate(run_cfg, region)
+        if seed == s.seed:
+            model, fit = model_k, fit_k
+        tables.append(
+            indicator_table(
+                model_k.tallies,
+                weight=model_k.weight,
+                steps_per_year=s.steps_per_year,
+                county_area=s.county_area,
+                scenario=s.scenario,
+                seed=seed,
+            )
+        )
+    table = pd.concat(tables, ignore_index=True)
+    extra = {}
+    goal = None
+    if s.goal.replicates:
+        goal = assess(tables, region, scenario, s.goal)
+        extra[GOAL_FILE] = goal.to_json()
     wall = time.time() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     provenance = {
@@ -148,8 +170,17 @@ def run_to_directory(
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": asdict(s),
     }
-    write_run(run_dir, indicators=table, config=resolved, provenance=provenance, population_fit=fit)
-    return table
+    if goal is not None:
+        provenance["replicate_seeds"] = seeds
+    write_run(
+        run_dir,
+        indicators=table,
+        config=resolved,
+        provenance=provenance,
+        population_fit=fit,
+        extra_files=extra,
+    )
+    return table, goal
 
 
 def target_summary(table: pd.DataFrame, region, year: int = 2027) -> str:
