@@ -78,23 +78,46 @@ def main() -> int:
         ronghe(["run", "scale=0.0005", "end_year=2024", f"hydra.run.dir={tmp / 'warm'}"])
 
         # 2. Fixed cost of one run, with the kernels cached, and compiling them afresh.
-        single = ronghe(["run", f"scale={args.scale}", f"end_year={args.end_year}",
-                         "progress=off", f"hydra.run.dir={tmp / 'one'}"])
+        single = ronghe(
+            [
+                "run",
+                f"scale={args.scale}",
+                f"end_year={args.end_year}",
+                "progress=off",
+                f"hydra.run.dir={tmp / 'one'}",
+            ]
+        )
         prov = json.loads((tmp / "one" / "provenance.json").read_text())
         cold_env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / "empty-cache"))
-        cold = ronghe(["run", f"scale={args.scale}", f"end_year={args.end_year}",
-                       "progress=off", f"hydra.run.dir={tmp / 'cold'}"], env=cold_env)
+        cold = ronghe(
+            [
+                "run",
+                f"scale={args.scale}",
+                f"end_year={args.end_year}",
+                "progress=off",
+                f"hydra.run.dir={tmp / 'cold'}",
+            ],
+            env=cold_env,
+        )
         out["single_run_process_s"] = round(single, 2)
         out["single_run_model_s"] = prov["wall_time_s"]
         out["fixed_cost_per_process_s"] = round(single - prov["wall_time_s"], 2)
         out["compile_into_empty_cache_s"] = round(cold - single, 2)
 
         # 1. The sweep through both launchers, measured back to back.
-        basic = ronghe(["run", "-m", "hydra/launcher=sequential", *common,
-                        f"hydra.sweep.dir={tmp / 'basic'}"])
-        cores = ronghe(["run", "-m", "hydra/launcher=cores",
-                        f"hydra.launcher.n_jobs={args.workers}", *common,
-                        f"hydra.sweep.dir={tmp / 'cores'}"])
+        basic = ronghe(
+            ["run", "-m", "hydra/launcher=sequential", *common, f"hydra.sweep.dir={tmp / 'basic'}"]
+        )
+        cores = ronghe(
+            [
+                "run",
+                "-m",
+                "hydra/launcher=cores",
+                f"hydra.launcher.n_jobs={args.workers}",
+                *common,
+                f"hydra.sweep.dir={tmp / 'cores'}",
+            ]
+        )
         basic_runs = model_times(tmp / "basic")
         cores_runs = model_times(tmp / "cores")
         assert len(basic_runs) == len(cores_runs) == args.runs

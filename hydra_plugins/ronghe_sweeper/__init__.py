@@ -1,0 +1,1 @@
+"""Hydra sweeper plugin of Ronghe (``hydra/sweeper=ronghe``, the default of ``ronghe run``)."""
