@@ -123,33 +123,11 @@ def _plain(value):
 
 
 def _register_schema() -> None:
-    from typing import Any
-
     from hydra.core.config_store import ConfigStore
 
-    from sim.config import RunSettings, params_schema
-    from sim.data import load_region
-    from sim.levers import CATALOGUE
+    from sim import schema
 
-    region = load_region()
-    fields = [
-        (f.name, float | None, dataclasses.field(default=None))
-        for f in dataclasses.fields(params_schema(region))
-    ]
-    params = dataclasses.make_dataclass("ParamsOverrides", fields)
-    levers = dataclasses.make_dataclass(
-        "LeverOverrides",
-        [(lever.id, Any, dataclasses.field(default=None)) for lever in CATALOGUE],
-    )
-    schema = dataclasses.make_dataclass(
-        "RunConfig",
-        [
-            ("params", params, dataclasses.field(default_factory=params)),
-            ("levers", levers, dataclasses.field(default_factory=levers)),
-        ],
-        bases=(RunSettings,),
-    )
-    ConfigStore.instance().store(name="ronghe_schema", node=schema)
+    ConfigStore.instance().store(name="ronghe_schema", node=schema.RunConfig)
 
 
 def _cleanup_failed_run(run_dir: Path) -> None:
