@@ -136,6 +136,9 @@ def levers_markdown(scenarios: list) -> str:
             f"- 2023 value: {lv.default:g} ({lv.default_source}).",
             f"- Acts on: {lv.mechanism}.",
             f"- Tested effect: a higher value {effects}.",
+            f"- Cost (goal seeking): {lv.cost_per_unit:g} million yuan a year per unit "
+            f"{'below' if lv.reform_direction < 0 else 'above'} the 2023 value: "
+            f"{lv.cost_basis}.",
             f"- Scenarios that change it: {', '.join(used) if used else 'none'}.",
         ]
     return "\n".join(lines) + "\n"
