@@ -211,6 +211,11 @@ def _run_hydra(args: list[str]) -> int:
         _print_error(exc)
         return exc.exit_code
     args = [a for a in args if a.startswith("-")] + expanded
+    if multirun and not any(
+        a.lstrip("+").startswith(("hydra/sweeper=", "experiment=")) for a in expanded
+    ):
+        # Hydra's basic sweeper, composing one job per batch up front (hydra_plugins/).
+        args.append("hydra/sweeper=ronghe")
     app = hydra.main(
         version_base="1.3", config_path=str(project_dir("conf")), config_name="config"
     )(_task)
