@@ -22,7 +22,7 @@ from hydra.core.config_store import ConfigStore
 class RongheSweeperConf:
     """Configuration node of the sweeper (``hydra.sweeper``)."""
 
-    _target_: str = "hydra_plugins.ronghe_sweeper.ronghe_sweeper.RongheSweeper"
+    _target_: str = "hydra_plugins.ronghe.sweeper.RongheSweeper"
     max_batch_size: Optional[int] = None  # noqa: UP045 (OmegaConf needs Optional)
     params: Optional[dict[str, str]] = None  # noqa: UP045
 

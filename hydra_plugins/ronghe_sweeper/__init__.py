@@ -1,1 +1,0 @@
-"""Hydra sweeper plugin of Ronghe (``hydra/sweeper=ronghe``, the default of ``ronghe run``)."""
