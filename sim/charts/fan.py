@@ -1,0 +1,131 @@
+"""Fan charts: the median across seeds with nested 50% and 90% bands, per scenario.
+
+Input is the long indicator table (``indicators.parquet`` of one run, or the collected
+table of a sweep): columns ``scenario``, ``seed``, ``year``, ``unit``, ``indicator``,
+``value``. Targets and the historical record come from the project's data.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.charts.style import (
+    chart_style,
+    check_lang,
+    indicator_label,
+    new_figure,
+    unit_label,
+    value_formatter,
+    word,
+)
+
+PALETTE = ("#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#7b4fa0", "#00798c", "#8d6a4f")
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def quantiles(table: pd.DataFrame, indicator: str, unit: str) -> pd.DataFrame:
+    """Per scenario and year: the 5, 25, 50, 75 and 95% quantiles across seeds."""
+    rows = table[(table["indicator"] == indicator) & (table["unit"] == unit)]
+    if rows.empty:
+        raise KeyError(f"no {indicator!r} for unit {unit!r} in the results")
+    q = rows.groupby(["scenario", "year"])["value"].quantile(list(QUANTILES)).unstack()
+    q.columns = [f"q{round(100 * c):02d}" for c in q.columns]
+    return q.reset_index()
+
+
+def fan_chart(
+    table: pd.DataFrame,
+    indicator: str,
+    *,
+    unit: str = "city",
+    lang: str = "en",
+    targets=(),
+    history=(),
+    scenario_titles: dict[str, str] | None = None,
+):
+    """Draw one indicator's fan chart; return the figure.
+
+    Args:
+        table: Long indicator table of one or more runs.
+        indicator: Indicator to draw.
+        unit: ``city``, ``county_area`` or a county.
+        lang: ``zh`` or ``en``.
+        targets: :class:`~sim.data.Target` objects; those of this unit and indicator are
+            drawn as dashed lines from the start year to their year, marked at the year.
+        history: Rows of the historical record (dicts with unit, indicator, year, value).
+        scenario_titles: Display name per scenario (defaults to the id).
+    """
+    check_lang(lang)
+    q = quantiles(table, indicator, unit)
+    titles = scenario_titles or {}
+    with chart_style(lang):
+        fig = new_figure(8, 4.8)
+        ax = fig.subplots()
+        for k, (scenario, part) in enumerate(q.groupby("scenario", sort=False)):
+            colour = PALETTE[k % len(PALETTE)]
+            ax.fill_between(
+                part.year,
+                part.q05,
+                part.q95,
+                color=colour,
+                alpha=0.15,
+                lw=0,
+                label=f"{titles.get(scenario, scenario)} {word('band90', lang)}",
+            )
+            ax.fill_between(
+                part.year,
+                part.q25,
+                part.q75,
+                color=colour,
+                alpha=0.35,
+                lw=0,
+                label=f"{titles.get(scenario, scenario)} {word('band50', lang)}",
+            )
+            ax.plot(
+                part.year,
+                part.q50,
+                color=colour,
+                lw=2,
+                label=f"{titles.get(scenario, scenario)} {word('median', lang)}",
+            )
+        record = [h for h in history if h["unit"] == unit and h["indicator"] == indicator]
+        if record:
+            ax.plot(
+                [h["year"] for h in record],
+                [h["value"] for h in record],
+                "o",
+                color="black",
+                ms=4,
+                label=word("record", lang),
+                zorder=5,
+            )
+        start = int(q.year.min())
+        for t in targets:
+            if t.unit != unit or t.indicator != indicator:
+                continue
+            ax.hlines(
+                t.value,
+                start,
+                t.year,
+                colors="#444444",
+                linestyles="--",
+                lw=1.2,
+                label=f"{word('target', lang)} {t.year}",
+            )
+            ax.plot([t.year], [t.value], marker="D", color="#444444", ms=6)
+            ax.annotate(
+                f"{t.year}",
+                (t.year, t.value),
+                textcoords="offset points",
+                xytext=(4, 6),
+                fontsize=9,
+                color="#444444",
+            )
+        ax.set_title(f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}")
+        ax.set_xlabel(word("year", lang))
+        ax.yaxis.set_major_formatter(value_formatter(indicator))
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, ncol=2, loc="best", frameon=False)
+        fig.tight_layout()
+    return fig

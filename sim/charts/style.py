@@ -1,0 +1,136 @@
+"""Fonts, labels and number formats shared by every chart, in Chinese or English.
+
+The CJK font (Noto Sans CJK SC, SIL Open Font License) comes with the ``mplfonts``
+package, so a fresh install draws Chinese without system fonts. It is registered with
+matplotlib when a chart is drawn, never at import.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from contextlib import contextmanager
+from functools import cache
+
+import matplotlib
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from sim.errors import ConfigError
+
+LANGS = ("zh", "en")
+CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
+
+# Indicator: (中文, English, kind); kind sets the number format.
+INDICATORS = {
+    "resident_urbanisation_rate": ("常住人口城镇化率", "Resident urbanisation", "percent"),
+    "registered_urbanisation_rate": ("户籍人口城镇化率", "Registered urbanisation", "percent"),
+    "income_ratio": ("城乡居民收入比", "Urban-rural income ratio", "ratio"),
+    "urban_income_per_capita": ("城镇居民人均可支配收入", "Urban income per capita", "yuan"),
+    "rural_income_per_capita": ("农村居民人均可支配收入", "Rural income per capita", "yuan"),
+    "resident_population": ("常住人口", "Resident population", "persons"),
+    "registered_population": ("户籍人口", "Registered population", "persons"),
+    "citizenisation": ("农业转移人口落户", "Citizenisation (persons a year)", "persons"),
+    "land_transfer_rate": ("土地流转率", "Land transfer rate", "percent"),
+    "rural_share_aged_60_plus": ("农村常住人口60岁以上占比", "Rural residents aged 60+", "percent"),
+}
+UNITS = {
+    "city": ("遂宁市", "Suining"),
+    "county_area": ("县域", "County area"),
+    "chuanshan": ("船山区", "Chuanshan"),
+    "anju": ("安居区", "Anju"),
+    "shehong": ("射洪市", "Shehong"),
+    "pengxi": ("蓬溪县", "Pengxi"),
+    "daying": ("大英县", "Daying"),
+}
+WORDS = {
+    "year": ("年份", "Year"),
+    "median": ("中位数", "median"),
+    "band50": ("50%区间", "50% band"),
+    "band90": ("90%区间", "90% band"),
+    "record": ("历史记录", "record"),
+    "target": ("目标", "target"),
+    "difference": ("与基准情景之差", "difference from the baseline"),
+}
+
+
+def check_lang(lang: str) -> int:
+    """Index of ``lang`` in label tuples (0 Chinese, 1 English).
+
+    Raises:
+        ConfigError: ``lang`` is not ``zh`` or ``en``.
+    """
+    if lang not in LANGS:
+        raise ConfigError(f"lang={lang!r}: allowed zh or en")
+    return LANGS.index(lang)
+
+
+def word(key: str, lang: str) -> str:
+    """A chart word in ``lang``."""
+    return WORDS[key][check_lang(lang)]
+
+
+def indicator_label(indicator: str, lang: str) -> str:
+    """An indicator's name in ``lang`` (its id if it has no label)."""
+    names = INDICATORS.get(indicator)
+    return names[check_lang(lang)] if names else indicator
+
+
+def unit_label(unit: str, lang: str) -> str:
+    """A unit's name in ``lang``."""
+    return UNITS.get(unit, (unit, unit))[check_lang(lang)]
+
+
+def value_formatter(indicator: str) -> FuncFormatter:
+    """Axis formatter: percent for rates, yuan and persons with thousands separators."""
+    kind = INDICATORS.get(indicator, ("", "", "number"))[2]
+    if kind == "percent":
+        return FuncFormatter(lambda v, _: f"{100 * v:.0f}%" if abs(v) >= 0.1 else f"{100 * v:.1f}%")
+    if kind in ("yuan", "persons"):
+        return FuncFormatter(lambda v, _: f"{v:,.0f}")
+    return FuncFormatter(lambda v, _: f"{v:.2f}")
+
+
+@cache
+def cjk_font_name() -> str:
+    """Register the packaged CJK font with matplotlib; return its family name."""
+    path = importlib.resources.files("mplfonts") / "fonts" / CJK_FONT_FILE
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
+
+
+@contextmanager
+def chart_style(lang: str):
+    """Matplotlib settings for one chart: the CJK font first, reproducible files."""
+    check_lang(lang)
+    rc = {
+        "font.family": "sans-serif",
+        "font.sans-serif": [cjk_font_name(), "DejaVu Sans"],
+        "axes.unicode_minus": False,
+        "svg.hashsalt": "ronghe",  # stable ids inside SVG files
+        "figure.dpi": 100,
+        "savefig.dpi": 130,
+    }
+    with matplotlib.rc_context(rc):
+        yield
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure that is not attached to pyplot (no display, no global figure list)."""
+    return Figure(figsize=(width, height))
+
+
+def save(fig, path_stem, lang: str) -> list:
+    """Write ``fig`` as PNG and SVG with fixed metadata (same data, same bytes).
+
+    Fonts are looked up when the file is drawn, so this runs in the chart's style too.
+    """
+    from pathlib import Path
+
+    stem = Path(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
+    with chart_style(lang):
+        fig.savefig(png, metadata={"Software": None})
+        fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    return [png, svg]

@@ -1,0 +1,83 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+
+from sim.charts.fan import fan_chart, quantiles
+from sim.charts.style import cjk_font_name, save, value_formatter
+from sim.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def results():
+    """A small stored result: two scenarios, 21 seeds, 2023-2030, known spreads."""
+    rows = []
+    for scenario, shift in (("baseline", 0.0), ("decision_package", 0.01)):
+        for seed in range(21):
+            for year in range(2023, 2031):
+                value = 0.60 + 0.008 * (year - 2023) + shift + 0.001 * (seed - 10)
+                rows.append((scenario, seed, year, "city", "resident_urbanisation_rate", value))
+    return pd.DataFrame(rows, columns=["scenario", "seed", "year", "unit", "indicator", "value"])
+
+
+def test_quantiles_across_seeds(results):
+    q = quantiles(results, "resident_urbanisation_rate", "city")
+    row = q[(q.scenario == "baseline") & (q.year == 2027)].iloc[0]
+    assert row.q50 == pytest.approx(0.632)
+    assert row.q05 == pytest.approx(0.632 - 0.009) and row.q95 == pytest.approx(0.632 + 0.009)
+    assert row.q25 == pytest.approx(0.627) and row.q75 == pytest.approx(0.637)
+    with pytest.raises(KeyError, match="no 'income_ratio'"):
+        quantiles(results, "income_ratio", "city")
+
+
+def test_fan_chart_draws_bands_medians_targets_and_record(results, region):
+    fig = fan_chart(
+        results,
+        "resident_urbanisation_rate",
+        targets=region.targets,
+        history=region.history,
+        lang="en",
+    )
+    ax = fig.axes[0]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 4  # 90% then 50% band for each of two scenarios
+    widths = [np.ptp(b.get_paths()[0].vertices[:, 1]) for b in bands]
+    assert widths[0] > widths[1] and widths[2] > widths[3]  # the 90% band is drawn first
+    medians = [ln for ln in ax.lines if ln.get_label().endswith("median")]
+    assert len(medians) == 2
+    assert medians[1].get_ydata()[4] == pytest.approx(0.642)  # decision_package, 2027
+    targets = [c for c in ax.collections if c.get_label().startswith("target")]
+    levels = sorted(float(seg[0][1]) for c in targets for seg in c.get_segments())
+    assert levels == [0.63, 0.70]  # 2027 and 2035 targets from targets.csv
+    record = [ln for ln in ax.lines if ln.get_label() == "record"]
+    assert len(record) == 1 and 2015 in record[0].get_xdata()
+    assert "Suining" in ax.get_title()
+
+
+def test_chinese_labels_have_every_glyph(results, region, tmp_path):
+    assert cjk_font_name() == "Noto Sans CJK SC"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = fan_chart(results, "resident_urbanisation_rate", targets=region.targets, lang="zh")
+        save(fig, tmp_path / "fan", "zh")
+    missing = [w for w in caught if "missing from font" in str(w.message)]
+    assert not missing, [str(w.message) for w in missing]
+    assert "常住人口城镇化率" in fig.axes[0].get_title()
+
+
+def test_same_data_gives_byte_identical_files(results, tmp_path):
+    paths = []
+    for name in ("a", "b"):
+        fig = fan_chart(results, "resident_urbanisation_rate", lang="en")
+        paths.append(save(fig, tmp_path / name, "en"))
+    for first, second in zip(paths[0], paths[1], strict=True):
+        assert first.read_bytes() == second.read_bytes(), first.suffix
+
+
+def test_formats_and_language_check():
+    assert value_formatter("resident_urbanisation_rate")(0.6312, 0) == "63%"
+    assert value_formatter("urban_income_per_capita")(50008.4, 0) == "50,008"
+    with pytest.raises(ConfigError, match="lang='fr': allowed zh or en"):
+        fan_chart(pd.DataFrame(), "x", lang="fr")
