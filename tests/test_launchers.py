@@ -124,8 +124,11 @@ def test_a_cancelled_slurm_job_fails_the_sweep_promptly(tmp_path):
     assert proc.returncode != 0
     assert "UncompletedJobError" in err and "CANCELLED" in err
     assert waited < 90, waited
-    _, runs = collect(tmp_path)
-    assert (runs.status != "complete").any()  # the cancelled run is reported, not collected
+    # The cancelled run never completes (it may not even have a folder yet, if Slurm
+    # cancelled it before Python started); at most the other run does.
+    if any(tmp_path.glob("*/.hydra")):
+        _, runs = collect(tmp_path)
+        assert (runs.status == "complete").sum() < 2
 
 
 def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path):
