@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 
+from sim.charts.compare import county_multiples, difference_chart, paired_differences
 from sim.charts.fan import fan_chart, quantiles
 from sim.charts.style import cjk_font_name, save, value_formatter
 from sim.errors import ConfigError
@@ -81,3 +82,38 @@ def test_formats_and_language_check():
     assert value_formatter("urban_income_per_capita")(50008.4, 0) == "50,008"
     with pytest.raises(ConfigError, match="lang='fr': allowed zh or en"):
         fan_chart(pd.DataFrame(), "x", lang="fr")
+
+
+def test_paired_differences_use_the_same_seeds(results):
+    diff = paired_differences(results, "resident_urbanisation_rate")
+    assert set(diff.scenario) == {"decision_package"}
+    assert np.allclose(diff["value"], 0.01)  # the fixture's shift, identical on every seed
+    lonely = results.assign(seed=results.seed + 100 * (results.scenario != "baseline"))
+    with pytest.raises(KeyError, match="shares no seed"):
+        paired_differences(lonely, "resident_urbanisation_rate")
+
+
+def test_difference_chart_draws_zero_line_and_bands(results):
+    fig = difference_chart(results, "resident_urbanisation_rate", lang="zh")
+    ax = fig.axes[0]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 2
+    medians = [ln for ln in ax.lines if ln.get_label().endswith("中位数")]
+    assert len(medians) == 1 and np.allclose(medians[0].get_ydata(), 0.01)
+    zero = [ln for ln in ax.lines if list(ln.get_ydata()) == [0.0, 0.0]]
+    assert len(zero) == 1
+    assert "与基准情景之差" in ax.get_title()
+
+
+def test_county_multiples_share_axes(results):
+    counties = [
+        results.assign(unit=u) for u in ("chuanshan", "anju", "shehong", "pengxi", "daying")
+    ]
+    table = pd.concat([*counties, results.assign(unit="county_area")], ignore_index=True)
+    fig = county_multiples(table, "resident_urbanisation_rate", lang="en")
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == [
+        "Chuanshan", "Anju", "Shehong", "Pengxi", "Daying", "County area",
+    ]  # fmt: skip
+    assert all(ax.get_ylim() == axes[0].get_ylim() for ax in axes)
+    assert all(len(ax.lines) == 2 for ax in axes)  # a median per scenario in every panel

@@ -1,0 +1,127 @@
+"""Paired differences from the baseline, and county small multiples."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.charts.fan import PALETTE, quantiles
+from sim.charts.style import (
+    chart_style,
+    check_lang,
+    indicator_label,
+    new_figure,
+    unit_label,
+    value_formatter,
+    word,
+)
+
+COUNTY_PANELS = ("chuanshan", "anju", "shehong", "pengxi", "daying", "county_area")
+
+
+def paired_differences(
+    table: pd.DataFrame, indicator: str, unit: str = "city", baseline: str = "baseline"
+) -> pd.DataFrame:
+    """Scenario minus baseline on the same seed, for every other scenario, seed and year.
+
+    Raises:
+        KeyError: No baseline runs, or no seed that a scenario shares with the baseline.
+    """
+    rows = table[(table["indicator"] == indicator) & (table["unit"] == unit)]
+    base = rows[rows["scenario"] == baseline].set_index(["seed", "year"])["value"]
+    if base.empty:
+        raise KeyError(f"no {baseline!r} runs of {indicator!r} for unit {unit!r}")
+    out = []
+    for scenario, part in rows[rows["scenario"] != baseline].groupby("scenario", sort=False):
+        own = part.set_index(["seed", "year"])["value"]
+        shared = own.index.intersection(base.index)
+        if shared.empty:
+            raise KeyError(f"{scenario!r} shares no seed with {baseline!r}: differences need pairs")
+        diff = (own.loc[shared] - base.loc[shared]).rename("value").reset_index()
+        diff["scenario"] = scenario
+        out.append(diff)
+    result = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+    result["unit"], result["indicator"] = unit, indicator
+    return result
+
+
+def difference_chart(
+    table: pd.DataFrame,
+    indicator: str,
+    *,
+    unit: str = "city",
+    lang: str = "en",
+    baseline: str = "baseline",
+    scenario_titles: dict[str, str] | None = None,
+):
+    """Median paired difference from the baseline with 50% and 90% bands; a zero line."""
+    check_lang(lang)
+    diff = paired_differences(table, indicator, unit, baseline)
+    q = quantiles(diff, indicator, unit)
+    titles = scenario_titles or {}
+    with chart_style(lang):
+        fig = new_figure(8, 4.8)
+        ax = fig.subplots()
+        ax.axhline(0.0, color="#444444", lw=1)
+        for k, (scenario, part) in enumerate(q.groupby("scenario", sort=False)):
+            colour = PALETTE[(k + 1) % len(PALETTE)]
+            name = titles.get(scenario, scenario)
+            ax.fill_between(
+                part.year,
+                part.q05,
+                part.q95,
+                color=colour,
+                alpha=0.15,
+                lw=0,
+                label=f"{name} {word('band90', lang)}",
+            )
+            ax.fill_between(
+                part.year,
+                part.q25,
+                part.q75,
+                color=colour,
+                alpha=0.35,
+                lw=0,
+                label=f"{name} {word('band50', lang)}",
+            )
+            ax.plot(part.year, part.q50, color=colour, lw=2, label=f"{name} {word('median', lang)}")
+        ax.set_title(
+            f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}: "
+            f"{word('difference', lang)}"
+        )
+        ax.set_xlabel(word("year", lang))
+        ax.yaxis.set_major_formatter(value_formatter(indicator))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, ncol=2, frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def county_multiples(
+    table: pd.DataFrame,
+    indicator: str,
+    *,
+    lang: str = "en",
+    scenario_titles: dict[str, str] | None = None,
+):
+    """The five counties and the county area side by side on shared axes (median, 90%)."""
+    check_lang(lang)
+    titles = scenario_titles or {}
+    with chart_style(lang):
+        fig = new_figure(11, 6.4)
+        axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
+        for ax, unit in zip(axes, COUNTY_PANELS, strict=True):
+            q = quantiles(table, indicator, unit)
+            for k, (scenario, part) in enumerate(q.groupby("scenario", sort=False)):
+                colour = PALETTE[k % len(PALETTE)]
+                ax.fill_between(part.year, part.q05, part.q95, color=colour, alpha=0.2, lw=0)
+                ax.plot(
+                    part.year, part.q50, color=colour, lw=1.8, label=titles.get(scenario, scenario)
+                )
+            ax.set_title(unit_label(unit, lang), fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.yaxis.set_major_formatter(value_formatter(indicator))
+        axes[0].legend(fontsize=7, frameon=False)
+        fig.suptitle(indicator_label(indicator, lang))
+        fig.supxlabel(word("year", lang))
+        fig.tight_layout()
+    return fig
