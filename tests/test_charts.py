@@ -7,6 +7,7 @@ from matplotlib.collections import PolyCollection
 
 from sim.charts.compare import county_multiples, difference_chart, paired_differences
 from sim.charts.fan import fan_chart, quantiles
+from sim.charts.scorecard import scorecard, scorecard_figure
 from sim.charts.style import cjk_font_name, save, value_formatter
 from sim.errors import ConfigError
 
@@ -117,3 +118,35 @@ def test_county_multiples_share_axes(results):
     ]  # fmt: skip
     assert all(ax.get_ylim() == axes[0].get_ylim() for ax in axes)
     assert all(len(ax.lines) == 2 for ax in axes)  # a median per scenario in every panel
+
+
+@pytest.fixture(scope="module")
+def target_results():
+    """Urbanisation crosses 63% in 2027 on seeds 0-2 and in 2028 on seed 3; the ratio
+    reaches 1.94 in 2028 on every seed; the county area is always above 48.5%."""
+    rows = []
+    for seed in range(4):
+        for year in range(2023, 2031):
+            late = 1 if (seed == 3 and year == 2027) else 0
+            urb = 0.60 + 0.0075 * (year - 2023) - 0.002 * late
+            ratio = 2.04 - 0.02 * (year - 2023)
+            rows += [
+                ("baseline", seed, year, "city", "resident_urbanisation_rate", urb),
+                ("baseline", seed, year, "county_area", "resident_urbanisation_rate", 0.50),
+                ("baseline", seed, year, "city", "income_ratio", ratio),
+            ]
+    return pd.DataFrame(rows, columns=["scenario", "seed", "year", "unit", "indicator", "value"])
+
+
+def test_scorecard_probabilities_and_first_years(target_results, region, tmp_path):
+    card = scorecard(target_results, region.targets, 2027).set_index(["unit", "indicator"])
+    urb = card.loc[("city", "resident_urbanisation_rate")]
+    assert urb.p_met == 0.75 and urb.first_year_median == 2027
+    area = card.loc[("county_area", "resident_urbanisation_rate")]
+    assert area.p_met == 1.0 and area.first_year_median == 2024  # the base year is not counted
+    ratio = card.loc[("city", "income_ratio")]
+    assert ratio.p_met == 0.0 and ratio.first_year_median == 2028  # 2.04 - 0.10 = 1.94
+    fig = scorecard_figure(scorecard(target_results, region.targets), lang="zh")
+    texts = [c.get_text().get_text() for c in fig.axes[0].tables[0].get_celld().values()]
+    assert "75%" in texts and "2027" in texts and "情景" in texts
+    save(fig, tmp_path / "scorecard", "zh")
