@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.charts.fan import PALETTE, quantiles
+from sim.charts.fan import PALETTE, draw_fan, quantiles
 from sim.charts.style import (
     chart_style,
     check_lang,
@@ -63,27 +63,9 @@ def difference_chart(
         ax = fig.subplots()
         ax.axhline(0.0, color="#444444", lw=1)
         for k, (scenario, part) in enumerate(q.groupby("scenario", sort=False)):
-            colour = PALETTE[(k + 1) % len(PALETTE)]
-            name = titles.get(scenario, scenario)
-            ax.fill_between(
-                part.year,
-                part.q05,
-                part.q95,
-                color=colour,
-                alpha=0.15,
-                lw=0,
-                label=f"{name} {word('band90', lang)}",
+            draw_fan(
+                ax, part, PALETTE[(k + 1) % len(PALETTE)], titles.get(scenario, scenario), lang
             )
-            ax.fill_between(
-                part.year,
-                part.q25,
-                part.q75,
-                color=colour,
-                alpha=0.35,
-                lw=0,
-                label=f"{name} {word('band50', lang)}",
-            )
-            ax.plot(part.year, part.q50, color=colour, lw=2, label=f"{name} {word('median', lang)}")
         ax.set_title(
             f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}: "
             f"{word('difference', lang)}"

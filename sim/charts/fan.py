@@ -33,6 +33,24 @@ def quantiles(table: pd.DataFrame, indicator: str, unit: str) -> pd.DataFrame:
     return q.reset_index()
 
 
+def draw_fan(ax, part: pd.DataFrame, colour: str, name: str, lang: str) -> None:
+    """One scenario's 90% band, 50% band (drawn over it) and median on ``ax``.
+
+    ``part`` holds the quantile columns of :func:`quantiles` for one scenario.
+    """
+    for low, high, alpha, band in (("q05", "q95", 0.15, "band90"), ("q25", "q75", 0.35, "band50")):
+        ax.fill_between(
+            part.year,
+            part[low],
+            part[high],
+            color=colour,
+            alpha=alpha,
+            lw=0,
+            label=f"{name} {word(band, lang)}",
+        )
+    ax.plot(part.year, part.q50, color=colour, lw=2, label=f"{name} {word('median', lang)}")
+
+
 def fan_chart(
     table: pd.DataFrame,
     indicator: str,
@@ -62,32 +80,7 @@ def fan_chart(
         fig = new_figure(8, 4.8)
         ax = fig.subplots()
         for k, (scenario, part) in enumerate(q.groupby("scenario", sort=False)):
-            colour = PALETTE[k % len(PALETTE)]
-            ax.fill_between(
-                part.year,
-                part.q05,
-                part.q95,
-                color=colour,
-                alpha=0.15,
-                lw=0,
-                label=f"{titles.get(scenario, scenario)} {word('band90', lang)}",
-            )
-            ax.fill_between(
-                part.year,
-                part.q25,
-                part.q75,
-                color=colour,
-                alpha=0.35,
-                lw=0,
-                label=f"{titles.get(scenario, scenario)} {word('band50', lang)}",
-            )
-            ax.plot(
-                part.year,
-                part.q50,
-                color=colour,
-                lw=2,
-                label=f"{titles.get(scenario, scenario)} {word('median', lang)}",
-            )
+            draw_fan(ax, part, PALETTE[k % len(PALETTE)], titles.get(scenario, scenario), lang)
         record = [h for h in history if h["unit"] == unit and h["indicator"] == indicator]
         if record:
             ax.plot(
