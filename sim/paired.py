@@ -52,6 +52,28 @@ class PairedResult:
         return float(stats.ttest_1samp(d, 0.0, alternative="greater").pvalue)
 
 
+def run_plan(
+    region: RegionData,
+    world: World,
+    params: Params,
+    population,
+    spec: RunSpec,
+    plan: LeverPlan,
+    scenario: str,
+):
+    """Run ``plan`` on ``population`` (taken over by the model); return its indicator table."""
+    model = RongheModel(region, world, params, population, spec, plan.policy_at)
+    model.run()
+    return indicator_table(
+        model.tallies,
+        weight=model.weight,
+        steps_per_year=model.spy,
+        county_area=DEFAULT_COUNTY_AREA,
+        scenario=scenario,
+        seed=spec.seed,
+    )
+
+
 class PairedRunner:
     """Runs lever plans on shared per-seed populations and returns indicator tables."""
 
@@ -82,17 +104,8 @@ class PairedRunner:
         spec = RunSpec(
             seed=seed, scale=self.scale, end_year=self.end_year, steps_per_year=self.steps_per_year
         )
-        model = RongheModel(
-            self.region, self.world, self.params, self.population(seed), spec, plan.policy_at
-        )
-        model.run()
-        return indicator_table(
-            model.tallies,
-            weight=model.weight,
-            steps_per_year=model.spy,
-            county_area=DEFAULT_COUNTY_AREA,
-            scenario="paired",
-            seed=seed,
+        return run_plan(
+            self.region, self.world, self.params, self.population(seed), spec, plan, "paired"
         )
 
     def compare(
@@ -132,4 +145,4 @@ class PairedRunner:
         }
 
 
-__all__ = ["PairedResult", "PairedRunner"]
+__all__ = ["PairedResult", "PairedRunner", "run_plan"]

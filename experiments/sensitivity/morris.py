@@ -24,11 +24,11 @@ import pandas as pd
 from SALib.analyze import morris as morris_analyze
 from SALib.sample import morris as morris_sample
 
-from sim.config import DEFAULT_COUNTY_AREA
 from sim.data import load_region
-from sim.indicators import TARGET_INDICATORS, indicator_table, target_values
+from sim.indicators import TARGET_INDICATORS, target_values
 from sim.levers import CATALOGUE
-from sim.model import RongheModel, RunSpec
+from sim.model import RunSpec
+from sim.paired import run_plan
 from sim.params import resolve_params
 from sim.population import synthesize
 from sim.schedules import plan_from_levers
@@ -82,23 +82,8 @@ def run_point(region, world, names, x, scale: float, seed: int, year: int) -> li
     levers = {n.split(".", 1)[1]: v for n, v in point.items() if n.startswith("levers.")}
     plan = plan_from_levers("sensitivity", levers, (2023, year))
     population = synthesize(region, world, params, scale, seed)
-    model = RongheModel(
-        region,
-        world,
-        params,
-        population,
-        RunSpec(seed=seed, scale=scale, end_year=year),
-        plan.policy_at,
-    )
-    model.run()
-    table = indicator_table(
-        model.tallies,
-        weight=model.weight,
-        steps_per_year=model.spy,
-        county_area=DEFAULT_COUNTY_AREA,
-        scenario="sensitivity",
-        seed=seed,
-    )
+    spec = RunSpec(seed=seed, scale=scale, end_year=year)
+    table = run_plan(region, world, params, population, spec, plan, "sensitivity")
     values = target_values(table, year)
     return [values[k] for k in TARGET_INDICATORS]
 
