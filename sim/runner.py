@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.config import ValidConfig
+from sim.config import RANGES, ValidConfig
 from sim.data import load_region
+from sim.errors import ConfigError
 from sim.goals import GOAL_FILE, assess
 from sim.indicators import TARGET_INDICATORS, indicator_table, target_values
 from sim.model import RongheModel, RunSpec
@@ -63,8 +64,18 @@ def _progress_bar(total: int, mode: str, desc: str):
 
 
 def scenarios_folder(setting: str | None) -> Path:
-    """The folder named by ``scenarios_dir``, else the project's ``scenarios/``."""
-    return Path(setting) if setting else project_dir("scenarios")
+    """The folder named by ``scenarios_dir``, else the project's ``scenarios/``.
+
+    Raises:
+        ConfigError: ``scenarios_dir`` names no folder.
+    """
+    if not setting:
+        return project_dir("scenarios")
+    if not Path(setting).is_dir():
+        raise ConfigError(
+            f"scenarios_dir={setting!r}: not a folder; allowed {RANGES['scenarios_dir']}"
+        )
+    return Path(setting)
 
 
 def simulate(cfg: ValidConfig, region=None):

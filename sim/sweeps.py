@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -238,8 +239,6 @@ def write_collected(sweep_dir: Path) -> tuple[Path, pd.DataFrame]:
         old = sweep_dir / f".{COLLECTED}-old-{uuid.uuid4().hex}"
         os.replace(out, old)
         os.replace(staging, out)
-        import shutil
-
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(staging, out)

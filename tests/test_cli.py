@@ -119,6 +119,7 @@ def test_multirun_sweep(tmp_path):
         (["backend=gpu"], "backend='gpu': allowed numba or agents"),
         (["params.beta_income=99"], "params.beta_income=99: outside the allowed range"),
         (["levers.free_lunch=1"], "command line: levers.free_lunch: unknown lever"),
+        (["scenarios_dir=/no/such/folder"], "scenarios_dir='/no/such/folder': not a folder"),
         (
             ["levers.settlement_ease=2"],
             "levers.settlement_ease=2: outside the allowed range [0, 1]",
