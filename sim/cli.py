@@ -21,6 +21,9 @@ commands:
   run [OVERRIDES]   run the model (a Hydra app: -m for multirun, key=value overrides),
                     e.g. ronghe run scenario=baseline seed=3 scale=0.01 end_year=2035
   collect SWEEP_DIR gather a sweep's runs into SWEEP_DIR/collected/{indicators,runs}.parquet
+  report RESULTS_DIR [--lang zh|en] [--out DIR]
+                    charts and a self-contained HTML report of a run or a sweep, written to
+                    RESULTS_DIR/report-<lang>/ (report.html, figures/*.png|svg, scorecard.csv)
   levers            the policy levers: id, clause, Chinese and English names, range
   scenarios [NAME]  the scenario files with their titles; with NAME, its lever schedules
   params            the behavioural parameters with value, unit and source
@@ -249,6 +252,38 @@ def _collect(args: list[str]) -> int:
     return 0
 
 
+def _report(args: list[str]) -> int:
+    usage = "usage: ronghe report RESULTS_DIR [--lang zh|en] [--out DIR]"
+    options = {"--lang": "zh", "--out": None}
+    positional = []
+    rest = iter(args)
+    for arg in rest:
+        key, eq, value = arg.partition("=")
+        if key in options:
+            value = value if eq else next(rest, None)
+            if value is None:
+                raise ConfigError(f"{key} needs a value; {usage}")
+            options[key] = value
+        elif arg.startswith("-"):
+            raise ConfigError(f"unknown option {arg!r}; {usage}")
+        else:
+            positional.append(arg)
+    if len(positional) != 1:
+        raise ConfigError(usage)
+    results_dir = Path(positional[0])
+    if not results_dir.is_dir():
+        raise ConfigError(f"report: {results_dir} is not a folder")
+    from sim.charts.style import check_lang
+
+    check_lang(options["--lang"])
+    from sim.report import build_report
+
+    out = options["--out"]
+    page = build_report(results_dir, lang=options["--lang"], out=Path(out) if out else None)
+    print(f"report written to {page} (charts as PNG and SVG in {page.parent / 'figures'})")
+    return 0
+
+
 def _width(text: str) -> int:
     """Columns a string takes on a terminal (CJK characters take two)."""
     import unicodedata
@@ -344,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         "levers": _levers,
         "scenarios": lambda: _scenarios(rest),
         "collect": lambda: _collect(rest),
+        "report": lambda: _report(rest),
         "params": _params,
     }
     if command not in commands:

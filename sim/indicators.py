@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
-from sim.model import COMPONENTS, YearTally
+from sim.model import COMPONENTS, PYRAMID_BANDS, YearTally
 from sim.world import KIND_CORE, KIND_TOWN, KIND_VILLAGE
 
 CORE_INDICATORS = (
@@ -37,6 +37,19 @@ TARGET_INDICATORS = (
     ("city", "income_ratio"),
 )
 FLOW_INDICATORS = ("citizenisation", "hukou_transfers_out", "hukou_transfers_in")
+DESTINATIONS = COUNTY_KEYS + OUTSIDE_KEYS
+SEXES = ("male", "female")
+
+
+def pyramid_indicator(urban: bool, female: bool, band: int) -> str:
+    """Name of a pyramid row: residents by area, sex and five-year age band."""
+    ages = f"{5 * band}_plus" if band == PYRAMID_BANDS - 1 else f"{5 * band}_{5 * band + 4}"
+    return f"residents_{'urban' if urban else 'rural'}_{SEXES[int(female)]}_{ages}"
+
+
+def living_in_indicator(destination: str) -> str:
+    """Name of the row counting registered persons who live in ``destination``."""
+    return f"registered_living_in_{destination}"
 
 
 def _ratio(num: float, den: float) -> float:
@@ -133,8 +146,16 @@ def indicator_table(
                 rows.append((tally.year, unit, indicator, value))
         outside = tally.outside_by_dest.astype(np.float64) * weight
         rows.append((tally.year, "city", "registered_living_outside", outside.sum()))
-        for j, key in enumerate(OUTSIDE_KEYS):
-            rows.append((tally.year, "city", f"registered_living_in_{key}", outside[j]))
+        home = tally.home_by_residence.astype(np.float64) * weight
+        for j, dest in enumerate(DESTINATIONS):
+            rows.append((tally.year, "city", living_in_indicator(dest), home[:, j].sum()))
+            for c, key in enumerate(COUNTY_KEYS):
+                rows.append((tally.year, key, living_in_indicator(dest), home[c, j]))
+        for u in (0, 1):
+            for f in (0, 1):
+                for band in range(PYRAMID_BANDS):
+                    count = tally.pyramid[u, f, band] * weight
+                    rows.append((tally.year, "city", pyramid_indicator(u, f, band), count))
         if i > 0:
             rows.append((tally.year, "city", "births", tally.births * weight))
             rows.append((tally.year, "city", "deaths", tally.deaths * weight))

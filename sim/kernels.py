@@ -754,6 +754,7 @@ def tally_stocks(
     n,
     alive,
     age,
+    female,
     skill,
     residence,
     hukou_place,
@@ -770,11 +771,18 @@ def tally_stocks(
     children,
     by_kind,
     registered_16_59,
+    home_by_residence,
+    pyramid,
 ):
     """Year-end stocks by county (serial).
 
-    ``registered_16_59[c, s]`` counts registered persons aged 16-59 by skill band.
+    ``registered_16_59[c, s]`` counts registered persons aged 16-59 by skill band;
+    ``home_by_residence[c, d]`` registered persons of county ``c`` by where they live
+    (``d`` a county, or ``N_COUNTIES`` + an outside destination, which is the place id);
+    ``pyramid[u, female, band]`` residents by urban/rural, sex and five-year age band
+    (the last band open).
     """
+    last_band = pyramid.shape[2] - 1
     for i in range(n):
         if not alive[i]:
             continue
@@ -792,6 +800,7 @@ def tally_stocks(
                 workers[c, 0] += 1
             elif work[i] == WORK_SEEKING:
                 workers[c, 1] += 1
+            pyramid[u, female[i], min(age[i] // 5, last_band)] += 1
         hc = place_county[hukou_place[i]]
         if hc >= 0:
             registered[hc, hukou_urban[i]] += 1
@@ -799,6 +808,9 @@ def tally_stocks(
                 registered_16_59[hc, skill[i]] += 1
             if place_kind[res] == KIND_OUTSIDE:
                 outside_by_dest[res - N_COUNTIES] += 1
+                home_by_residence[hc, res] += 1
+            else:
+                home_by_residence[hc, c] += 1
 
 
 @njit(cache=True)

@@ -52,6 +52,7 @@ from sim.world import (
 
 OUTSIDE_NAMES = ("chengdu", "chongqing", "rest_of_sichuan", "other_provinces")
 COMPONENTS = ("wage", "operating", "property", "transfer")
+PYRAMID_BANDS = 18  # five-year age bands 0-4 ... 80-84, 85+
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,12 @@ class YearTally:
     registered_16_59: np.ndarray = field(
         default_factory=lambda: np.zeros((N_COUNTIES, 3), np.int64)
     )
+    home_by_residence: np.ndarray = field(
+        default_factory=lambda: np.zeros((N_COUNTIES, N_COUNTIES + N_OUTSIDE), np.int64)
+    )
+    pyramid: np.ndarray = field(
+        default_factory=lambda: np.zeros((2, 2, PYRAMID_BANDS), np.int64)
+    )  # [urban, female, five-year band], the last band 85+
     income_sum: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2)))
     component_sum: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2, 4)))
     person_steps: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2)))
@@ -729,6 +736,7 @@ class RongheModel(mesa.Model):
             P.n,
             P.alive,
             P.age,
+            P.female,
             P.skill,
             P.residence,
             P.hukou_place,
@@ -745,6 +753,8 @@ class RongheModel(mesa.Model):
             tally.children,
             tally.by_kind,
             tally.registered_16_59,
+            tally.home_by_residence,
+            tally.pyramid,
         )
         tally_land(
             H.n,
@@ -769,4 +779,12 @@ class RongheModel(mesa.Model):
         self.tallies.append(tally)
 
 
-__all__ = ["COMPONENTS", "ChoiceTables", "Economy", "RongheModel", "RunSpec", "YearTally"]
+__all__ = [
+    "COMPONENTS",
+    "PYRAMID_BANDS",
+    "ChoiceTables",
+    "Economy",
+    "RongheModel",
+    "RunSpec",
+    "YearTally",
+]

@@ -57,6 +57,21 @@ def git_commit(path: Path) -> str | None:
     return f"{top}-dirty" if dirty else top
 
 
+def publish_folder(staging: Path, target: Path) -> None:
+    """Put the complete folder ``staging`` at ``target`` by renames, replacing any old one.
+
+    Readers see the old folder or the new one, never a mixture; ``staging`` must lie in
+    the same file system as ``target`` (a sibling).
+    """
+    if target.exists():
+        old = target.with_name(f".{target.name}-old-{uuid.uuid4().hex}")
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+
+
 def write_run(
     run_dir: Path,
     *,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import ConfigError
+from sim.results import publish_folder
 from sim.rng import REPLICATE_SEED, hash4
 
 FAILED = "failed.json"
@@ -121,12 +121,12 @@ def clear_failure(run_dir: Path) -> None:
 
 
 def _run_dirs(sweep_dir: Path) -> list[Path]:
-    """Job directories of a sweep: folders with Hydra's ``.hydra`` or with results."""
+    """Job directories of a sweep (or the run itself): folders with ``.hydra`` or results."""
     found = set()
-    for marker in ("*/.hydra", "*/provenance.json", f"*/{FAILED}"):
-        for path in sweep_dir.rglob(marker):
+    for marker in (".hydra", "provenance.json", FAILED):
+        for path in [sweep_dir / marker, *sweep_dir.rglob(f"*/{marker}")]:
             run = path.parent
-            if COLLECTED not in run.relative_to(sweep_dir).parts:
+            if path.exists() and COLLECTED not in run.relative_to(sweep_dir).parts:
                 found.add(run)
     return sorted(found)
 
@@ -235,11 +235,5 @@ def write_collected(sweep_dir: Path) -> tuple[Path, pd.DataFrame]:
     staging.mkdir()
     indicators.to_parquet(staging / "indicators.parquet", index=False)
     runs.to_parquet(staging / "runs.parquet", index=False)
-    if out.exists():
-        old = sweep_dir / f".{COLLECTED}-old-{uuid.uuid4().hex}"
-        os.replace(out, old)
-        os.replace(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, out)
+    publish_folder(staging, out)
     return out, runs

@@ -72,3 +72,71 @@ def tallies_equal(a, b) -> bool:
             elif u != v:
                 return False
     return True
+
+
+@pytest.fixture(scope="session")
+def stored_sweep(tmp_path_factory):
+    """Results stored by the model: baseline and decision_package, 3 seeds, 2023-2035.
+
+    Made by ``ronghe run -m`` at scale 0.001 (about 3,600 agents), as a user would.
+    """
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("stored") / "sweep"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            "-m",
+            "scenario=baseline,decision_package",
+            "seeds=3",
+            "scale=0.001",
+            "end_year=2035",
+            "progress=off",
+            f"hydra.sweep.dir={folder}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder
+
+
+@pytest.fixture(scope="session")
+def stored_table(stored_sweep):
+    """The collected indicator table of :func:`stored_sweep`."""
+    from sim.sweeps import collect
+
+    table, runs = collect(stored_sweep)
+    assert (runs.status == "complete").sum() == 6
+    return table
+
+
+ARTIFACTS: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def artifact_dir():
+    """Folder for files a reader of the test output should look at (listed at the end).
+
+    ``RONGHE_ARTIFACTS`` if set, else ``outputs/test-artifacts`` in the project.
+    """
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(os.environ.get("RONGHE_ARTIFACTS") or root / "outputs" / "test-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter):
+    """List the artifacts the tests saved."""
+    if ARTIFACTS:
+        terminalreporter.section("artifacts")
+        for line in ARTIFACTS:
+            terminalreporter.write_line(line)

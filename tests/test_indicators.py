@@ -63,3 +63,40 @@ def test_income_components_add_up(table):
 def test_target_values(table):
     values = target_values(table, 2027)
     assert len(values) == 3 and all(np.isfinite(list(values.values())))
+
+
+def test_where_registered_persons_live_and_the_age_pyramid_add_up(table):
+    from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
+    from sim.indicators import living_in_indicator, pyramid_indicator
+
+    v = table.set_index(["year", "unit", "indicator"]).value
+    dests = COUNTY_KEYS + OUTSIDE_KEYS
+    for year in (2023, 2027):
+        for county in COUNTY_KEYS:
+            lives = [v[(year, county, living_in_indicator(d))] for d in dests]
+            assert sum(lives) == pytest.approx(v[(year, county, "registered_population")])
+            assert lives[COUNTY_KEYS.index(county)] == max(lives)  # most live at home
+        for d in dests:
+            city = v[(year, "city", living_in_indicator(d))]
+            assert city == pytest.approx(
+                sum(v[(year, c, living_in_indicator(d))] for c in COUNTY_KEYS)
+            )
+        outside = sum(v[(year, "city", living_in_indicator(d))] for d in OUTSIDE_KEYS)
+        assert outside == pytest.approx(v[(year, "city", "registered_living_outside")])
+        for urban, name in (
+            (True, "urban_resident_population"),
+            (False, "rural_resident_population"),
+        ):
+            count = sum(
+                v[(year, "city", pyramid_indicator(urban, female, band))]
+                for female in (False, True)
+                for band in range(18)
+            )
+            assert count == pytest.approx(v[(year, "city", name)])
+    assert pyramid_indicator(True, True, 17) == "residents_urban_female_85_plus"
+    assert pyramid_indicator(False, False, 4) == "residents_rural_male_20_24"
+    old = [v[(2027, "city", pyramid_indicator(False, f, b))] for f in (0, 1) for b in range(12, 18)]
+    assert sum(old) == pytest.approx(
+        v[(2027, "city", "rural_share_aged_60_plus")]
+        * v[(2027, "city", "rural_resident_population")]
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -58,29 +60,59 @@ def scorecard(table: pd.DataFrame, targets, year: int = 2027) -> pd.DataFrame:
     return out
 
 
-def scorecard_figure(card: pd.DataFrame, *, lang: str = "en", year: int = 2027):
-    """The scorecard as a table image: one row per scenario, two cells per target."""
+def target_text(row) -> str:
+    """A target as ``≥ 63.0%`` or ``≤ 1.94``."""
+    sign = "≤" if row.direction == "at_most" else "≥"
+    value = f"{row.target:.1%}" if row.indicator.endswith("_rate") else f"{row.target:.2f}"
+    return f"{sign} {value}"
+
+
+def scorecard_cells(card: pd.DataFrame, *, lang: str, year: int) -> tuple[list, list]:
+    """Header and rows of the scorecard table: a scenario, then two cells per target."""
     k = check_lang(lang)
     header = [HEADERS["scenario"][k]]
     for unit, indicator in TARGET_KEYS:
-        name = f"{unit_label(unit, lang)} {indicator_label(indicator, lang)}"
+        rows = card[(card.unit == unit) & (card.indicator == indicator)]
+        first = rows.iloc[0]
+        name = f"{unit_label(unit, lang)}\n{indicator_label(indicator, lang)} {target_text(first)}"
         header += [f"{name}\n{HEADERS['p'][k].format(y=year)}", HEADERS["first"][k]]
+    never = HEADERS["never"][k].format(y=int(card.attrs.get("end_year", year)))
     cells = []
-    for scenario, part in card.groupby("scenario", sort=False):
-        row = [scenario]
+    for scenario, part in card.groupby("scenario", sort=False, observed=True):
+        row = [str(scenario)]
         for unit, indicator in TARGET_KEYS:
             r = part[(part.unit == unit) & (part.indicator == indicator)].iloc[0]
-            first = r.first_year_median
-            never = HEADERS["never"][k].format(y=int(card.attrs.get("end_year", year)))
-            row += [f"{r.p_met:.0%}", never if np.isnan(first) else f"{first:.0f}"]
+            met = r.first_year_median
+            row += [f"{r.p_met:.0%}", never if np.isnan(met) else f"{met:.0f}"]
         cells.append(row)
+    return header, cells
+
+
+def scorecard_figure(card: pd.DataFrame, *, lang: str = "en", year: int = 2027):
+    """The scorecard as a table image: one row per scenario, two cells per target."""
+    header, cells = scorecard_cells(card, lang=lang, year=year)
+    width = 12 if lang == "zh" else 22
+    cells = [[textwrap.fill(row[0], width), *row[1:]] for row in cells]
+    header = [textwrap.fill(h, 30, replace_whitespace=False) for h in header]
+    header_lines = max(h.count("\n") + 1 for h in header)
+    row_lines = [max(c.count("\n") + 1 for c in row) for row in cells]
+    line = 0.16  # inches per text line
+    height = line * (header_lines + 1) + sum(line * (n + 1) for n in row_lines)
     with chart_style(lang):
-        fig = new_figure(12, 0.9 + 0.45 * len(cells))
+        fig = new_figure(13, height + 0.2)
         ax = fig.subplots()
         ax.axis("off")
-        tab = ax.table(cellText=cells, colLabels=header, loc="center", cellLoc="center")
+        ax.set_position([0.01, 0.0, 0.98, 1.0])
+        widths = [0.16] + [0.14, 0.14] * len(TARGET_KEYS)
+        tab = ax.table(
+            cellText=cells, colLabels=header, loc="upper center", cellLoc="center", colWidths=widths
+        )
         tab.auto_set_font_size(False)
         tab.set_fontsize(8)
-        tab.scale(1, 1.6)
-        fig.tight_layout()
+        total = height + 0.2
+        for (r, _), cell in tab.get_celld().items():
+            lines = header_lines if r == 0 else row_lines[r - 1]
+            cell.set_height(line * (lines + 1) / total)
+            if r == 0:
+                cell.set_facecolor("#f0f0f0")
     return fig

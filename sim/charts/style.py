@@ -42,6 +42,10 @@ UNITS = {
     "shehong": ("射洪市", "Shehong"),
     "pengxi": ("蓬溪县", "Pengxi"),
     "daying": ("大英县", "Daying"),
+    "chengdu": ("成都", "Chengdu"),
+    "chongqing": ("重庆", "Chongqing"),
+    "rest_of_sichuan": ("省内其他市州", "Rest of Sichuan"),
+    "other_provinces": ("省外", "Other provinces"),
 }
 WORDS = {
     "year": ("年份", "Year"),
@@ -51,6 +55,17 @@ WORDS = {
     "record": ("历史记录", "record"),
     "target": ("目标", "target"),
     "difference": ("与基准情景之差", "difference from the baseline"),
+    "home": ("户籍地", "Home county (hukou)"),
+    "destination": ("居住地", "Where they live"),
+    "living_share": ("户籍人口居住地分布", "Where each county's registered residents live"),
+    "change_pp": ("较{y}年变化（百分点）", "change since {y} (percentage points)"),
+    "pyramid": ("城乡常住人口年龄结构", "Age pyramid of rural and urban residents"),
+    "rural": ("乡村", "Rural"),
+    "urban": ("城镇", "Urban"),
+    "male": ("男", "men"),
+    "female": ("女", "women"),
+    "age": ("年龄", "Age"),
+    "persons": ("人", "persons"),
 }
 
 

@@ -1,0 +1,556 @@
+"""The deliberation report: one self-contained HTML file from stored results.
+
+``ronghe report RESULTS_DIR`` reads a single run or a sweep (every run folder under it,
+as ``ronghe collect`` does), draws the charts and writes ``RESULTS_DIR/report-<lang>/``:
+``report.html`` with every chart embedded (no network needed to open it),
+``figures/<name>.png`` and ``.svg`` for each chart and ``scorecard.csv``. The folder
+is built under a hidden name and renamed when complete. Nothing here runs the model.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from sim.charts.compare import county_multiples, difference_chart
+from sim.charts.fan import fan_chart
+from sim.charts.flows import living_chart, pyramid_chart
+from sim.charts.scorecard import TARGET_KEYS, scorecard, scorecard_figure
+from sim.charts.style import check_lang, indicator_label, save, unit_label
+from sim.data import COUNTY_KEYS, load_region
+from sim.errors import ConfigError
+from sim.levers import LEVERS
+from sim.results import publish_folder
+from sim.scenario import ANY_PERIOD
+from sim.schedules import plan_from_levers
+from sim.sweeps import collect
+
+SCORECARD_YEAR = 2027
+FAN_CHARTS = (
+    *TARGET_KEYS,
+    ("city", "registered_urbanisation_rate"),
+    ("city", "urban_income_per_capita"),
+    ("city", "rural_income_per_capita"),
+    ("city", "citizenisation"),
+    ("city", "land_transfer_rate"),
+    ("city", "rural_share_aged_60_plus"),
+    ("city", "resident_population"),
+)
+COUNTY_CHARTS = ("resident_urbanisation_rate", "income_ratio", "rural_income_per_capita")
+MAX_DEFINITIONS = 40  # distinct lever packages shown; a goal-seeking sweep has hundreds
+
+TEXT = {
+    "title": ("遂宁城乡融合发展模拟报告", "Suining urban-rural integration: simulation report"),
+    "summary": (
+        "{runs} 次模拟（{scenarios} 个情景，每个情景 {seeds} 个随机种子），{start}–{end} 年。",
+        "{runs} runs ({scenarios} scenarios, {seeds} seeds each), {start}–{end}.",
+    ),
+    "one_seed": (
+        "每个情景只有一个种子：图中没有不确定性区间，概率只能是 0 或 100%。",
+        "One seed per scenario: the charts have no uncertainty bands and probabilities are "
+        "0 or 100%.",
+    ),
+    "scorecard": ("目标达成情况", "Target scorecard"),
+    "scorecard_note": (
+        "各情景在 {y} 年达到目标的概率（各种子中达标的比例）与首次达标年份（各种子的中位数）。",
+        "Per scenario: the share of seeds meeting each target in {y}, and the first year it "
+        "is met (median over seeds).",
+    ),
+    "no_scorecard": ("结果未覆盖 {y} 年，无法计算目标达成情况。", "The results do not reach {y}."),
+    "fans": ("指标轨迹", "Trajectories"),
+    "fans_note": (
+        "中位数及 50%、90% 区间（跨随机种子）；虚线为目标，黑点为历史记录。",
+        "Median with 50% and 90% bands across seeds; dashed lines are targets, black points "
+        "the historical record.",
+    ),
+    "differences": ("与基准情景的配对差异", "Paired differences from the baseline"),
+    "differences_note": (
+        "同一随机种子下各情景减去基准情景。",
+        "Each scenario minus the baseline on the same seed.",
+    ),
+    "no_differences": (
+        "没有可与基准情景配对的情景（需要名为 baseline 的情景和相同的种子）。",
+        "No scenario can be paired with the baseline (a scenario named baseline and shared "
+        "seeds are needed).",
+    ),
+    "counties": ("区县比较", "Counties"),
+    "flows": ("人口流动与年龄结构", "Where people live, and their ages"),
+    "flows_note": (
+        "户籍人口按居住地的分布（行百分比）及其变化；城乡常住人口年龄金字塔。",
+        "Registered persons of each home county by where they live (row percent) and the "
+        "change; age pyramids of rural and urban residents.",
+    ),
+    "definitions": ("情景定义", "Scenario definitions"),
+    "definitions_note": (
+        "各情景相对于 2023 年政策改变的政策杠杆，及其对应的《决定》条款。",
+        "The levers each scenario changes from the 2023 policy, with the clause of the "
+        "decision each implements.",
+    ),
+    "unchanged": ("所有政策杠杆保持 2023 年水平。", "Every lever stays at its 2023 value."),
+    "more_definitions": ("另有 {n} 个政策组合未列出。", "{n} more lever packages not shown."),
+    "provenance": ("运行记录与复现", "Provenance: reproduce any line"),
+    "provenance_note": (
+        "在对应的 git 提交下运行“复现命令”即可得到完全相同的结果。",
+        "Check out the run's git commit and run its command to get identical results.",
+    ),
+    "figures": ("图件（PNG、SVG）", "Chart files (PNG, SVG)"),
+    "failed": ("失败或未完成的运行", "Failed or incomplete runs"),
+    "chart_missing": ("未绘制：{why}", "Not drawn: {why}"),
+}
+COLUMNS = {
+    "clause": ("条款", "Clause"),
+    "lever": ("政策杠杆", "Lever"),
+    "unit": ("单位", "Unit"),
+    "default": ("2023 年值", "2023 value"),
+    "schedule": ("安排", "Schedule"),
+    "run": ("运行", "Run"),
+    "scenario": ("情景", "Scenario"),
+    "seed": ("种子", "Seed"),
+    "scale": ("比例", "Scale"),
+    "commit": ("git 提交", "Git commit"),
+    "hashes": ("配置 / 数据 / 情景哈希", "Config / data / scenario hash"),
+    "time": ("耗时（秒）", "Wall time (s)"),
+    "finished": ("完成时间（UTC）", "Finished (UTC)"),
+    "command": ("复现命令", "Command"),
+    "status": ("状态", "Status"),
+    "error": ("错误", "Error"),
+}
+
+
+@dataclass
+class Chart:
+    """One chart of the report: its file stem, section, caption and drawn files."""
+
+    name: str
+    section: str
+    caption: str
+    files: list[Path] = field(default_factory=list)
+    missing: str | None = None
+
+
+def _t(key: str, lang: str, **values) -> str:
+    return TEXT[key][check_lang(lang)].format(**values)
+
+
+def _c(key: str, lang: str) -> str:
+    return COLUMNS[key][check_lang(lang)]
+
+
+def _scenario_order(runs: pd.DataFrame) -> list[str]:
+    names = list(dict.fromkeys(runs["scenario"]))
+    return sorted(names, key=lambda n: (n != "baseline", n != "stalled", names.index(n)))
+
+
+def _titles(results_dir: Path, runs: pd.DataFrame, lang: str) -> dict[str, str]:
+    titles = {}
+    for run in runs.itertuples():
+        prov = _provenance(results_dir, run.run_id)
+        title = prov.get(f"scenario_title_{lang}") or prov.get("scenario_title_en")
+        titles.setdefault(run.scenario, title or run.scenario)
+    return titles
+
+
+def _provenance(results_dir: Path, run_id: str) -> dict:
+    return json.loads((results_dir / run_id / "provenance.json").read_text(encoding="utf-8"))
+
+
+def _targets(results_dir: Path, runs: pd.DataFrame, region) -> list:
+    """The decision's targets, with the 2035 thresholds of the runs' configuration."""
+    config = yaml.safe_load((results_dir / runs.run_id.iloc[0] / "config.yaml").read_text("utf-8"))
+    later = config.get("targets_2035") or {}
+    names = {
+        ("city", "resident_urbanisation_rate"): "resident_urbanisation_rate",
+        ("county_area", "resident_urbanisation_rate"): "county_area_urbanisation",
+        ("city", "income_ratio"): "income_ratio",
+    }
+    out = []
+    for t in region.targets:
+        key = names.get((t.unit, t.indicator))
+        if t.year == 2035 and key and later.get(key) is not None:
+            t = replace(t, value=float(later[key]))
+        out.append(t)
+    return out
+
+
+def _draw(charts: list[Chart], chart: Chart, draw, folder: Path, lang: str) -> None:
+    """Draw one chart into ``folder``; a chart the results cannot support is noted."""
+    try:
+        fig = draw()
+    except KeyError as exc:
+        chart.missing = str(exc.args[0]) if exc.args else str(exc)
+    else:
+        chart.files = save(fig, folder / chart.name, lang)
+    charts.append(chart)
+
+
+def draw_charts(
+    table: pd.DataFrame,
+    runs: pd.DataFrame,
+    folder: Path,
+    *,
+    lang: str,
+    targets: list,
+    history,
+    titles: dict[str, str],
+) -> tuple[list[Chart], pd.DataFrame | None]:
+    """Every chart of the report, saved as PNG and SVG into ``folder``.
+
+    Returns:
+        The charts in report order, and the scorecard table (None when the results end
+        before the scorecard year).
+    """
+    charts: list[Chart] = []
+    scenarios = list(titles)
+    start, end = int(table.year.min()), int(table.year.max())
+    card = None
+    if start < SCORECARD_YEAR <= end:
+        card = scorecard(table, targets, SCORECARD_YEAR)
+        card.attrs["end_year"] = end
+        card["scenario"] = pd.Categorical(card["scenario"], scenarios, ordered=True)
+        card = card.sort_values("scenario", kind="stable").reset_index(drop=True)
+        shown = card.assign(scenario=card.scenario.map(titles).astype(str))
+        shown.attrs["end_year"] = end
+        _draw(
+            charts,
+            Chart("scorecard", "scorecard", _t("scorecard_note", lang, y=SCORECARD_YEAR)),
+            lambda: scorecard_figure(shown, lang=lang, year=SCORECARD_YEAR),
+            folder,
+            lang,
+        )
+    for unit, indicator in FAN_CHARTS:
+        _draw(
+            charts,
+            Chart(
+                f"fan_{unit}_{indicator}",
+                "fans",
+                f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}",
+            ),
+            lambda u=unit, i=indicator: fan_chart(
+                table,
+                i,
+                unit=u,
+                lang=lang,
+                targets=targets,
+                history=history,
+                scenario_titles=titles,
+            ),
+            folder,
+            lang,
+        )
+    if "baseline" in scenarios and len(scenarios) > 1:
+        for unit, indicator in TARGET_KEYS:
+            _draw(
+                charts,
+                Chart(
+                    f"difference_{unit}_{indicator}",
+                    "differences",
+                    f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}",
+                ),
+                lambda u=unit, i=indicator: difference_chart(
+                    table, i, unit=u, lang=lang, scenario_titles=titles
+                ),
+                folder,
+                lang,
+            )
+    for indicator in COUNTY_CHARTS:
+        _draw(
+            charts,
+            Chart(f"counties_{indicator}", "counties", indicator_label(indicator, lang)),
+            lambda i=indicator: county_multiples(table, i, lang=lang, scenario_titles=titles),
+            folder,
+            lang,
+        )
+    for scenario in scenarios:
+        title = titles[scenario]
+        _draw(
+            charts,
+            Chart(f"living_{scenario}", "flows", title),
+            lambda s=scenario: living_chart(table, s, start=start, end=end, lang=lang),
+            folder,
+            lang,
+        )
+        _draw(
+            charts,
+            Chart(f"pyramid_{scenario}", "flows", title),
+            lambda s=scenario: pyramid_chart(table, s, start=start, end=end, lang=lang),
+            folder,
+            lang,
+        )
+    return charts, card
+
+
+def _years_as_numbers(node):
+    """Undo JSON's string keys in ``per_year`` tables of a stored lever mapping."""
+    if not isinstance(node, dict):
+        return node
+    return {
+        k: (
+            {int(y): v for y, v in value.items()}
+            if k == "per_year" and isinstance(value, dict)
+            else _years_as_numbers(value)
+        )
+        for k, value in node.items()
+    }
+
+
+def lever_rows(levers: dict, lang: str) -> list[list[str]]:
+    """Rows (clause, lever, unit, 2023 value, schedule) of the levers a package changes."""
+    k = check_lang(lang)
+    plan = plan_from_levers("provenance", _years_as_numbers(levers), ANY_PERIOD)
+    rows = []
+    for lever_id, per_county in plan.changed().items():
+        lever = LEVERS[lever_id]
+        if len(set(per_county)) == 1:
+            schedule = per_county[0].describe()
+        else:
+            schedule = "; ".join(
+                f"{unit_label(county, lang)}: {s.describe()}"
+                for county, s in zip(COUNTY_KEYS, per_county, strict=True)
+            )
+        name = (lever.name_zh, lever.name_en)[k]
+        rows.append(
+            [lever.clause, f"{name} ({lever_id})", lever.unit, f"{lever.default:g}", schedule]
+        )
+    return rows
+
+
+def _table_html(header: list[str], rows: list[list[str]], code_columns=()) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = []
+    for row in rows:
+        cells = []
+        for j, cell in enumerate(row):
+            text = html.escape(str(cell))
+            cells.append(
+                f"<td><code>{text}</code></td>" if j in code_columns else f"<td>{text}</td>"
+            )
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _definitions_html(results_dir: Path, runs: pd.DataFrame, titles: dict, lang: str) -> str:
+    """One block per distinct (scenario, lever package), with the clause of every lever."""
+    packages: dict[tuple[str, str], dict] = {}
+    for run in runs[runs.status == "complete"].itertuples():
+        prov = _provenance(results_dir, run.run_id)
+        levers = prov.get("levers") or {}
+        key = (run.scenario, json.dumps(levers, sort_keys=True))
+        packages.setdefault(key, {"prov": prov, "levers": levers, "runs": 0})
+        packages[key]["runs"] += 1
+    order = {name: k for k, name in enumerate(titles)}
+    keys = sorted(packages, key=lambda key: (order.get(key[0], len(order)), key[1]))
+    parts = []
+    for scenario, lever_json in keys[:MAX_DEFINITIONS]:
+        entry = packages[(scenario, lever_json)]
+        prov = entry["prov"]
+        files = " → ".join(prov.get("scenario_files") or [scenario])
+        parts.append(
+            f"<h3>{html.escape(titles.get(scenario, scenario))} <code>{scenario}</code></h3>"
+        )
+        parts.append(f"<p class='meta'>{html.escape(files)}</p>")
+        if prov.get("scenario_description"):
+            parts.append(f"<p>{html.escape(prov['scenario_description'])}</p>")
+        rows = lever_rows(entry["levers"], lang)
+        if rows:
+            header = [_c(k, lang) for k in ("clause", "lever", "unit", "default", "schedule")]
+            parts.append(_table_html(header, rows))
+        else:
+            parts.append(f"<p>{_t('unchanged', lang)}</p>")
+    if len(keys) > MAX_DEFINITIONS:
+        parts.append(f"<p>{_t('more_definitions', lang, n=len(keys) - MAX_DEFINITIONS)}</p>")
+    return "\n".join(parts)
+
+
+def _command(overrides: str) -> str:
+    return f"ronghe run {overrides}".strip()
+
+
+def _provenance_html(results_dir: Path, runs: pd.DataFrame, lang: str) -> str:
+    rows = []
+    for run in runs[runs.status == "complete"].itertuples():
+        prov = _provenance(results_dir, run.run_id)
+        hashes = " / ".join(
+            str(prov.get(k) or "-")[:12] for k in ("config_hash", "data_hash", "scenario_sha256")
+        )
+        rows.append(
+            [
+                run.run_id,
+                run.scenario,
+                run.seed,
+                f"{run.scale:g}",
+                str(prov.get("git_commit") or "-"),
+                hashes,
+                f"{run.wall_time_s:.1f}",
+                run.finished_utc,
+                _command(run.overrides),
+            ]
+        )
+    keys = ("run", "scenario", "seed", "scale", "commit", "hashes", "time", "finished", "command")
+    out = [_table_html([_c(k, lang) for k in keys], rows, code_columns=(4, 5, 8))]
+    bad = runs[runs.status != "complete"]
+    if len(bad):
+        out.append(f"<h3>{_t('failed', lang)}</h3>")
+        rows = [[r.run_id, r.status, r.error or "-"] for r in bad.itertuples()]
+        out.append(_table_html([_c(k, lang) for k in ("run", "status", "error")], rows))
+    return "\n".join(out)
+
+
+def _figure_html(chart: Chart, folder_name: str, lang: str) -> str:
+    caption = html.escape(chart.caption)
+    if chart.missing:
+        why = html.escape(_t("chart_missing", lang, why=chart.missing))
+        return f"<figure class='missing'><figcaption>{caption}: {why}</figcaption></figure>"
+    png, svg = chart.files
+    data = base64.b64encode(png.read_bytes()).decode("ascii")
+    links = (
+        f"<a href='{folder_name}/{png.name}'>PNG</a> · <a href='{folder_name}/{svg.name}'>SVG</a>"
+    )
+    return (
+        f"<figure id='{chart.name}'><img alt='{caption}' src='data:image/png;base64,{data}'>"
+        f"<figcaption>{caption} <span class='files'>{links}</span></figcaption></figure>"
+    )
+
+
+STYLE = """
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",
+       "Microsoft YaHei", sans-serif; margin: 2em auto; max-width: 1150px; color: #222;
+       line-height: 1.5; padding: 0 1em; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
+figure { margin: 1.5em 0; } img { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: 0.9em; } .files { margin-left: 1em; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1em; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } code { font-size: 0.95em; word-break: break-all; }
+.meta, .note { color: #555; } .missing { color: #a33; }
+nav a { margin-right: 1em; }
+"""
+
+
+def render_html(
+    *,
+    lang: str,
+    charts: list[Chart],
+    summary: str,
+    definitions: str,
+    provenance: str,
+    notes: list[str],
+    folder_name: str,
+) -> str:
+    """The report page: sections in order, charts embedded as PNG data."""
+    sections = [
+        ("scorecard", _t("scorecard", lang), _t("scorecard_note", lang, y=SCORECARD_YEAR)),
+        ("fans", _t("fans", lang), _t("fans_note", lang)),
+        ("differences", _t("differences", lang), _t("differences_note", lang)),
+        ("counties", _t("counties", lang), ""),
+        ("flows", _t("flows", lang), _t("flows_note", lang)),
+    ]
+    body = [f"<h1>{_t('title', lang)}</h1>", f"<p>{html.escape(summary)}</p>"]
+    body += [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
+    nav = [f"<a href='#{key}'>{html.escape(title)}</a>" for key, title, _ in sections]
+    nav += [f"<a href='#definitions'>{_t('definitions', lang)}</a>"]
+    nav += [f"<a href='#provenance'>{_t('provenance', lang)}</a>"]
+    body.append(f"<nav>{''.join(nav)}</nav>")
+    for key, title, note in sections:
+        body.append(f"<h2 id='{key}'>{html.escape(title)}</h2>")
+        if note:
+            body.append(f"<p class='note'>{html.escape(note)}</p>")
+        mine = [c for c in charts if c.section == key]
+        if key == "scorecard" and not mine:
+            body.append(f"<p>{_t('no_scorecard', lang, y=SCORECARD_YEAR)}</p>")
+        if key == "differences" and not mine:
+            body.append(f"<p>{_t('no_differences', lang)}</p>")
+        body += [_figure_html(c, folder_name, lang) for c in mine]
+    body.append(f"<h2 id='definitions'>{_t('definitions', lang)}</h2>")
+    body.append(f"<p class='note'>{_t('definitions_note', lang)}</p>")
+    body.append(definitions)
+    body.append(f"<h2 id='provenance'>{_t('provenance', lang)}</h2>")
+    body.append(f"<p class='note'>{_t('provenance_note', lang)}</p>")
+    body.append(provenance)
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    return (
+        f"<!DOCTYPE html>\n<html lang='{html_lang}'>\n<head>\n<meta charset='utf-8'>\n"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+        f"<title>{_t('title', lang)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None) -> Path:
+    """Write the report of the runs under ``results_dir``; return the HTML file's path.
+
+    Args:
+        results_dir: A run folder or a sweep folder.
+        lang: ``zh`` or ``en``.
+        out: Report folder (default ``results_dir/report-<lang>``), replaced whole.
+
+    Raises:
+        ConfigError: ``lang`` is not allowed, or the folder holds no complete run.
+    """
+    check_lang(lang)
+    results_dir = Path(results_dir)
+    table, runs = collect(results_dir)
+    done = runs[runs.status == "complete"]
+    if done.empty:
+        raise ConfigError(f"report: no complete run under {results_dir}")
+    target = Path(out) if out is not None else results_dir / f"report-{lang}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}-{uuid.uuid4().hex}")
+    figures = staging / "figures"
+    figures.mkdir(parents=True)
+    try:
+        region = load_region()
+        titles = {s: t for s, t in _titles(results_dir, done, lang).items()}
+        titles = {s: titles[s] for s in _scenario_order(done)}
+        order = {s: k for k, s in enumerate(titles)}
+        table = table.sort_values(
+            ["scenario", "seed", "year"], key=lambda c: c.map(order) if c.name == "scenario" else c
+        )
+        charts, card = draw_charts(
+            table,
+            done,
+            figures,
+            lang=lang,
+            targets=_targets(results_dir, done, region),
+            history=region.history,
+            titles=titles,
+        )
+        if card is not None:
+            card.to_csv(staging / "scorecard.csv", index=False)
+        seeds = done.groupby("scenario")["seed"].nunique()
+        summary = _t(
+            "summary",
+            lang,
+            runs=len(done),
+            scenarios=len(titles),
+            seeds=int(seeds.min())
+            if seeds.min() == seeds.max()
+            else f"{seeds.min()}–{seeds.max()}",
+            start=int(table.year.min()),
+            end=int(table.year.max()),
+        )
+        notes = [_t("one_seed", lang)] if seeds.max() == 1 else []
+        page = render_html(
+            lang=lang,
+            charts=charts,
+            summary=summary,
+            definitions=_definitions_html(results_dir, done, titles, lang),
+            provenance=_provenance_html(results_dir, runs, lang),
+            notes=notes,
+            folder_name="figures",
+        )
+        (staging / "report.html").write_text(page, encoding="utf-8")
+        publish_folder(staging, target)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target / "report.html"
