@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,8 +23,8 @@ import yaml
 from sim.charts.compare import county_multiples, difference_chart
 from sim.charts.fan import fan_chart
 from sim.charts.flows import living_chart, pyramid_chart
-from sim.charts.scorecard import TARGET_KEYS, scorecard, scorecard_figure
-from sim.charts.style import check_lang, indicator_label, save, unit_label
+from sim.charts.scorecard import TARGET_KEYS, scorecard, scorecard_cells, scorecard_figure
+from sim.charts.style import check_lang, cjk_font_subset, indicator_label, save, unit_label
 from sim.data import COUNTY_KEYS, load_region
 from sim.errors import ConfigError
 from sim.levers import LEVERS
@@ -190,6 +191,15 @@ def _draw(charts: list[Chart], chart: Chart, draw, folder: Path, lang: str) -> N
     charts.append(chart)
 
 
+def shown_card(card: pd.DataFrame | None, titles: dict[str, str]) -> pd.DataFrame | None:
+    """The scorecard with scenario titles in place of ids, for display."""
+    if card is None:
+        return None
+    shown = card.assign(scenario=card.scenario.map(titles).astype(str))
+    shown.attrs["end_year"] = card.attrs.get("end_year")
+    return shown
+
+
 def draw_charts(
     table: pd.DataFrame,
     runs: pd.DataFrame,
@@ -215,8 +225,7 @@ def draw_charts(
         card.attrs["end_year"] = end
         card["scenario"] = pd.Categorical(card["scenario"], scenarios, ordered=True)
         card = card.sort_values("scenario", kind="stable").reset_index(drop=True)
-        shown = card.assign(scenario=card.scenario.map(titles).astype(str))
-        shown.attrs["end_year"] = end
+        shown = shown_card(card, titles)
         _draw(
             charts,
             Chart("scorecard", "scorecard", _t("scorecard_note", lang, y=SCORECARD_YEAR)),
@@ -419,8 +428,7 @@ def _figure_html(chart: Chart, folder_name: str, lang: str) -> str:
 
 
 STYLE = """
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",
-       "Microsoft YaHei", sans-serif; margin: 2em auto; max-width: 1150px; color: #222;
+body { font-family: "Ronghe CJK", sans-serif; margin: 2em auto; max-width: 1150px; color: #222;
        line-height: 1.5; padding: 0 1em; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
 figure { margin: 1.5em 0; } img { max-width: 100%; height: auto; }
@@ -442,6 +450,7 @@ def render_html(
     provenance: str,
     notes: list[str],
     folder_name: str,
+    card: pd.DataFrame | None = None,
 ) -> str:
     """The report page: sections in order, charts embedded as PNG data."""
     sections = [
@@ -467,6 +476,9 @@ def render_html(
         if key == "differences" and not mine:
             body.append(f"<p>{_t('no_differences', lang)}</p>")
         body += [_figure_html(c, folder_name, lang) for c in mine]
+        if key == "scorecard" and card is not None:
+            header, rows = scorecard_cells(card, lang=lang, year=SCORECARD_YEAR)
+            body.append(_table_html([h.replace("\n", " ") for h in header], rows))
     body.append(f"<h2 id='definitions'>{_t('definitions', lang)}</h2>")
     body.append(f"<p class='note'>{_t('definitions_note', lang)}</p>")
     body.append(definitions)
@@ -474,12 +486,20 @@ def render_html(
     body.append(f"<p class='note'>{_t('provenance_note', lang)}</p>")
     body.append(provenance)
     html_lang = "zh-CN" if lang == "zh" else "en"
+    text = "\n".join(body)
+    # The page carries its own font (the characters it uses), so Chinese shows on
+    # machines without a CJK font and nothing is fetched.
+    visible = re.sub(r"data:image/png;base64,[^']+", "", text)
+    font = base64.b64encode(cjk_font_subset(visible + _t("title", lang))).decode("ascii")
+    face = (
+        "@font-face { font-family: 'Ronghe CJK'; "
+        f"src: url(data:font/otf;base64,{font}) format('opentype'); }}"
+    )
     return (
         f"<!DOCTYPE html>\n<html lang='{html_lang}'>\n<head>\n<meta charset='utf-8'>\n"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
-        f"<title>{_t('title', lang)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
+        f"<title>{_t('title', lang)}</title>\n<style>{face}\n{STYLE}</style>\n</head>\n"
+        f"<body>\n{text}\n</body>\n</html>\n"
     )
 
 
@@ -545,6 +565,7 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             provenance=_provenance_html(results_dir, runs, lang),
             notes=notes,
             folder_name="figures",
+            card=shown_card(card, titles),
         )
         (staging / "report.html").write_text(page, encoding="utf-8")
         publish_folder(staging, target)

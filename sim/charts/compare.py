@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.charts.fan import PALETTE, draw_fan, quantiles
+from sim.charts.fan import PALETTE, draw_fan, fan_legend, quantiles
 from sim.charts.style import (
     chart_style,
     check_lang,
@@ -59,13 +59,13 @@ def difference_chart(
     q = quantiles(diff, indicator, unit)
     titles = scenario_titles or {}
     with chart_style(lang):
-        fig = new_figure(8, 4.8)
+        fig = new_figure(10, 4.8)
         ax = fig.subplots()
         ax.axhline(0.0, color="#444444", lw=1)
+        entries = []
         for k, (scenario, part) in enumerate(q.groupby("scenario", sort=False)):
-            draw_fan(
-                ax, part, PALETTE[(k + 1) % len(PALETTE)], titles.get(scenario, scenario), lang
-            )
+            name = titles.get(scenario, scenario)
+            entries.append((draw_fan(ax, part, PALETTE[(k + 1) % len(PALETTE)], name, lang), name))
         ax.set_title(
             f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}: "
             f"{word('difference', lang)}"
@@ -73,7 +73,7 @@ def difference_chart(
         ax.set_xlabel(word("year", lang))
         ax.yaxis.set_major_formatter(value_formatter(indicator))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=2, frameon=False)
+        fan_legend(ax, entries, lang)
         fig.tight_layout()
     return fig
 

@@ -8,6 +8,7 @@ table of a sweep): columns ``scenario``, ``seed``, ``year``, ``unit``, ``indicat
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.legend_handler import HandlerTuple
 
 from sim.charts.style import (
     chart_style,
@@ -33,22 +34,46 @@ def quantiles(table: pd.DataFrame, indicator: str, unit: str) -> pd.DataFrame:
     return q.reset_index()
 
 
-def draw_fan(ax, part: pd.DataFrame, colour: str, name: str, lang: str) -> None:
+def draw_fan(ax, part: pd.DataFrame, colour: str, name: str, lang: str) -> tuple:
     """One scenario's 90% band, 50% band (drawn over it) and median on ``ax``.
 
-    ``part`` holds the quantile columns of :func:`quantiles` for one scenario.
+    ``part`` holds the quantile columns of :func:`quantiles` for one scenario. Returns
+    the three artists, to show as one legend entry.
     """
+    drawn = []
     for low, high, alpha, band in (("q05", "q95", 0.15, "band90"), ("q25", "q75", 0.35, "band50")):
-        ax.fill_between(
-            part.year,
-            part[low],
-            part[high],
-            color=colour,
-            alpha=alpha,
-            lw=0,
-            label=f"{name} {word(band, lang)}",
+        drawn.append(
+            ax.fill_between(
+                part.year,
+                part[low],
+                part[high],
+                color=colour,
+                alpha=alpha,
+                lw=0,
+                label=f"{name} {word(band, lang)}",
+            )
         )
-    ax.plot(part.year, part.q50, color=colour, lw=2, label=f"{name} {word('median', lang)}")
+    (median,) = ax.plot(
+        part.year, part.q50, color=colour, lw=2, label=f"{name} {word('median', lang)}"
+    )
+    return (*drawn, median)
+
+
+def fan_legend(ax, entries: list[tuple[object, str]], lang: str) -> None:
+    """Legend right of the plot: one entry per scenario (bands and median together)."""
+    handles = [handle for handle, _ in entries]
+    labels = [label for _, label in entries]
+    ax.legend(
+        handles,
+        labels,
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0)},
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        frameon=False,
+        title=f"{word('median', lang)} · {word('band50', lang)} · {word('band90', lang)}",
+        title_fontsize=7,
+    )
 
 
 def fan_chart(
@@ -77,13 +102,15 @@ def fan_chart(
     q = quantiles(table, indicator, unit)
     titles = scenario_titles or {}
     with chart_style(lang):
-        fig = new_figure(8, 4.8)
+        fig = new_figure(10, 4.8)
         ax = fig.subplots()
+        entries = []
         for k, (scenario, part) in enumerate(q.groupby("scenario", sort=False)):
-            draw_fan(ax, part, PALETTE[k % len(PALETTE)], titles.get(scenario, scenario), lang)
+            name = titles.get(scenario, scenario)
+            entries.append((draw_fan(ax, part, PALETTE[k % len(PALETTE)], name, lang), name))
         record = [h for h in history if h["unit"] == unit and h["indicator"] == indicator]
         if record:
-            ax.plot(
+            (points,) = ax.plot(
                 [h["year"] for h in record],
                 [h["value"] for h in record],
                 "o",
@@ -92,11 +119,12 @@ def fan_chart(
                 label=word("record", lang),
                 zorder=5,
             )
+            entries.append((points, word("record", lang)))
         start = int(q.year.min())
         for t in targets:
             if t.unit != unit or t.indicator != indicator:
                 continue
-            ax.hlines(
+            line = ax.hlines(
                 t.value,
                 start,
                 t.year,
@@ -105,7 +133,8 @@ def fan_chart(
                 lw=1.2,
                 label=f"{word('target', lang)} {t.year}",
             )
-            ax.plot([t.year], [t.value], marker="D", color="#444444", ms=6)
+            (mark,) = ax.plot([t.year], [t.value], marker="D", color="#444444", ms=6)
+            entries.append(((line, mark), f"{word('target', lang)} {t.year}"))
             ax.annotate(
                 f"{t.year}",
                 (t.year, t.value),
@@ -119,6 +148,6 @@ def fan_chart(
         ax.yaxis.set_major_formatter(value_formatter(indicator))
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=2, loc="best", frameon=False)
+        fan_legend(ax, entries, lang)
         fig.tight_layout()
     return fig
