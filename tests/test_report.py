@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from conftest import ARTIFACTS
 from matplotlib.image import AxesImage
+from matplotlib.patches import StepPatch
 
 from sim.charts.flows import living_chart, living_matrix, pyramid_chart, pyramid_table
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
@@ -72,8 +73,11 @@ def test_age_pyramid_from_stored_results(stored_table):
         assert all(bar.get_width() <= 0 for bar in men)
         assert all(bar.get_width() >= 0 for bar in women)
         assert -men[13].get_width() == pytest.approx(pyramid[f"{area}_male"].iloc[13])
-        outlines = [p for p in ax.patches if p.get_label().endswith("2023")]
+        outlines = [p for p in ax.patches if isinstance(p, StepPatch)]
         assert len(outlines) == 2  # the 2023 outline of each sex
+        assert outlines[1].get_data().values[13] == pytest.approx(
+            pyramid_table(table, "baseline", 2023)[f"{area}_female"].iloc[13]
+        )
     earlier = pyramid_table(table, "baseline", 2023)
     old_share = lambda p: p.iloc[12:].to_numpy().sum() / p.to_numpy().sum()  # noqa: E731
     assert old_share(pyramid[["rural_male", "rural_female"]]) > old_share(

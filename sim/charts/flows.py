@@ -138,7 +138,7 @@ def pyramid_chart(table: pd.DataFrame, scenario: str, *, start: int, end: int, l
                     orientation="horizontal",
                     color="black",
                     lw=1,
-                    label=f"{word(sex, lang)} {start}",
+                    label=str(start) if sex == "male" else "_nolegend_",
                 )
             ax.axvline(0, color="#444444", lw=0.8)
             ax.set_title(word(area, lang))
