@@ -45,7 +45,7 @@ def check_overrides(overrides: list[str]) -> None:
 
     from sim.config import RANGES, check_key
     from sim.data import load_region
-    from sim.runner import project_dir, scenarios_folder
+    from sim.paths import project_dir, scenarios_folder
     from sim.scenario import load_scenario
 
     try:
@@ -157,8 +157,9 @@ def _task(cfg) -> float | None:
     from sim.config import validate
     from sim.data import load_region
     from sim.goals import read_goal
+    from sim.paths import PACKAGE_DIR
     from sim.results import config_hash, git_commit
-    from sim.runner import PACKAGE_DIR, run_to_directory, target_summary
+    from sim.runner import run_to_directory, target_summary
     from sim.sweeps import RunKey, clear_failure, is_complete, record_failure
 
     hydra_cfg = HydraConfig.get()
@@ -201,7 +202,7 @@ def _task(cfg) -> float | None:
 def _run_hydra(args: list[str]) -> int:
     import hydra
 
-    from sim.runner import project_dir
+    from sim.paths import project_dir
     from sim.sweeps import expand_replicates
 
     multirun = "-m" in args or "--multirun" in args
@@ -327,7 +328,7 @@ def _levers() -> int:
 def _scenarios(names: list[str]) -> int:
     from sim.data import COUNTY_KEYS
     from sim.levers import LEVERS
-    from sim.runner import project_dir
+    from sim.paths import project_dir
     from sim.scenario import available, load_scenario
 
     folder = project_dir("scenarios")

@@ -184,7 +184,7 @@ def scenarios_markdown(scenarios: list) -> str:
 
 
 def _scenarios() -> list:
-    from sim.runner import project_dir
+    from sim.paths import project_dir
     from sim.scenario import available, load_scenario
 
     folder = project_dir("scenarios")

@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.config import RANGES, ValidConfig
+from sim.config import ValidConfig
 from sim.data import load_region
-from sim.errors import ConfigError
 from sim.goals import GOAL_FILE, assess
 from sim.indicators import TARGET_INDICATORS, indicator_table, target_values
 from sim.model import RongheModel, RunSpec
 from sim.params import resolve_params
+from sim.paths import PACKAGE_DIR, scenarios_folder
 from sim.population import fit_report, synthesize
 from sim.results import config_hash, git_commit, write_run
 from sim.scenario import load_scenario
@@ -33,15 +33,6 @@ from sim.sweeps import replicate_seeds
 from sim.world import build_world
 
 log = logging.getLogger("ronghe")
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def project_dir(name: str) -> Path:
-    """``conf`` or ``scenarios``: the source checkout's folder, else the bundled copy."""
-    source = PACKAGE_DIR.parent / name
-    if source.is_dir():
-        return source
-    return PACKAGE_DIR / "_bundled" / name
 
 
 def configure_threads(requested: int) -> int:
@@ -61,21 +52,6 @@ def _progress_bar(total: int, mode: str, desc: str):
 
     disable = None if mode == "auto" else False  # None: quiet unless stderr is a terminal
     return tqdm(total=total, desc=desc, unit="step", disable=disable, file=sys.stderr, leave=False)
-
-
-def scenarios_folder(setting: str | None) -> Path:
-    """The folder named by ``scenarios_dir``, else the project's ``scenarios/``.
-
-    Raises:
-        ConfigError: ``scenarios_dir`` names no folder.
-    """
-    if not setting:
-        return project_dir("scenarios")
-    if not Path(setting).is_dir():
-        raise ConfigError(
-            f"scenarios_dir={setting!r}: not a folder; allowed {RANGES['scenarios_dir']}"
-        )
-    return Path(setting)
 
 
 def simulate(cfg: ValidConfig, region=None):

@@ -10,7 +10,7 @@ import pytest
 from sim.config import GoalSettings
 from sim.goals import assess
 from sim.levers import LEVERS, package_cost
-from sim.runner import project_dir
+from sim.paths import project_dir
 from sim.scenario import load_scenario
 
 

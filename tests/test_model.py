@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sim.errors import InvariantError
 from sim.indicators import indicator_table
 from sim.invariants import check_step
-from sim.runner import project_dir
+from sim.paths import project_dir
 from sim.scenario import load_scenario
 from sim.schedules import plan_from_levers
 

@@ -8,7 +8,7 @@ import pytest
 from sim.data import COUNTY_KEYS
 from sim.levers import CATALOGUE, LEVERS
 from sim.paired import PairedResult, PairedRunner
-from sim.runner import project_dir
+from sim.paths import project_dir
 from sim.scenario import load_scenario
 from sim.schedules import plan_from_levers
 

@@ -4,7 +4,7 @@ import pytest
 
 from sim.errors import ScenarioError
 from sim.levers import LEVERS
-from sim.runner import project_dir
+from sim.paths import project_dir
 from sim.scenario import available, compose_levers, load_scenario
 
 SHIPPED = (

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.indicators import TARGET_INDICATORS
-from sim.runner import project_dir
+from sim.paths import project_dir
 from sim.scenario import available
 
 LABELS = {
