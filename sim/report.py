@@ -13,6 +13,7 @@ import base64
 import html
 import json
 import re
+import shutil
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -149,17 +150,22 @@ def _scenario_order(runs: pd.DataFrame) -> list[str]:
     return sorted(names, key=lambda n: (n != "baseline", n != "stalled", names.index(n)))
 
 
-def _titles(results_dir: Path, runs: pd.DataFrame, lang: str) -> dict[str, str]:
+def _titles(runs: pd.DataFrame, provenance: dict[str, dict], lang: str) -> dict[str, str]:
+    """Scenario id to its title in ``lang``, baseline first."""
     titles = {}
     for run in runs.itertuples():
-        prov = _provenance(results_dir, run.run_id)
+        prov = provenance[run.run_id]
         title = prov.get(f"scenario_title_{lang}") or prov.get("scenario_title_en")
         titles.setdefault(run.scenario, title or run.scenario)
-    return titles
+    return {s: titles[s] for s in _scenario_order(runs)}
 
 
-def _provenance(results_dir: Path, run_id: str) -> dict:
-    return json.loads((results_dir / run_id / "provenance.json").read_text(encoding="utf-8"))
+def read_provenance(results_dir: Path, runs: pd.DataFrame) -> dict[str, dict]:
+    """The provenance of every complete run, by run id."""
+    return {
+        run_id: json.loads((results_dir / run_id / "provenance.json").read_text("utf-8"))
+        for run_id in runs.loc[runs.status == "complete", "run_id"]
+    }
 
 
 def _targets(results_dir: Path, runs: pd.DataFrame, region) -> list:
@@ -202,7 +208,6 @@ def shown_card(card: pd.DataFrame | None, titles: dict[str, str]) -> pd.DataFram
 
 def draw_charts(
     table: pd.DataFrame,
-    runs: pd.DataFrame,
     folder: Path,
     *,
     lang: str,
@@ -344,11 +349,13 @@ def _table_html(header: list[str], rows: list[list[str]], code_columns=()) -> st
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _definitions_html(results_dir: Path, runs: pd.DataFrame, titles: dict, lang: str) -> str:
+def _definitions_html(
+    runs: pd.DataFrame, provenance: dict[str, dict], titles: dict, lang: str
+) -> str:
     """One block per distinct (scenario, lever package), with the clause of every lever."""
     packages: dict[tuple[str, str], dict] = {}
     for run in runs[runs.status == "complete"].itertuples():
-        prov = _provenance(results_dir, run.run_id)
+        prov = provenance[run.run_id]
         levers = prov.get("levers") or {}
         key = (run.scenario, json.dumps(levers, sort_keys=True))
         packages.setdefault(key, {"prov": prov, "levers": levers, "runs": 0})
@@ -381,10 +388,10 @@ def _command(overrides: str) -> str:
     return f"ronghe run {overrides}".strip()
 
 
-def _provenance_html(results_dir: Path, runs: pd.DataFrame, lang: str) -> str:
+def _provenance_html(runs: pd.DataFrame, provenance: dict[str, dict], lang: str) -> str:
     rows = []
     for run in runs[runs.status == "complete"].itertuples():
-        prov = _provenance(results_dir, run.run_id)
+        prov = provenance[run.run_id]
         hashes = " / ".join(
             str(prov.get(k) or "-")[:12] for k in ("config_hash", "data_hash", "scenario_sha256")
         )
@@ -527,15 +534,14 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
     figures.mkdir(parents=True)
     try:
         region = load_region()
-        titles = {s: t for s, t in _titles(results_dir, done, lang).items()}
-        titles = {s: titles[s] for s in _scenario_order(done)}
+        provenance = read_provenance(results_dir, runs)
+        titles = _titles(done, provenance, lang)
         order = {s: k for k, s in enumerate(titles)}
         table = table.sort_values(
             ["scenario", "seed", "year"], key=lambda c: c.map(order) if c.name == "scenario" else c
         )
         charts, card = draw_charts(
             table,
-            done,
             figures,
             lang=lang,
             targets=_targets(results_dir, done, region),
@@ -561,8 +567,8 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             lang=lang,
             charts=charts,
             summary=summary,
-            definitions=_definitions_html(results_dir, done, titles, lang),
-            provenance=_provenance_html(results_dir, runs, lang),
+            definitions=_definitions_html(done, provenance, titles, lang),
+            provenance=_provenance_html(runs, provenance, lang),
             notes=notes,
             folder_name="figures",
             card=shown_card(card, titles),
@@ -570,8 +576,6 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
         (staging / "report.html").write_text(page, encoding="utf-8")
         publish_folder(staging, target)
     except BaseException:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target / "report.html"

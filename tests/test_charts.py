@@ -92,6 +92,9 @@ def test_paired_differences_use_the_same_seeds(results):
     lonely = results.assign(seed=results.seed + 100 * (results.scenario != "baseline"))
     with pytest.raises(KeyError, match="shares no seed"):
         paired_differences(lonely, "resident_urbanisation_rate")
+    swept = pd.concat([results, results[results.scenario == "baseline"]], ignore_index=True)
+    with pytest.raises(KeyError, match=r"share a seed \(a parameter sweep\)"):
+        paired_differences(swept, "resident_urbanisation_rate")
 
 
 def test_difference_chart_draws_zero_line_and_bands(results):
@@ -146,7 +149,56 @@ def test_scorecard_probabilities_and_first_years(target_results, region, tmp_pat
     assert area.p_met == 1.0 and area.first_year_median == 2024  # the base year is not counted
     ratio = card.loc[("city", "income_ratio")]
     assert ratio.p_met == 0.0 and ratio.first_year_median == 2028  # 2.04 - 0.10 = 1.94
+    runs = target_results.assign(run_id="r" + target_results.seed.astype(str), seed=1)
+    by_run = scorecard(runs, region.targets, 2027).set_index(["unit", "indicator"])
+    assert by_run.loc[("city", "resident_urbanisation_rate")].p_met == 0.75  # runs, not seeds
+    assert (by_run.runs == 4).all()
     fig = scorecard_figure(scorecard(target_results, region.targets), lang="zh")
     texts = [c.get_text().get_text() for c in fig.axes[0].tables[0].get_celld().values()]
     assert "75%" in texts and "2027" in texts and "情景" in texts
     save(fig, tmp_path / "scorecard", "zh")
+
+
+def test_charts_from_results_stored_by_the_model(stored_table, region):
+    """Fan, difference and county charts of a real sweep (2 scenarios x 3 seeds)."""
+    fig = fan_chart(
+        stored_table,
+        "income_ratio",
+        targets=region.targets,
+        history=region.history,
+        lang="en",
+        scenario_titles={"baseline": "Baseline", "decision_package": "Decision"},
+    )
+    ax = fig.axes[0]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert [b.get_label() for b in bands] == [
+        "Baseline 90% band", "Baseline 50% band", "Decision 90% band", "Decision 50% band",
+    ]  # fmt: skip
+    for outer, inner in ((bands[0], bands[1]), (bands[2], bands[3])):
+        lo_out, hi_out = outer.get_paths()[0].get_extents().intervaly
+        lo_in, hi_in = inner.get_paths()[0].get_extents().intervaly
+        assert lo_out <= lo_in and hi_in <= hi_out  # the 50% band lies inside the 90% band
+    q = quantiles(stored_table, "income_ratio", "city")
+    median = next(ln for ln in ax.lines if ln.get_label() == "Decision median")
+    expected = q[q.scenario == "decision_package"].q50.to_numpy()
+    assert np.allclose(median.get_ydata(), expected)
+    assert list(median.get_xdata()) == list(range(2023, 2036))
+    targets = [c for c in ax.collections if c.get_label().startswith("target")]
+    assert sorted(float(c.get_segments()[0][0][1]) for c in targets) == [1.80, 1.94]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Baseline", "Decision", "record", "target 2027", "target 2035",
+    ]  # fmt: skip
+
+    diff = difference_chart(stored_table, "resident_urbanisation_rate", lang="en")
+    pairs = paired_differences(stored_table, "resident_urbanisation_rate")
+    assert len(pairs) == 3 * 13  # three shared seeds, 2023-2035
+    line = next(ln for ln in diff.axes[0].lines if ln.get_label().endswith("median"))
+    expected = pairs.groupby("year").value.median().to_numpy()
+    assert np.allclose(line.get_ydata(), expected)
+    assert line.get_ydata()[0] == 0.0  # 2023 is the same population and policy
+
+    counties = county_multiples(stored_table, "rural_income_per_capita", lang="zh")
+    assert len(counties.axes) == 6 and all(len(a.lines) == 2 for a in counties.axes)
+    assert counties.axes[0].get_title() == "船山区"
+    formatted = counties.axes[0].yaxis.get_major_formatter()(25000.0, 0)
+    assert formatted == "25,000"

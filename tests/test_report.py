@@ -46,7 +46,8 @@ def test_where_registered_persons_live_from_stored_results(stored_table):
     assert grids[0].shape == grids[1].shape == (5, 9)
     assert np.allclose(np.asarray(grids[0]).sum(axis=1), 100.0)  # row percent
     assert np.allclose(np.asarray(grids[1]).sum(axis=1), 0.0, atol=1e-9)  # shares move
-    assert len(shares.texts) == 45 and shares.texts[0].get_text() == f"{grids[0][0, 0]:.1f}"
+    assert len(shares.texts) == 45 and shares.texts[0].get_text() == f"{grids[0][0, 0]:.1f}%"
+    assert change.texts[0].get_text() == f"{grids[1][0, 0]:+.1f}"  # percentage points
     later = living_matrix(table, "decision_package", 2035).loc["anju"]
     earlier = living_matrix(table, "decision_package", 2023).loc["anju"]
     expected = 100 * (later["chengdu"] / later.sum() - earlier["chengdu"] / earlier.sum())
@@ -107,7 +108,7 @@ def test_report_of_a_sweep(report_zh, stored_sweep):
     assert "<script" not in page
     card = pd.read_csv(report_zh / "scorecard.csv")
     assert len(card) == 6 and set(card.scenario) == {"baseline", "decision_package"}
-    assert card.seeds.eq(3).all() and card.p_met.between(0, 1).all()
+    assert card.runs.eq(3).all() and card.p_met.between(0, 1).all()
     # Scenario definitions: every lever of the package with its clause.
     definitions = page[page.index("id='definitions'") : page.index("id='provenance'")]
     for text in ("(十四)", "settlement_ease", "(十六)", "land_transfer_friction", "rural_roads"):

@@ -24,12 +24,18 @@ def paired_differences(
     """Scenario minus baseline on the same seed, for every other scenario, seed and year.
 
     Raises:
-        KeyError: No baseline runs, or no seed that a scenario shares with the baseline.
+        KeyError: No baseline runs, several runs of a scenario on one seed, or no seed that
+            a scenario shares with the baseline.
     """
     rows = table[(table["indicator"] == indicator) & (table["unit"] == unit)]
     base = rows[rows["scenario"] == baseline].set_index(["seed", "year"])["value"]
     if base.empty:
         raise KeyError(f"no {baseline!r} runs of {indicator!r} for unit {unit!r}")
+    if rows.duplicated(["scenario", "seed", "year"]).any():
+        raise KeyError(
+            "several runs of one scenario share a seed (a parameter sweep): "
+            "pairs with the baseline are ambiguous"
+        )
     out = []
     for scenario, part in rows[rows["scenario"] != baseline].groupby("scenario", sort=False):
         own = part.set_index(["seed", "year"])["value"]

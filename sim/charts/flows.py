@@ -54,7 +54,16 @@ def living_chart(table: pd.DataFrame, scenario: str, *, start: int, end: int, la
         axes = fig.subplots(1, 2)
         limit = max(float(np.abs(change.to_numpy()).max()), 0.1)
         panels = (
-            (axes[0], 100 * shares, "Blues", 0.0, 100.0, f"{word('living_share', lang)} {end}"),
+            (
+                axes[0],
+                100 * shares,
+                "Blues",
+                0.0,
+                100.0,
+                f"{word('living_share', lang)} {end}",
+                "{:.1f}%",
+                "{x:.0f}%",
+            ),
             (
                 axes[1],
                 change,
@@ -62,9 +71,11 @@ def living_chart(table: pd.DataFrame, scenario: str, *, start: int, end: int, la
                 -limit,
                 limit,
                 word("change_pp", lang).format(y=start),
+                "{:+.1f}",
+                "{x:+.0f}",
             ),
         )
-        for ax, values, cmap, low, high, title in panels:
+        for ax, values, cmap, low, high, title, cell_format, bar_format in panels:
             grid = values.to_numpy()
             image = ax.imshow(grid, cmap=cmap, vmin=low, vmax=high, aspect="auto")
             for (i, j), cell in np.ndenumerate(grid):
@@ -72,7 +83,7 @@ def living_chart(table: pd.DataFrame, scenario: str, *, start: int, end: int, la
                 ax.text(
                     j,
                     i,
-                    f"{cell:.1f}",
+                    cell_format.format(cell),
                     ha="center",
                     va="center",
                     fontsize=7,
@@ -86,7 +97,7 @@ def living_chart(table: pd.DataFrame, scenario: str, *, start: int, end: int, la
             ax.set_yticklabels([unit_label(c, lang) for c in COUNTY_KEYS], fontsize=8)
             ax.set_xlabel(word("destination", lang))
             ax.set_title(title, fontsize=10)
-            fig.colorbar(image, ax=ax, shrink=0.8, format="%.0f")
+            fig.colorbar(image, ax=ax, shrink=0.8, format=bar_format)
         axes[0].set_ylabel(word("home", lang))
         fig.tight_layout()
     return fig

@@ -29,11 +29,14 @@ def _met(values: pd.Series, target) -> pd.Series:
 def scorecard(table: pd.DataFrame, targets, year: int = 2027) -> pd.DataFrame:
     """One row per scenario and target: probability met in ``year`` and first year met.
 
-    The probability is the share of seeds meeting the target in ``year``; the first year
-    is the median over seeds of the first simulated year in which the target is met
-    (``NaN`` when most seeds never meet it within the run).
+    The probability is the share of runs (seeds) meeting the target in ``year``; the
+    first year is the median over runs of the first simulated year in which the target
+    is met (``NaN`` when most runs never meet it within the run). Runs are told apart by
+    ``run_id`` when the table has it (a sweep may hold several runs per seed), else by
+    ``seed``.
     """
     by_key = {(t.unit, t.indicator): t for t in targets if t.year == year}
+    run = "run_id" if "run_id" in table.columns else "seed"
     rows = []
     for scenario, runs in table.groupby("scenario", sort=False):
         for unit, indicator in TARGET_KEYS:
@@ -41,8 +44,8 @@ def scorecard(table: pd.DataFrame, targets, year: int = 2027) -> pd.DataFrame:
             part = runs[(runs.unit == unit) & (runs.indicator == indicator)]
             part = part[part.year > part.year.min()]  # simulated years, not the base year
             met = part.assign(met=_met(part.value, target))
-            in_year = met[met.year == year].groupby("seed")["met"].any()
-            first = met[met.met].groupby("seed")["year"].min().reindex(in_year.index)
+            in_year = met[met.year == year].groupby(run)["met"].any()
+            first = met[met.met].groupby(run)["year"].min().reindex(in_year.index)
             rows.append(
                 {
                     "scenario": scenario,
@@ -50,7 +53,7 @@ def scorecard(table: pd.DataFrame, targets, year: int = 2027) -> pd.DataFrame:
                     "indicator": indicator,
                     "target": target.value,
                     "direction": target.direction,
-                    "seeds": len(in_year),
+                    "runs": len(in_year),
                     "p_met": float(in_year.mean()) if len(in_year) else float("nan"),
                     "first_year_median": float(np.nanmedian(first.fillna(np.inf))),
                 }
