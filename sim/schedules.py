@@ -75,15 +75,20 @@ class Schedule:
     def describe(self) -> str:
         """A short human-readable form, e.g. ``0.6 → 0.9 (linear 2024–2027)``."""
         if self.kind == "constant":
-            return f"{self.before:g}"
+            return _number(self.before)
         if self.kind == "step":
             ((year, value),) = self.knots
-            return f"{self.before:g} → {value:g} from {year}"
+            return f"{_number(self.before)} → {_number(value)} from {year}"
         if self.kind == "ramp":
             (y0, _), (y1, value) = self.knots
-            return f"{self.before:g} → {value:g} (linear {y0}–{y1})"
-        steps = ", ".join(f"{year}: {value:g}" for year, value in self.knots)
-        return f"{self.before:g}, then {steps}"
+            return f"{_number(self.before)} → {_number(value)} (linear {y0}–{y1})"
+        steps = ", ".join(f"{year}: {_number(value)}" for year, value in self.knots)
+        return f"{_number(self.before)}, then {steps}"
+
+
+def _number(value: float) -> str:
+    """``0.25``, ``300``, or whole numbers from 1,000 with separators: ``95,000,000``."""
+    return f"{value:,.0f}" if abs(value) >= 1000 and value == int(value) else f"{value:g}"
 
 
 def constant(value: float) -> Schedule:

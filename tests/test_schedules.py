@@ -66,7 +66,7 @@ def test_describe():
         }
     )
     assert p.schedules["services_by_residence"][0].describe() == "0.6 → 0.9 from 2026"
-    assert p.schedules["rural_roads"][0].describe() == "0, then 2024: 1e+08, 2027: 2e+07"
+    assert p.schedules["rural_roads"][0].describe() == "0, then 2024: 100,000,000, 2027: 20,000,000"
     assert p.schedules["land_consolidation"][0].describe() == "0.1 → 0.3 (linear 2024–2027)"
 
 
