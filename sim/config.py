@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.data import COUNTY_KEYS, RegionData
+from sim.data import COUNTY_KEYS, RegionData, Target
 from sim.errors import ConfigError
 
 BACKENDS = ("numba", "agents")
@@ -32,6 +32,25 @@ class Targets2035:
     resident_urbanisation_rate: float = 0.70
     county_area_urbanisation: float = 0.56
     income_ratio: float = 1.80
+
+
+# Target (unit, indicator) -> the ``targets_2035`` key that sets its 2035 threshold.
+TARGETS_2035_KEYS = {
+    ("city", "resident_urbanisation_rate"): "resident_urbanisation_rate",
+    ("county_area", "resident_urbanisation_rate"): "county_area_urbanisation",
+    ("city", "income_ratio"): "income_ratio",
+}
+
+
+def run_targets(region: RegionData, later: Targets2035) -> tuple[Target, ...]:
+    """The decision's targets, with a run's configurable 2035 thresholds."""
+    out = []
+    for t in region.targets:
+        key = TARGETS_2035_KEYS.get((t.unit, t.indicator))
+        if t.year == 2035 and key is not None:
+            t = dataclasses.replace(t, value=float(getattr(later, key)))
+        out.append(t)
+    return tuple(out)
 
 
 @dataclass

@@ -146,8 +146,8 @@ def levers_markdown(scenarios: list) -> str:
 
 def scenarios_markdown(scenarios: list) -> str:
     """Every scenario file: titles, description, what it extends and its schedules."""
-    from sim.data import COUNTY_KEYS
     from sim.levers import LEVERS
+    from sim.schedules import describe_counties
 
     lines = [
         HEADER.replace("sim/data and sim/levers.py", "scenarios/ and sim/levers.py"),
@@ -172,12 +172,7 @@ def scenarios_markdown(scenarios: list) -> str:
         lines += ["| clause | lever | schedule |", "|---|---|---|"]
         for lever_id, per_county in changed.items():
             lv = LEVERS[lever_id]
-            if len(set(per_county)) == 1:
-                text = per_county[0].describe()
-            else:
-                text = "; ".join(
-                    f"{c}: {s.describe()}" for c, s in zip(COUNTY_KEYS, per_county, strict=True)
-                )
+            text = describe_counties(per_county)
             lines.append(f"| {lv.clause} | `{lever_id}` {lv.name_zh} | {_cell(text)} |")
         lines.append("")
     return "\n".join(lines)

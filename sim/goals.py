@@ -45,30 +45,27 @@ class GoalResult:
         return json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False, default=str)
 
 
-def _meets(value: float, target) -> bool:
-    return value <= target.value if target.direction == "at_most" else value >= target.value
-
-
 def _gap(value: float, target) -> float:
     """Shortfall from the target in GAP_UNITs (0 when met)."""
     short = value - target.value if target.direction == "at_most" else target.value - value
     return max(0.0, short) / GAP_UNIT
 
 
-def assess(tables: list[pd.DataFrame], region, scenario, goal) -> GoalResult:
+def assess(tables: list[pd.DataFrame], region, scenario, goal, targets) -> GoalResult:
     """Probability of meeting each target, mean shortfalls, cost and the objective.
 
     Args:
         tables: Indicator tables of the package on each replicate seed.
-        region: Region data (targets, counties).
+        region: Region data (counties).
         scenario: The composed scenario (its lever plan is priced in the target year).
         goal: :class:`~sim.config.GoalSettings`.
+        targets: The run's targets (:func:`~sim.config.run_targets`).
     """
-    targets = {(t.unit, t.indicator): t for t in region.targets if t.year == goal.year}
+    targets = {(t.unit, t.indicator): t for t in targets if t.year == goal.year}
     met, gaps = [], []
     for table in tables:
         values = target_values(table, goal.year)
-        met.append([_meets(values[k], targets[k]) for k in TARGET_INDICATORS])
+        met.append([bool(targets[k].met(values[k])) for k in TARGET_INDICATORS])
         gaps.append([_gap(values[k], targets[k]) for k in TARGET_INDICATORS])
     first = tables[0]
     residents = first[(first.year == first.year.min()) & (first.indicator == "resident_population")]

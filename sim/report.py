@@ -15,7 +15,8 @@ import json
 import re
 import shutil
 import uuid
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -26,12 +27,13 @@ from sim.charts.fan import fan_chart
 from sim.charts.flows import living_chart, pyramid_chart
 from sim.charts.scorecard import TARGET_KEYS, scorecard, scorecard_cells, scorecard_figure
 from sim.charts.style import check_lang, cjk_font_subset, indicator_label, save, unit_label
-from sim.data import COUNTY_KEYS, load_region
+from sim.config import Targets2035, run_targets
+from sim.data import load_region
 from sim.errors import ConfigError
 from sim.levers import LEVERS
 from sim.results import publish_folder
 from sim.scenario import ANY_PERIOD
-from sim.schedules import plan_from_levers
+from sim.schedules import describe_counties, plan_from_levers
 from sim.sweeps import collect
 
 SCORECARD_YEAR = 2027
@@ -102,7 +104,6 @@ TEXT = {
         "在对应的 git 提交下运行“复现命令”即可得到完全相同的结果。",
         "Check out the run's git commit and run its command to get identical results.",
     ),
-    "figures": ("图件（PNG、SVG）", "Chart files (PNG, SVG)"),
     "failed": ("失败或未完成的运行", "Failed or incomplete runs"),
     "chart_missing": ("未绘制：{why}", "Not drawn: {why}"),
 }
@@ -168,33 +169,12 @@ def read_provenance(results_dir: Path, runs: pd.DataFrame) -> dict[str, dict]:
     }
 
 
-def _targets(results_dir: Path, runs: pd.DataFrame, region) -> list:
-    """The decision's targets, with the 2035 thresholds of the runs' configuration."""
-    config = yaml.safe_load((results_dir / runs.run_id.iloc[0] / "config.yaml").read_text("utf-8"))
-    later = config.get("targets_2035") or {}
-    names = {
-        ("city", "resident_urbanisation_rate"): "resident_urbanisation_rate",
-        ("county_area", "resident_urbanisation_rate"): "county_area_urbanisation",
-        ("city", "income_ratio"): "income_ratio",
-    }
-    out = []
-    for t in region.targets:
-        key = names.get((t.unit, t.indicator))
-        if t.year == 2035 and key and later.get(key) is not None:
-            t = replace(t, value=float(later[key]))
-        out.append(t)
-    return out
-
-
-def _draw(charts: list[Chart], chart: Chart, draw, folder: Path, lang: str) -> None:
-    """Draw one chart into ``folder``; a chart the results cannot support is noted."""
-    try:
-        fig = draw()
-    except KeyError as exc:
-        chart.missing = str(exc.args[0]) if exc.args else str(exc)
-    else:
-        chart.files = save(fig, folder / chart.name, lang)
-    charts.append(chart)
+def _region_and_targets(results_dir: Path, runs: pd.DataFrame):
+    """The data the runs used (their ``data_dir``) and their targets, 2035 thresholds included."""
+    first = results_dir / runs.run_id.iloc[0] / "config.yaml"
+    config = yaml.safe_load(first.read_text("utf-8"))
+    region = load_region(config.get("data_dir"))
+    return region, run_targets(region, Targets2035(**(config.get("targets_2035") or {})))
 
 
 def shown_card(card: pd.DataFrame | None, titles: dict[str, str]) -> pd.DataFrame | None:
@@ -221,9 +201,9 @@ def draw_charts(
         The charts in report order, and the scorecard table (None when the results end
         before the scorecard year).
     """
-    charts: list[Chart] = []
     scenarios = list(titles)
     start, end = int(table.year.min()), int(table.year.max())
+    wanted: list[tuple[Chart, Callable]] = []
     card = None
     if start < SCORECARD_YEAR <= end:
         card = scorecard(table, targets, SCORECARD_YEAR)
@@ -231,72 +211,63 @@ def draw_charts(
         card["scenario"] = pd.Categorical(card["scenario"], scenarios, ordered=True)
         card = card.sort_values("scenario", kind="stable").reset_index(drop=True)
         shown = shown_card(card, titles)
-        _draw(
-            charts,
-            Chart("scorecard", "scorecard", _t("scorecard_note", lang, y=SCORECARD_YEAR)),
-            lambda: scorecard_figure(shown, lang=lang, year=SCORECARD_YEAR),
-            folder,
-            lang,
+        wanted.append(
+            (
+                Chart("scorecard", "scorecard", _t("scorecard_note", lang, y=SCORECARD_YEAR)),
+                lambda: scorecard_figure(shown, lang=lang, year=SCORECARD_YEAR),
+            )
         )
     for unit, indicator in FAN_CHARTS:
-        _draw(
-            charts,
-            Chart(
-                f"fan_{unit}_{indicator}",
-                "fans",
-                f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}",
-            ),
-            lambda u=unit, i=indicator: fan_chart(
-                table,
-                i,
-                unit=u,
-                lang=lang,
-                targets=targets,
-                history=history,
-                scenario_titles=titles,
-            ),
-            folder,
-            lang,
+        caption = f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}"
+        wanted.append(
+            (
+                Chart(f"fan_{unit}_{indicator}", "fans", caption),
+                lambda u=unit, i=indicator: fan_chart(
+                    table,
+                    i,
+                    unit=u,
+                    lang=lang,
+                    targets=targets,
+                    history=history,
+                    scenario_titles=titles,
+                ),
+            )
         )
     if "baseline" in scenarios and len(scenarios) > 1:
         for unit, indicator in TARGET_KEYS:
-            _draw(
-                charts,
-                Chart(
-                    f"difference_{unit}_{indicator}",
-                    "differences",
-                    f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}",
-                ),
-                lambda u=unit, i=indicator: difference_chart(
-                    table, i, unit=u, lang=lang, scenario_titles=titles
-                ),
-                folder,
-                lang,
+            caption = f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}"
+            wanted.append(
+                (
+                    Chart(f"difference_{unit}_{indicator}", "differences", caption),
+                    lambda u=unit, i=indicator: difference_chart(
+                        table, i, unit=u, lang=lang, scenario_titles=titles
+                    ),
+                )
             )
     for indicator in COUNTY_CHARTS:
-        _draw(
-            charts,
-            Chart(f"counties_{indicator}", "counties", indicator_label(indicator, lang)),
-            lambda i=indicator: county_multiples(table, i, lang=lang, scenario_titles=titles),
-            folder,
-            lang,
+        wanted.append(
+            (
+                Chart(f"counties_{indicator}", "counties", indicator_label(indicator, lang)),
+                lambda i=indicator: county_multiples(table, i, lang=lang, scenario_titles=titles),
+            )
         )
     for scenario in scenarios:
-        title = titles[scenario]
-        _draw(
-            charts,
-            Chart(f"living_{scenario}", "flows", title),
-            lambda s=scenario: living_chart(table, s, start=start, end=end, lang=lang),
-            folder,
-            lang,
-        )
-        _draw(
-            charts,
-            Chart(f"pyramid_{scenario}", "flows", title),
-            lambda s=scenario: pyramid_chart(table, s, start=start, end=end, lang=lang),
-            folder,
-            lang,
-        )
+        for kind, draw in (("living", living_chart), ("pyramid", pyramid_chart)):
+            wanted.append(
+                (
+                    Chart(f"{kind}_{scenario}", "flows", titles[scenario]),
+                    lambda s=scenario, d=draw: d(table, s, start=start, end=end, lang=lang),
+                )
+            )
+    charts = []
+    for chart, draw in wanted:
+        try:
+            fig = draw()
+        except KeyError as exc:  # the results cannot support this chart: say why
+            chart.missing = str(exc.args[0]) if exc.args else str(exc)
+        else:
+            chart.files = save(fig, folder / chart.name, lang)
+        charts.append(chart)
     return charts, card
 
 
@@ -321,13 +292,7 @@ def lever_rows(levers: dict, lang: str) -> list[list[str]]:
     rows = []
     for lever_id, per_county in plan.changed().items():
         lever = LEVERS[lever_id]
-        if len(set(per_county)) == 1:
-            schedule = per_county[0].describe()
-        else:
-            schedule = "; ".join(
-                f"{unit_label(county, lang)}: {s.describe()}"
-                for county, s in zip(COUNTY_KEYS, per_county, strict=True)
-            )
+        schedule = describe_counties(per_county, lambda c: unit_label(c, lang))
         name = (lever.name_zh, lever.name_en)[k]
         rows.append(
             [lever.clause, f"{name} ({lever_id})", lever.unit, f"{lever.default:g}", schedule]
@@ -533,7 +498,7 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
     figures = staging / "figures"
     figures.mkdir(parents=True)
     try:
-        region = load_region()
+        region, targets = _region_and_targets(results_dir, done)
         provenance = read_provenance(results_dir, runs)
         titles = _titles(done, provenance, lang)
         order = {s: k for k, s in enumerate(titles)}
@@ -544,7 +509,7 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             table,
             figures,
             lang=lang,
-            targets=_targets(results_dir, done, region),
+            targets=targets,
             history=region.history,
             titles=titles,
         )

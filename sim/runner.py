@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.config import ValidConfig
+from sim.config import ValidConfig, run_targets
 from sim.data import load_region
 from sim.goals import GOAL_FILE, assess
 from sim.indicators import TARGET_INDICATORS, indicator_table, target_values
@@ -121,7 +121,7 @@ def run_to_directory(
     extra = {}
     goal = None
     if s.goal.replicates:
-        goal = assess(tables, region, scenario, s.goal)
+        goal = assess(tables, region, scenario, s.goal, run_targets(region, s.targets_2035))
         extra[GOAL_FILE] = goal.to_json()
     wall = time.time() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

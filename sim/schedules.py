@@ -86,6 +86,18 @@ class Schedule:
         return f"{_number(self.before)}, then {steps}"
 
 
+def describe_counties(per_county: tuple[Schedule, ...], label=str) -> str:
+    """One lever's schedules: one text if every county shares it, else ``county: text; ...``.
+
+    ``label`` names a county key (for example in Chinese).
+    """
+    if len(set(per_county)) == 1:
+        return per_county[0].describe()
+    return "; ".join(
+        f"{label(c)}: {s.describe()}" for c, s in zip(COUNTY_KEYS, per_county, strict=True)
+    )
+
+
 def _number(value: float) -> str:
     """``0.25``, ``300``, or whole numbers from 1,000 with separators: ``95,000,000``."""
     return f"{value:,.0f}" if abs(value) >= 1000 and value == int(value) else f"{value:g}"
@@ -246,4 +258,11 @@ def plan_from_levers(
     return LeverPlan(schedules)
 
 
-__all__ = ["LeverPlan", "Schedule", "constant", "default_plan", "plan_from_levers"]
+__all__ = [
+    "LeverPlan",
+    "Schedule",
+    "constant",
+    "default_plan",
+    "describe_counties",
+    "plan_from_levers",
+]

@@ -44,7 +44,7 @@ def test_assess_counts_targets_met_and_prices_the_package(region):
         table(4, 0.635, 0.49, 1.90),
     ]
     goal = GoalSettings(replicates=4, probability=0.8, penalty=1000.0)
-    result = assess(tables, region, scenario, goal)
+    result = assess(tables, region, scenario, goal, region.targets)
     assert result.probability == {
         "urbanisation": 0.75,
         "county_area": 1.0,
@@ -58,7 +58,7 @@ def test_assess_counts_targets_met_and_prices_the_package(region):
     penalty = 1000.0 * (0.3 + 0.025 + 0.5)
     assert result.objective == pytest.approx(result.cost + penalty)
     assert result.seeds == [1, 2, 3, 4]
-    feasible = assess(tables[:1] + tables[3:], region, scenario, goal)
+    feasible = assess(tables[:1] + tables[3:], region, scenario, goal, region.targets)
     assert feasible.probability["all"] == 1.0 and feasible.objective == feasible.cost
 
 

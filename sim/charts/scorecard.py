@@ -22,10 +22,6 @@ HEADERS = {
 }
 
 
-def _met(values: pd.Series, target) -> pd.Series:
-    return values <= target.value if target.direction == "at_most" else values >= target.value
-
-
 def scorecard(table: pd.DataFrame, targets, year: int = 2027) -> pd.DataFrame:
     """One row per scenario and target: probability met in ``year`` and first year met.
 
@@ -43,7 +39,7 @@ def scorecard(table: pd.DataFrame, targets, year: int = 2027) -> pd.DataFrame:
             target = by_key[(unit, indicator)]
             part = runs[(runs.unit == unit) & (runs.indicator == indicator)]
             part = part[part.year > part.year.min()]  # simulated years, not the base year
-            met = part.assign(met=_met(part.value, target))
+            met = part.assign(met=target.met(part.value))
             in_year = met[met.year == year].groupby(run)["met"].any()
             first = met[met.met].groupby(run)["year"].min().reindex(in_year.index)
             rows.append(

@@ -102,6 +102,10 @@ class Target:
     basis: str
     source: str
 
+    def met(self, value):
+        """Whether ``value`` (a number or a pandas Series) meets the target."""
+        return value <= self.value if self.direction == "at_most" else value >= self.value
+
 
 @dataclass(frozen=True)
 class RegionData:
