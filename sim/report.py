@@ -25,11 +25,12 @@ import yaml
 from sim.charts.compare import county_multiples, difference_chart
 from sim.charts.fan import fan_chart
 from sim.charts.flows import living_chart, pyramid_chart
-from sim.charts.scorecard import TARGET_KEYS, scorecard, scorecard_cells, scorecard_figure
+from sim.charts.scorecard import scorecard, scorecard_cells, scorecard_figure
 from sim.charts.style import check_lang, cjk_font_subset, indicator_label, save, unit_label
 from sim.config import Targets2035, run_targets
 from sim.data import load_region
 from sim.errors import ConfigError
+from sim.indicators import TARGET_INDICATORS
 from sim.levers import LEVERS
 from sim.results import publish_folder
 from sim.scenario import ANY_PERIOD
@@ -38,7 +39,7 @@ from sim.sweeps import collect
 
 SCORECARD_YEAR = 2027
 FAN_CHARTS = (
-    *TARGET_KEYS,
+    *TARGET_INDICATORS,
     ("city", "registered_urbanisation_rate"),
     ("city", "urban_income_per_capita"),
     ("city", "rural_income_per_capita"),
@@ -234,7 +235,7 @@ def draw_charts(
             )
         )
     if "baseline" in scenarios and len(scenarios) > 1:
-        for unit, indicator in TARGET_KEYS:
+        for unit, indicator in TARGET_INDICATORS:
             caption = f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}"
             wanted.append(
                 (
@@ -484,7 +485,8 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
         out: Report folder (default ``results_dir/report-<lang>``), replaced whole.
 
     Raises:
-        ConfigError: ``lang`` is not allowed, or the folder holds no complete run.
+        ConfigError: ``lang`` is not allowed, the folder holds no complete run, or
+            ``out`` is something other than a new or empty folder or an earlier report.
     """
     check_lang(lang)
     results_dir = Path(results_dir)
@@ -493,6 +495,13 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
     if done.empty:
         raise ConfigError(f"report: no complete run under {results_dir}")
     target = Path(out) if out is not None else results_dir / f"report-{lang}"
+    if target.exists() and not (
+        target.is_dir() and (not any(target.iterdir()) or (target / "report.html").is_file())
+    ):
+        raise ConfigError(
+            f"--out={target}: exists and is not a report folder (it would be replaced); "
+            "allowed a new or empty folder, or an earlier report"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}-{uuid.uuid4().hex}")
     figures = staging / "figures"

@@ -148,6 +148,16 @@ def test_the_same_results_give_the_same_report(report_zh, stored_sweep, tmp_path
     assert not list(stored_sweep.glob(".report-*"))  # the staging folder is gone
 
 
+def test_report_never_replaces_what_is_not_a_report(stored_sweep, tmp_path):
+    keep = tmp_path / "notes"
+    keep.mkdir()
+    (keep / "todo.txt").write_text("mine")
+    result = ronghe("report", str(stored_sweep), "--out", str(keep))
+    assert result.returncode == 2 and "is not a report folder" in result.stderr
+    assert (keep / "todo.txt").read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["notes"]  # no staging folder left
+
+
 def test_report_of_a_single_run_in_english(stored_sweep, tmp_path):
     run = next(p.parent for p in sorted(stored_sweep.rglob("provenance.json")))
     single = tmp_path / "single"

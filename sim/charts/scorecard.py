@@ -8,12 +8,8 @@ import numpy as np
 import pandas as pd
 
 from sim.charts.style import chart_style, check_lang, indicator_label, new_figure, unit_label
+from sim.indicators import TARGET_INDICATORS
 
-TARGET_KEYS = (
-    ("city", "resident_urbanisation_rate"),
-    ("county_area", "resident_urbanisation_rate"),
-    ("city", "income_ratio"),
-)
 HEADERS = {
     "scenario": ("情景", "Scenario"),
     "p": ("{y}年达标概率", "P(met in {y})"),
@@ -35,7 +31,7 @@ def scorecard(table: pd.DataFrame, targets, year: int = 2027) -> pd.DataFrame:
     run = "run_id" if "run_id" in table.columns else "seed"
     rows = []
     for scenario, runs in table.groupby("scenario", sort=False):
-        for unit, indicator in TARGET_KEYS:
+        for unit, indicator in TARGET_INDICATORS:
             target = by_key[(unit, indicator)]
             part = runs[(runs.unit == unit) & (runs.indicator == indicator)]
             part = part[part.year > part.year.min()]  # simulated years, not the base year
@@ -70,7 +66,7 @@ def scorecard_cells(card: pd.DataFrame, *, lang: str, year: int) -> tuple[list, 
     """Header and rows of the scorecard table: a scenario, then two cells per target."""
     k = check_lang(lang)
     header = [HEADERS["scenario"][k]]
-    for unit, indicator in TARGET_KEYS:
+    for unit, indicator in TARGET_INDICATORS:
         rows = card[(card.unit == unit) & (card.indicator == indicator)]
         first = rows.iloc[0]
         name = f"{unit_label(unit, lang)}\n{indicator_label(indicator, lang)} {target_text(first)}"
@@ -79,7 +75,7 @@ def scorecard_cells(card: pd.DataFrame, *, lang: str, year: int) -> tuple[list, 
     cells = []
     for scenario, part in card.groupby("scenario", sort=False, observed=True):
         row = [str(scenario)]
-        for unit, indicator in TARGET_KEYS:
+        for unit, indicator in TARGET_INDICATORS:
             r = part[(part.unit == unit) & (part.indicator == indicator)].iloc[0]
             met = r.first_year_median
             row += [f"{r.p_met:.0%}", never if np.isnan(met) else f"{met:.0f}"]
@@ -102,7 +98,7 @@ def scorecard_figure(card: pd.DataFrame, *, lang: str = "en", year: int = 2027):
         ax = fig.subplots()
         ax.axis("off")
         ax.set_position([0.01, 0.0, 0.98, 1.0])
-        widths = [0.16] + [0.14, 0.14] * len(TARGET_KEYS)
+        widths = [0.16] + [0.14, 0.14] * len(TARGET_INDICATORS)
         tab = ax.table(
             cellText=cells, colLabels=header, loc="upper center", cellLoc="center", colWidths=widths
         )
