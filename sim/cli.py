@@ -7,10 +7,9 @@ exit code, before any run directory or job exists.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import shutil
 import sys
+import uuid
 from pathlib import Path
 
 from sim.errors import ConfigError, RongheError
@@ -54,12 +53,12 @@ def check_overrides(overrides: list[str]) -> None:
         raise ConfigError(f"malformed override: {str(exc).splitlines()[0]}") from None
     from sim.config import RunSettings
 
-    region = None
     settings = RunSettings()
     start_year, end_year = settings.start_year, settings.end_year
     scenarios = [settings.scenario]
     folder = None
     levers: dict[str, list] = {}
+    data_dirs: list = [None]
     for o in parsed:
         if o.key_or_group == "start_year" and not o.is_sweep_override():
             start_year = o.value()
@@ -67,26 +66,33 @@ def check_overrides(overrides: list[str]) -> None:
             end_year = o.value()
         if o.key_or_group == "scenarios_dir" and not o.is_sweep_override():
             folder = o.value()
+        if o.key_or_group == "data_dir":
+            data_dirs = _values(o)
+    for value in data_dirs:
+        check_key("data_dir", value)
+    # Every data folder of the sweep is read and checked whole before any run starts.
+    regions = [load_region(value) for value in dict.fromkeys(data_dirs)]
     for o in parsed:
         key = o.key_or_group
+        if key == "hydra.sweep.subdir" and not o.is_sweep_override():
+            subdir = Path(str(o.value()))
+            if subdir.is_absolute() or ".." in subdir.parts:
+                raise ConfigError(
+                    f"hydra.sweep.subdir={str(o.value())[:80]!r}: allowed a relative path "
+                    "inside the sweep folder (no '..')"
+                )
         if key.startswith(("hydra.", "hydra/")) or key == "hydra":
             continue
         if o.is_delete():
             raise ConfigError(f"~{key}: removing keys is not supported")
-        if o.is_sweep_override():
-            try:
-                values = list(o.sweep_iterator())
-            except HydraException:
-                values = []  # interval sweeps (Optuna) are checked when composed
-        else:
-            values = [o.value()]
+        values = _values(o)
         if key.startswith("params."):
-            region = region or load_region()
             name = key.split(".", 1)[1]
             from sim.params import resolve_params
 
             for value in values:
-                resolve_params(region, {name: value})
+                for region in regions:
+                    resolve_params(region, {name: value})
         elif key.startswith("levers."):
             levers[key.split(".", 1)[1]] = values
         elif key == "experiment":
@@ -116,6 +122,18 @@ def check_overrides(overrides: list[str]) -> None:
                 load_scenario(name, folder, period=period, lever_overrides={lever: _plain(value)})
 
 
+def _values(override) -> list:
+    """The values of one parsed override (each value of a sweep)."""
+    from hydra.errors import HydraException
+
+    if not override.is_sweep_override():
+        return [override.value()]
+    try:
+        return list(override.sweep_iterator())
+    except HydraException:
+        return []  # interval sweeps (Optuna) are checked when composed
+
+
 def _plain(value):
     """A parsed override value as plain Python data (Hydra returns its own containers)."""
     from omegaconf import OmegaConf
@@ -133,22 +151,44 @@ def _register_schema() -> None:
     ConfigStore.instance().store(name="ronghe_schema", node=schema.RunConfig)
 
 
-def _cleanup_failed_run(run_dir: Path) -> None:
-    """Remove what Hydra wrote for a run that failed before producing results."""
-    if (run_dir / "indicators.parquet").exists():
-        return
-    shutil.rmtree(run_dir / ".hydra", ignore_errors=True)
-    for log in run_dir.glob("*.log"):
-        log.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        run_dir.rmdir()
+class RunFailedError(RongheError):
+    """A run of a sweep failed; its error is in its folder's ``failed.json``."""
+
+    exit_code = 1
+
+
+def _run_folder(hydra_cfg, multirun: bool) -> Path:
+    """The folder a job writes into: Hydra's run folder, or its folder in the sweep.
+
+    In a sweep with an empty ``hydra.sweep.subdir`` (the default), a run's folder is
+    named by its overrides (:func:`sim.paths.run_folder_name`); a folder named by the user
+    must lie inside the sweep folder.
+
+    Raises:
+        ConfigError: The run folder would lie outside the sweep folder.
+    """
+    from sim.paths import run_folder_name
+
+    if not multirun:
+        return Path(hydra_cfg.runtime.output_dir)
+    sweep = Path(str(hydra_cfg.sweep.dir)).absolute()
+    if not str(hydra_cfg.sweep.subdir or ""):
+        return sweep / run_folder_name(str(hydra_cfg.job.override_dirname))
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    if not run_dir.resolve().is_relative_to(sweep.resolve()):
+        raise ConfigError(
+            f"hydra.sweep.subdir={str(hydra_cfg.sweep.subdir)[:80]!r}: the run folder "
+            f"{run_dir} lies outside the sweep folder {sweep}"
+        )
+    return run_dir
 
 
 def _task(cfg) -> float | None:
     """One run of ``ronghe run``.
 
-    In a multirun, complete results of the same run are kept (resume), and a failure is
-    recorded in ``failed.json`` and re-raised, so Hydra reports it after the other runs.
+    The run holds its folder while it works (:func:`sim.runfolder.claim`). In a sweep,
+    complete results of the same run are kept (resume). A failure is recorded in
+    ``failed.json``; in a sweep it is re-raised, so Hydra reports it after the others.
     """
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
@@ -156,37 +196,57 @@ def _task(cfg) -> float | None:
 
     from sim.config import validate
     from sim.data import load_region
-    from sim.goals import read_goal
-    from sim.paths import PACKAGE_DIR
-    from sim.results import config_hash, git_commit
-    from sim.runner import run_to_directory, target_summary
-    from sim.sweeps import RunKey, clear_failure, is_complete, record_failure
+    from sim.goals import GOAL_FILE, read_goal
+    from sim.paths import code_digest
+    from sim.results import RESULT_FILES, config_hash
+    from sim.runfolder import RunKey, claim, is_complete, record_failure, retire
+    from sim.runner import load_run_scenario, run_to_directory, target_summary
 
     hydra_cfg = HydraConfig.get()
-    run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    overrides = [str(o) for o in hydra_cfg.overrides.task]
+    what = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    writes = (*RESULT_FILES, GOAL_FILE)
+    run_dir, recorded = None, False
     try:
-        resolved = OmegaConf.to_container(cfg, resolve=True)
-        valid = validate(resolved)
-        valid = dataclasses.replace(
-            valid, params={k: v for k, v in valid.params.items() if v is not None}
-        )
-        region = load_region(valid.settings.data_dir)
-        key = RunKey(config_hash(resolved), region.data_hash, git_commit(PACKAGE_DIR))
-        if multirun and is_complete(run_dir, key):
-            print(f"skipped (complete results of this run exist): {run_dir}")
-            stored = read_goal(run_dir)
-            return stored["objective"] if stored else None
-        clear_failure(run_dir)
-        table, goal = run_to_directory(valid, resolved, run_dir, region=region, code=key.code)
+        run_dir = _run_folder(hydra_cfg, multirun)
+        with claim(run_dir, writes, what):
+            try:
+                resolved = OmegaConf.to_container(cfg, resolve=True)
+                valid = validate(resolved)
+                valid = dataclasses.replace(
+                    valid, params={k: v for k, v in valid.params.items() if v is not None}
+                )
+                region = load_region(valid.settings.data_dir)
+                scenario = load_run_scenario(valid)
+                key = RunKey(
+                    config_hash(resolved), region.data_hash, scenario.digest, code_digest()
+                )
+                if multirun and is_complete(run_dir, key):
+                    print(f"skipped (complete results of this run exist): {run_dir}")
+                    stored = read_goal(run_dir)
+                    return stored["objective"] if stored else None
+                retire(run_dir, writes)
+                table, goal = run_to_directory(
+                    valid,
+                    resolved,
+                    run_dir,
+                    region=region,
+                    scenario=scenario,
+                    key=key,
+                    overrides=overrides,
+                )
+            except Exception as exc:
+                recorded = record_failure(run_dir, exc, overrides)
+                raise
     except Exception as exc:
         if multirun:
-            record_failure(run_dir, exc, list(hydra_cfg.overrides.task))
-            _print_error(f"run failed, recorded in {run_dir / 'failed.json'}: {exc}")
-            raise
+            where = f"recorded in {run_dir / 'failed.json'}" if recorded else "nothing written"
+            _print_error(f"run failed ({' '.join(overrides)[:200]}), {where}: {exc}")
+            # The other runs go on; Hydra re-raises this at the end of the sweep.
+            raise RunFailedError(f"{run_dir}: {exc}") from None
         if not isinstance(exc, RongheError):
             raise
-        _cleanup_failed_run(run_dir)
         _print_error(exc)
         sys.exit(exc.exit_code)
     print(f"results: {run_dir}")
@@ -199,36 +259,140 @@ def _task(cfg) -> float | None:
     return None
 
 
-def _run_hydra(args: list[str]) -> int:
-    import hydra
+# Hydra's flags that take a value, and those that make Hydra show something and not run.
+_HYDRA_VALUE_FLAGS = {
+    "cfg": "--cfg",
+    "package": "--package",
+    "info": "--info",
+    "config_path": "--config-path",
+    "config_name": "--config-name",
+    "config_dir": "--config-dir",
+}
+_HYDRA_SWITCHES = {
+    "multirun": "--multirun",
+    "resolve": "--resolve",
+    "run": "--run",
+    "help": "--help",
+    "hydra_help": "--hydra-help",
+}
+
+
+def _parse_hydra_args(args: list[str]) -> tuple[list[str], list[str], bool, bool]:
+    """Split ``ronghe run`` arguments with Hydra's own parser.
+
+    Returns:
+        ``(flags, overrides, multirun, runs)``: Hydra's flags as arguments, the
+        overrides, whether it is a multirun, and whether any job will run (not ``--cfg``,
+        ``--info``, ``--help``...).
+
+    Raises:
+        ConfigError: An argument Hydra does not know.
+    """
+    from hydra._internal.utils import get_args_parser
+
+    parser = get_args_parser()
+
+    def refuse(message: str):
+        raise ConfigError(f"run: {message}; see `ronghe run --hydra-help`")
+
+    parser.error = refuse  # one line instead of argparse's usage text and exit
+    ns = parser.parse_args(args)  # --version prints Hydra's version and exits here
+    if ns.shell_completion:
+        raise ConfigError("run: --shell-completion is not supported by ronghe")
+    if ns.experimental_rerun:
+        raise ConfigError(
+            "run: --experimental-rerun is not supported (runs keep no Hydra pickle); "
+            "rerun with the command recorded in the run's provenance.json"
+        )
+    flags = []
+    for name, flag in _HYDRA_SWITCHES.items():
+        if getattr(ns, name):
+            flags.append(flag)
+    for name, flag in _HYDRA_VALUE_FLAGS.items():
+        value = getattr(ns, name)
+        if value is not None:
+            flags.append(f"{flag}={value}")
+    shows = ns.cfg or ns.info or ns.help or ns.hydra_help
+    return flags, list(ns.overrides), bool(ns.multirun), not shows
+
+
+def _output_folders(overrides: list[str], multirun: bool) -> dict[str, str]:
+    """The folders a command will write into, as far as they are known before Hydra runs.
+
+    The value of ``hydra.run.dir`` or ``hydra.sweep.dir`` (an override, else the
+    project's configuration) up to its first interpolation.
+    """
+    import yaml
 
     from sim.paths import project_dir
+
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    given = [o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")]
+    if given:
+        pattern = given[-1]
+    else:
+        conf = yaml.safe_load((project_dir("conf") / "config.yaml").read_text("utf-8"))
+        pattern = str(conf["hydra"]["sweep" if multirun else "run"]["dir"])
+    static = pattern.split("${", 1)[0]
+    folder = static if "${" not in pattern or static.endswith("/") else str(Path(static).parent)
+    return {key: folder or "."}
+
+
+def _run_hydra(args: list[str]) -> int:
+    import os
+
+    import hydra
+    from omegaconf import OmegaConf
+
+    from sim.paths import check_output_folder, project_dir
     from sim.sweeps import expand_replicates
 
-    multirun = "-m" in args or "--multirun" in args
-    overrides = [a for a in args if not a.startswith("-")]
     try:
+        flags, overrides, multirun, runs = _parse_hydra_args(args)
         expanded = expand_replicates(overrides, multirun)
         check_overrides(expanded)
+        if runs:
+            for key, folder in _output_folders(expanded, multirun).items():
+                check_output_folder(key, folder)
         _register_schema()
     except RongheError as exc:
         _print_error(exc)
         return exc.exit_code
-    args = [a for a in args if a.startswith("-")] + expanded
     if multirun and not any(
         a.lstrip("+").startswith(("hydra/sweeper=", "experiment=")) for a in expanded
     ):
         # Hydra's basic sweeper, composing one job per batch up front (hydra_plugins/).
-        args.append("hydra/sweeper=ronghe")
+        expanded.append("hydra/sweeper=ronghe")
+    token = uuid.uuid4().hex[:8]
+    OmegaConf.register_new_resolver("ronghe.unique", lambda: token, replace=True)
     app = hydra.main(
         version_base="1.3", config_path=str(project_dir("conf")), config_name="config"
     )(_task)
-    saved = sys.argv
-    sys.argv = ["ronghe", *args]
+    saved_argv, saved_env = sys.argv, os.environ.get("HYDRA_FULL_ERROR")
+    sys.argv = ["ronghe", *flags, *expanded]
+    # Errors reach ronghe instead of Hydra's printer, to be told in one line.
+    os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         app()
+    except RunFailedError:
+        _print_error(
+            "some runs failed; each is recorded in its folder's failed.json "
+            "(`ronghe collect SWEEP_DIR` lists them)"
+        )
+        return RunFailedError.exit_code
+    except RongheError as exc:
+        _print_error(exc)
+        return exc.exit_code
+    except OSError as exc:  # a folder Hydra could not create
+        where = exc.filename if exc.filename is not None else "a run folder"
+        _print_error(f"cannot create {where}: {exc.strerror or type(exc).__name__}")
+        return 2
     finally:
-        sys.argv = saved
+        sys.argv = saved_argv
+        if saved_env is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved_env
     return 0
 
 

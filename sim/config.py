@@ -22,6 +22,11 @@ STEPS_PER_YEAR = (1, 2, 4, 12)
 BASE_YEAR = 2023
 LAST_YEAR = 2050
 MAX_SEED = 2**63 - 1
+# One agent per 10,000 persons (about 350 agents). Below it a county can have no
+# children or no registered urban women, and its indicators are undefined (at 3e-5 the
+# share of urban children is NaN; at 3e-6 a group is empty); a run that small says
+# nothing about a county anyway.
+MIN_SCALE = 1e-4
 DEFAULT_COUNTY_AREA = ("anju", "shehong", "pengxi", "daying")
 
 
@@ -90,7 +95,7 @@ class RunSettings:
 RANGES = {
     "scenario": "a file name in scenarios/ (see `ronghe scenarios`)",
     "seed": f"integer in [0, {MAX_SEED}]",
-    "scale": "(0, 1]",
+    "scale": f"[{MIN_SCALE:g}, 1]",
     "backend": " or ".join(BACKENDS),
     "start_year": f"[{BASE_YEAR}, {BASE_YEAR}] (the data describe {BASE_YEAR})",
     "end_year": f"[start_year, {LAST_YEAR}]",
@@ -136,7 +141,7 @@ def check_key(key: str, value: object, *, start_year: int = BASE_YEAR) -> None:
         if not _is_int(value) or not 0 <= value <= MAX_SEED:
             raise _fail(key, value)
     elif key == "scale":
-        if not _is_number(value) or not 0 < value <= 1:
+        if not _is_number(value) or not MIN_SCALE <= value <= 1:
             raise _fail(key, value)
     elif key == "backend":
         if value not in BACKENDS:

@@ -25,3 +25,7 @@ class InvariantError(RongheError):
     """A conservation check (persons, land, money) failed during a run."""
 
     exit_code = 3
+
+
+class ResultsError(RongheError):
+    """A run's results are missing, corrupt, or could not be written."""

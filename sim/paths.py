@@ -1,13 +1,32 @@
-"""Where the project's folders are: the source checkout's, else the copies in the wheel."""
+"""Where the project's folders are, and the folders Ronghe writes into.
+
+The source checkout's ``conf`` and ``scenarios`` folders, else the copies in the wheel;
+a digest of the package's code for resuming sweeps; safe names for the run folders of a
+sweep; and the check that an output folder can be created before any run starts. This
+module does not import the model, so a sweep's main process starts quickly.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import platform
+import re
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from sim.config import RANGES
 from sim.errors import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# Longest folder name Ronghe makes from a run's overrides; longer names keep their start
+# and end in a digest of the whole, well below the 255 bytes most filesystems allow.
+MAX_RUN_FOLDER_NAME = 200
+NAME_MAX = 255  # bytes in one path component on Linux filesystems (ext4, xfs, tmpfs, NFS)
+PATH_MAX = 4096
+# Libraries whose version can change a run's numbers: part of the resume key.
+RESULT_LIBRARIES = ("numpy", "numba", "mesa", "pandas", "pyarrow", "scipy")
 
 
 def project_dir(name: str) -> Path:
@@ -28,6 +47,87 @@ def scenarios_folder(setting: str | None) -> Path:
         return project_dir("scenarios")
     if not Path(setting).is_dir():
         raise ConfigError(
-            f"scenarios_dir={setting!r}: not a folder; allowed {RANGES['scenarios_dir']}"
+            f"scenarios_dir={shown(setting)}: not a folder; allowed {RANGES['scenarios_dir']}"
         )
     return Path(setting)
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@cache
+def code_digest() -> str:
+    """SHA-256 of the package's Python source and the versions of the numeric libraries.
+
+    Two runs with the same configuration, data, scenario and code digest give the same
+    numbers; the digest changes with any edit of ``sim/`` (committed or not) and with an
+    upgrade of Python or of a library in :data:`RESULT_LIBRARIES`. Cached per process:
+    a sweep's jobs in one process share the code they were imported with.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    digest.update(f"python={platform.python_version()}\0".encode())
+    for name in RESULT_LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name}={version}\0".encode())
+    return digest.hexdigest()
+
+
+_UNSAFE = re.compile(r"[%/\\\x00-\x1f\x7f]")
+
+
+def run_folder_name(overrides: str) -> str:
+    r"""One folder name for a run of a sweep, from its overrides (Hydra's override_dirname).
+
+    ``/``, ``\``, ``%`` and control characters are percent-encoded, so a value such as
+    ``data_dir=../../x`` names a folder inside the sweep folder instead of a path out of
+    it, and different overrides give different names. A name longer than
+    :data:`MAX_RUN_FOLDER_NAME` bytes keeps its first 160 bytes and ends in a digest of
+    the whole. ``""`` (a sweep of one run without overrides) is the sweep folder itself.
+    """
+    name = _UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", overrides)
+    if name.startswith("."):
+        name = "%2E" + name[1:]
+    raw = name.encode()
+    if len(raw) > MAX_RUN_FOLDER_NAME:
+        digest = hashlib.sha256(overrides.encode()).hexdigest()[:16]
+        name = raw[:160].decode("utf-8", "ignore") + "~" + digest
+    return name
+
+
+def check_output_folder(key: str, path: str | Path) -> None:
+    """Refuse a folder that cannot hold results, before any run starts.
+
+    Checks the name (each part at most :data:`NAME_MAX` bytes), that no part of the path
+    is a file, and that the nearest existing folder can be written (not read-only).
+
+    Raises:
+        ConfigError: Naming ``key``, the path and the reason, in one line.
+    """
+    folder = Path(path)
+    if len(os.fsencode(folder)) >= PATH_MAX:
+        raise ConfigError(f"{key}={shown(str(path))}: path longer than {PATH_MAX} bytes")
+    for part in folder.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            raise ConfigError(
+                f"{key}={shown(str(path))}: the name {shown(part, 40)} is longer than the "
+                f"{NAME_MAX} bytes a filesystem allows"
+            )
+    probe = folder
+    while not probe.exists() and probe != probe.parent and not probe.is_symlink():
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ConfigError(f"{key}={shown(str(path))}: {shown(str(probe))} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{key}={shown(str(path))}: cannot write in {shown(str(probe))} "
+            "(read-only or no permission)"
+        )

@@ -150,6 +150,8 @@ def _find_in_buckets(
 ) -> np.ndarray:
     """For each target age, pick one id of that age (or the nearest age within 6 years)."""
     found = np.full(len(target), -1, np.int64)
+    if len(sorted_ids) == 0:  # a small run may have nobody of that sex in the group
+        return found
     for offset in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6):
         todo = found < 0
         if not todo.any():

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from sim.charts.compare import county_multiples, difference_chart
 from sim.charts.fan import fan_chart
@@ -29,10 +28,10 @@ from sim.charts.scorecard import scorecard, scorecard_cells, scorecard_figure
 from sim.charts.style import check_lang, cjk_font_subset, indicator_label, save, unit_label
 from sim.config import Targets2035, run_targets
 from sim.data import load_region
-from sim.errors import ConfigError
+from sim.errors import ConfigError, ResultsError
 from sim.indicators import TARGET_INDICATORS
 from sim.levers import LEVERS
-from sim.results import publish_folder
+from sim.results import check_replaceable, publish_folder, read_provenance
 from sim.scenario import ANY_PERIOD
 from sim.schedules import describe_counties, plan_from_levers
 from sim.sweeps import collect
@@ -162,20 +161,19 @@ def _titles(runs: pd.DataFrame, provenance: dict[str, dict], lang: str) -> dict[
     return {s: titles[s] for s in _scenario_order(runs)}
 
 
-def read_provenance(results_dir: Path, runs: pd.DataFrame) -> dict[str, dict]:
-    """The provenance of every complete run, by run id."""
+def run_provenance(results_dir: Path, runs: pd.DataFrame) -> dict[str, dict]:
+    """The provenance of every complete run, by run id (checked by ``collect``)."""
     return {
-        run_id: json.loads((results_dir / run_id / "provenance.json").read_text("utf-8"))
+        run_id: read_provenance(results_dir / run_id)
         for run_id in runs.loc[runs.status == "complete", "run_id"]
     }
 
 
-def _region_and_targets(results_dir: Path, runs: pd.DataFrame):
-    """The data the runs used (their ``data_dir``) and their targets, 2035 thresholds included."""
-    first = results_dir / runs.run_id.iloc[0] / "config.yaml"
-    config = yaml.safe_load(first.read_text("utf-8"))
-    region = load_region(config.get("data_dir"))
-    return region, run_targets(region, Targets2035(**(config.get("targets_2035") or {})))
+def _region_and_targets(provenance: dict):
+    """The data a run used (its ``data_dir``) and its targets, 2035 thresholds included."""
+    settings = provenance.get("settings") or {}
+    region = load_region(settings.get("data_dir"))
+    return region, run_targets(region, Targets2035(**(settings.get("targets_2035") or {})))
 
 
 def shown_card(card: pd.DataFrame | None, titles: dict[str, str]) -> pd.DataFrame | None:
@@ -482,11 +480,14 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
     Args:
         results_dir: A run folder or a sweep folder.
         lang: ``zh`` or ``en``.
-        out: Report folder (default ``results_dir/report-<lang>``), replaced whole.
+        out: Report folder (default ``results_dir/report-<lang>``): a new or empty
+            folder, or an earlier report (replaced whole; Ronghe's manifest in it says
+            what it wrote, and a folder holding anything else is never replaced).
 
     Raises:
         ConfigError: ``lang`` is not allowed, the folder holds no complete run, or
             ``out`` is something other than a new or empty folder or an earlier report.
+        ResultsError: The report could not be written.
     """
     check_lang(lang)
     results_dir = Path(results_dir)
@@ -495,20 +496,13 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
     if done.empty:
         raise ConfigError(f"report: no complete run under {results_dir}")
     target = Path(out) if out is not None else results_dir / f"report-{lang}"
-    if target.exists() and not (
-        target.is_dir() and (not any(target.iterdir()) or (target / "report.html").is_file())
-    ):
-        raise ConfigError(
-            f"--out={target}: exists and is not a report folder (it would be replaced); "
-            "allowed a new or empty folder, or an earlier report"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    check_replaceable(target, "report", "--out")
     staging = target.with_name(f".{target.name}-{uuid.uuid4().hex}")
     figures = staging / "figures"
-    figures.mkdir(parents=True)
     try:
-        region, targets = _region_and_targets(results_dir, done)
-        provenance = read_provenance(results_dir, runs)
+        figures.mkdir(parents=True)
+        provenance = run_provenance(results_dir, runs)
+        region, targets = _region_and_targets(provenance[done.run_id.iloc[0]])
         titles = _titles(done, provenance, lang)
         order = {s: k for k, s in enumerate(titles)}
         table = table.sort_values(
@@ -548,8 +542,11 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             card=shown_card(card, titles),
         )
         (staging / "report.html").write_text(page, encoding="utf-8")
-        publish_folder(staging, target)
-    except BaseException:
+        publish_folder(staging, target, "report", "--out")
+    except OSError as exc:
+        raise ResultsError(
+            f"cannot write the report into {target}: {exc.strerror or type(exc).__name__}"
+        ) from None
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target / "report.html"

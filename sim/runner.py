@@ -27,8 +27,9 @@ from sim.model import RongheModel, RunSpec
 from sim.params import resolve_params
 from sim.paths import PACKAGE_DIR, scenarios_folder
 from sim.population import fit_report, synthesize
-from sim.results import config_hash, git_commit, write_run
-from sim.scenario import load_scenario
+from sim.results import git_commit, write_run
+from sim.runfolder import RunKey
+from sim.scenario import Scenario, load_scenario
 from sim.sweeps import replicate_seeds
 from sim.world import build_world
 
@@ -54,17 +55,23 @@ def _progress_bar(total: int, mode: str, desc: str):
     return tqdm(total=total, desc=desc, unit="step", disable=disable, file=sys.stderr, leave=False)
 
 
-def simulate(cfg: ValidConfig, region=None):
-    """Build and run the model; return ``(model, population, region, scenario)``."""
+def load_run_scenario(cfg: ValidConfig) -> Scenario:
+    """The scenario of a run, composed with the run's lever overrides."""
     s = cfg.settings
-    region = region or load_region(s.data_dir)
-    params = resolve_params(region, cfg.params)
-    scenario = load_scenario(
+    return load_scenario(
         s.scenario,
         scenarios_folder(s.scenarios_dir),
         period=(s.start_year, s.end_year),
         lever_overrides=cfg.levers,
     )
+
+
+def simulate(cfg: ValidConfig, region=None, scenario: Scenario | None = None):
+    """Build and run the model; return ``(model, population, region, scenario)``."""
+    s = cfg.settings
+    region = region or load_region(s.data_dir)
+    params = resolve_params(region, cfg.params)
+    scenario = scenario or load_run_scenario(cfg)
     world = build_world(region)
     population = synthesize(region, world, params, s.scale, s.seed)
     fit = fit_report(population, world, region)
@@ -84,12 +91,25 @@ def simulate(cfg: ValidConfig, region=None):
 
 
 def run_to_directory(
-    cfg: ValidConfig, resolved: dict, run_dir: Path, *, region=None, code: str | None = None
+    cfg: ValidConfig,
+    resolved: dict,
+    run_dir: Path,
+    *,
+    region,
+    scenario: Scenario,
+    key: RunKey,
+    overrides: list[str],
 ):
     """Run the simulation and write indicators, config and provenance into ``run_dir``.
 
-    ``region`` (the loaded data) and ``code`` (the git commit) save loading them again
-    when the caller has them.
+    Args:
+        cfg: The validated configuration.
+        resolved: The resolved configuration, written as ``config.yaml``.
+        run_dir: The run folder, held by the caller (:func:`sim.runfolder.claim`).
+        region: The loaded data.
+        scenario: The composed scenario.
+        key: What resuming compares, recorded in the provenance.
+        overrides: The run's command-line overrides, recorded in the provenance.
 
     Returns:
         ``(indicators, goal)``: the indicator table (all replicate seeds of a goal run)
@@ -104,7 +124,7 @@ def run_to_directory(
     tables = []
     for seed in seeds:
         run_cfg = dataclasses.replace(cfg, settings=dataclasses.replace(s, seed=seed))
-        model_k, fit_k, region, scenario = simulate(run_cfg, region)
+        model_k, fit_k, region, scenario = simulate(run_cfg, region, scenario)
         if seed == s.seed:
             model, fit = model_k, fit_k
         tables.append(
@@ -128,15 +148,14 @@ def run_to_directory(
     provenance = {
         "package": "ronghe",
         "version": __version__,
-        "git_commit": code if code is not None else git_commit(PACKAGE_DIR),
-        "data_hash": region.data_hash,
-        "config_hash": config_hash(resolved),
+        "git_commit": git_commit(PACKAGE_DIR),
+        **key.as_provenance(),
+        "overrides": list(overrides),
         "scenario": s.scenario,
         "scenario_title_zh": scenario.title_zh,
         "scenario_title_en": scenario.title_en,
         "scenario_description": scenario.description,
         "scenario_files": list(scenario.chain),
-        "scenario_sha256": scenario.digest,
         "levers": scenario.levers,
         "seed": s.seed,
         "backend": s.backend,

@@ -1,29 +1,27 @@
-"""Sweeps: replicate seeds, resumable runs, failure records and collection.
+"""Sweeps: replicate seeds and the collection of a sweep's runs.
 
-A sweep is a Hydra multirun: one run directory per job under the sweep directory. A run
-directory is *complete* when its results were renamed into place (``indicators.parquet``
-and ``provenance.json``), *failed* when the job recorded ``failed.json``, and
-*incomplete* otherwise (a killed or still running job). Running the same sweep again
-into the same directory skips complete runs of the same configuration, data and code,
-and runs the rest.
+A sweep is a Hydra multirun: one run folder per job under the sweep folder, each
+complete, failed or incomplete (:mod:`sim.runfolder`). Running the same sweep again
+into the same folder skips complete runs of the same configuration, data, scenario and
+code, and runs the rest. :func:`collect` gathers the complete runs into one table,
+checking every file against its provenance and every table against the schema a run
+writes; a run whose files do not check out is listed as failed, not collected.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import traceback
+import shutil
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from sim.errors import ConfigError
-from sim.results import publish_folder
+from sim.errors import ConfigError, ResultsError
+from sim.results import PROVENANCE, check_replaceable, publish_folder, verify_run
 from sim.rng import REPLICATE_SEED, hash4
+from sim.runfolder import FAILED, LOCK, read_failure
 
-FAILED = "failed.json"
 COLLECTED = "collected"
 
 
@@ -33,11 +31,13 @@ def replicate_seeds(base: int, n: int) -> list[int]:
     The same base gives the same seeds for every scenario, so comparisons are paired.
     """
     seeds = [int(base)]
+    seen = set(seeds)
     k = 1
     while len(seeds) < n:
         seed = int(hash4(base, 0, k, REPLICATE_SEED)) >> 33  # 31-bit, easy to read and type
-        if seed not in seeds:
+        if seed not in seen:
             seeds.append(seed)
+            seen.add(seed)
         k += 1
     return seeds
 
@@ -72,80 +72,40 @@ def expand_replicates(overrides: list[str], multirun: bool) -> list[str]:
     return [*rest, "seed=" + ",".join(map(str, replicate_seeds(base, int(raw))))]
 
 
-@dataclass(frozen=True)
-class RunKey:
-    """What must match for a finished run to be reused: configuration, data and code."""
-
-    config_hash: str
-    data_hash: str
-    code: str | None
-
-
-def is_complete(run_dir: Path, key: RunKey) -> bool:
-    """True if ``run_dir`` holds complete results of the run ``key`` describes."""
-    prov_path = run_dir / "provenance.json"
-    if not (run_dir / "indicators.parquet").is_file() or not prov_path.is_file():
-        return False
-    try:
-        prov = json.loads(prov_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return False
-    return (
-        prov.get("config_hash") == key.config_hash
-        and prov.get("data_hash") == key.data_hash
-        and prov.get("git_commit") == key.code
-    )
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def record_failure(run_dir: Path, exc: BaseException, overrides: list[str]) -> None:
-    """Write ``failed.json`` (error, type, overrides, traceback) into ``run_dir``."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    record = {
-        "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-        "type": type(exc).__name__,
-        "overrides": overrides,
-        "traceback": "".join(traceback.format_exception(exc)),
-    }
-    _write_atomic(run_dir / FAILED, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-
-
-def clear_failure(run_dir: Path) -> None:
-    """Forget an earlier failure of this run (it is being run again)."""
-    (run_dir / FAILED).unlink(missing_ok=True)
-
-
 def _run_dirs(sweep_dir: Path) -> list[Path]:
-    """Job directories of a sweep (or the run itself): folders with ``.hydra`` or results."""
+    """Run folders of a sweep (or the run itself): folders Ronghe marked or wrote results in.
+
+    Hidden folders (a run's staging folder, submitit's files, a collection being
+    written) and ``collected/`` are not runs.
+    """
     found = set()
-    for marker in (".hydra", "provenance.json", FAILED):
-        for path in [sweep_dir / marker, *sweep_dir.rglob(f"*/{marker}")]:
-            run = path.parent
-            if path.exists() and COLLECTED not in run.relative_to(sweep_dir).parts:
-                found.add(run)
+    for marker in (LOCK, PROVENANCE, FAILED):
+        for path in [sweep_dir / marker, *sweep_dir.rglob(marker)]:
+            parts = path.parent.relative_to(sweep_dir).parts
+            if (
+                path.is_file()
+                and COLLECTED not in parts
+                and not any(p.startswith(".") for p in parts)
+            ):
+                found.add(path.parent)
     return sorted(found)
 
 
-def _overrides(run_dir: Path) -> list[str]:
-    path = run_dir / ".hydra" / "overrides.yaml"
-    if not path.is_file():
-        return []
-    import yaml
-
-    return [str(o) for o in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
-
-
 def _override_columns(overrides: list[str]) -> dict[str, object]:
-    """Task overrides of a job as ``{key: value}`` (numbers as numbers)."""
+    """Task overrides of a job as ``{key: value}`` (numbers as numbers).
+
+    Raises:
+        ResultsError: The recorded overrides do not parse.
+    """
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
 
     out: dict[str, object] = {}
-    for o in OverridesParser.create().parse_overrides(overrides):
+    try:
+        parsed = OverridesParser.create().parse_overrides([str(o) for o in overrides])
+    except HydraException:
+        raise ResultsError("the overrides recorded in provenance.json do not parse") from None
+    for o in parsed:
         key = o.key_or_group
         if key.startswith("hydra") or key in ("seed", "scenario"):
             continue
@@ -154,6 +114,95 @@ def _override_columns(overrides: list[str]) -> dict[str, object]:
             value = json.dumps(value, sort_keys=True, default=str)
         out[key] = value
     return out
+
+
+PROVENANCE_COLUMNS = (
+    "scenario",
+    "seed",
+    "scale",
+    "backend",
+    "config_hash",
+    "data_hash",
+    "scenario_sha256",
+    "code_digest",
+    "git_commit",
+    "wall_time_s",
+    "peak_memory_mb",
+    "host",
+    "finished_utc",
+)
+# The indicator table every run writes (sim.indicators.indicator_table): column, types.
+INDICATOR_SCHEMA = {
+    "year": ("int16", "int32", "int64"),
+    "unit": ("string", "large_string"),
+    "indicator": ("string", "large_string"),
+    "value": ("double",),
+    "scenario": ("string", "large_string"),
+    "seed": ("int64",),
+}
+
+
+def read_indicators(path: Path) -> pd.DataFrame:
+    """A run's ``indicators.parquet``, checked against :data:`INDICATOR_SCHEMA`.
+
+    Raises:
+        ResultsError: Not a parquet file, or other columns or types than a run writes.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise ResultsError(f"{path}: not a readable parquet file ({type(exc).__name__})") from None
+    found = {f.name: str(f.type) for f in schema}
+    if list(found) != list(INDICATOR_SCHEMA) or any(
+        found[c] not in types for c, types in INDICATOR_SCHEMA.items()
+    ):
+        shown = ", ".join(f"{c}:{t}" for c, t in found.items())[:200]
+        raise ResultsError(
+            f"{path}: columns {shown}; expected {', '.join(INDICATOR_SCHEMA)} "
+            "(year, seed integers; value float; the others text)"
+        )
+    try:
+        return pd.read_parquet(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise ResultsError(f"{path}: not a readable parquet file ({type(exc).__name__})") from None
+
+
+def _collect_run(run_dir: Path, run_id: str) -> tuple[dict, pd.DataFrame | None]:
+    """One run's row of the runs table, and its indicator table if it is complete."""
+    row: dict[str, object] = {"run_id": run_id, "overrides": ""}
+    has_results = (run_dir / PROVENANCE).exists() or (run_dir / "indicators.parquet").exists()
+    failure = read_failure(run_dir)
+    if not has_results:
+        if failure is None:
+            row.update(status="incomplete", error=None)
+        else:
+            row.update(
+                status="failed",
+                error=f"{failure.get('type')}: {failure.get('error')}",
+                overrides=_joined(failure.get("overrides")),
+            )
+        return row, None
+    try:
+        prov = verify_run(run_dir)
+        table = read_indicators(run_dir / "indicators.parquet")
+        overrides = prov.get("overrides") or []
+        columns = _override_columns(overrides)
+    except ResultsError as exc:
+        row.update(status="failed", error=f"ResultsError: {exc}")
+        return row, None
+    row.update(status="complete", error=None, overrides=_joined(overrides))
+    row.update({k: prov.get(k) for k in PROVENANCE_COLUMNS})
+    table.insert(0, "run_id", run_id)
+    for k, (key, value) in enumerate(sorted(columns.items())):
+        table.insert(2 + k, key, value)
+    return row, table
+
+
+def _joined(overrides: object) -> str:
+    return " ".join(map(str, overrides)) if isinstance(overrides, list) else ""
 
 
 def collect(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -177,43 +226,13 @@ def collect(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     runs, tables = [], []
     for run_dir in dirs:
         run_id = str(run_dir.relative_to(sweep_dir)) if run_dir != sweep_dir else "."
-        overrides = _overrides(run_dir)
-        row: dict[str, object] = {"run_id": run_id, "overrides": " ".join(overrides)}
-        columns = _override_columns(overrides)
-        if (run_dir / "indicators.parquet").is_file() and (run_dir / "provenance.json").is_file():
-            prov = json.loads((run_dir / "provenance.json").read_text(encoding="utf-8"))
-            row.update(status="complete", error=None)
-            row.update(
-                {
-                    k: prov.get(k)
-                    for k in (
-                        "scenario",
-                        "seed",
-                        "scale",
-                        "backend",
-                        "config_hash",
-                        "data_hash",
-                        "git_commit",
-                        "scenario_sha256",
-                        "wall_time_s",
-                        "peak_memory_mb",
-                        "host",
-                        "finished_utc",
-                    )
-                }
-            )
-            table = pd.read_parquet(run_dir / "indicators.parquet")
-            table.insert(0, "run_id", run_id)
-            for k, (key, value) in enumerate(sorted(columns.items())):
-                table.insert(2 + k, key, value)
-            tables.append(table)
-        elif (run_dir / FAILED).is_file():
-            failure = json.loads((run_dir / FAILED).read_text(encoding="utf-8"))
-            row.update(status="failed", error=f"{failure.get('type')}: {failure.get('error')}")
-        else:
-            row.update(status="incomplete", error=None)
+        row, table = _collect_run(run_dir, run_id)
         runs.append(row)
-    runs_table = pd.DataFrame(runs)
+        if table is not None:
+            tables.append(table)
+    runs_table = pd.DataFrame(
+        runs, columns=["run_id", "overrides", "status", "error", *PROVENANCE_COLUMNS]
+    )
     if tables:
         indicators = pd.concat(tables, ignore_index=True)
         front = ["run_id", "scenario"]
@@ -231,9 +250,15 @@ def write_collected(sweep_dir: Path) -> tuple[Path, pd.DataFrame]:
     """Collect a sweep into ``SWEEP_DIR/collected/`` (written whole, then renamed)."""
     indicators, runs = collect(sweep_dir)
     out = sweep_dir / COLLECTED
+    check_replaceable(out, COLLECTED, "collect")
     staging = sweep_dir / f".{COLLECTED}-{uuid.uuid4().hex}"
-    staging.mkdir()
-    indicators.to_parquet(staging / "indicators.parquet", index=False)
-    runs.to_parquet(staging / "runs.parquet", index=False)
-    publish_folder(staging, out)
+    try:
+        staging.mkdir()
+        indicators.to_parquet(staging / "indicators.parquet", index=False)
+        runs.to_parquet(staging / "runs.parquet", index=False)
+        publish_folder(staging, out, COLLECTED, "collect")
+    except OSError as exc:
+        raise ResultsError(f"cannot write {out}: {exc.strerror or type(exc).__name__}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return out, runs

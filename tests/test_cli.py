@@ -111,8 +111,8 @@ def test_multirun_sweep(tmp_path):
     ("args", "message"),
     [
         (["colour=red"], "unknown override key 'colour'"),
-        (["scale=0"], "scale=0: allowed (0, 1]"),
-        (["scale=-1"], "scale=-1: allowed (0, 1]"),
+        (["scale=0"], "scale=0: allowed [0.0001, 1]"),
+        (["scale=-1"], "scale=-1: allowed [0.0001, 1]"),
         (["end_year=2020"], "end_year=2020: allowed [2023, 2050]"),
         (["start_year=2019"], "start_year=2019: allowed [2023, 2023]"),
         (["scenario=utopia"], "scenario='utopia': unknown scenario; allowed: baseline, "),

@@ -5,6 +5,7 @@ SLURM_CONF in the environment. They are skipped without one, unless
 RONGHE_REQUIRE_SLURM=1 (set by `.ci/run`) makes a missing cluster an error.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.runfolder import FAILED
 from sim.sweeps import collect, replicate_seeds
 
 SWEEP = ["scenario=baseline,land_reform", "seeds=3", "scale=0.0005", "end_year=2025"]
@@ -126,33 +128,78 @@ def test_a_cancelled_slurm_job_fails_the_sweep_promptly(tmp_path):
     assert waited < 90, waited
     # The cancelled run never completes (it may not even have a folder yet, if Slurm
     # cancelled it before Python started); at most the other run does.
-    if any(tmp_path.glob("*/.hydra")):
+    if any(tmp_path.glob("*/.ronghe-run.lock")):
         _, runs = collect(tmp_path)
         assert (runs.status == "complete").sum() < 2
 
 
-def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path):
-    bad = tmp_path / "data"
-    shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "sim", "data"), bad)
-    (bad / "assumptions.csv").unlink()
+def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch, capsys):
+    """A run that fails at run time (here an injected fault) is recorded; the rest go on."""
+    import sim.runner
+    from sim.cli import main
+
+    real = sim.runner.run_to_directory
+
+    def faulty(cfg, *args, **kwargs):
+        if cfg.settings.seed == 2:
+            raise RuntimeError("injected fault\nsecond line")
+        return real(cfg, *args, **kwargs)
+
+    monkeypatch.setattr(sim.runner, "run_to_directory", faulty)
+    sweep_dir = tmp_path / "sweep"
+    common = ["scale=0.0005", "end_year=2024", "progress=off", f"hydra.sweep.dir={sweep_dir}"]
+    code = main(["run", "-m", "seed=1,2,3", *common])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert (
+        err.count("run failed (seed=2 scale=0.0005 end_year=2024 progress=off), recorded in") == 1
+    )
+    assert "some runs failed; each is recorded in its folder's failed.json" in err
+    _, runs = collect(sweep_dir)
+    folder = "end_year=2024,scale=0.0005,seed={}".format
+    assert runs.set_index("run_id").status.to_dict() == {
+        folder(1): "complete",
+        folder(2): "failed",
+        folder(3): "complete",
+    }
+    failed = runs[runs.status == "failed"].iloc[0]
+    assert failed.error == "RuntimeError: injected fault"
+    assert failed.overrides == "seed=2 scale=0.0005 end_year=2024 progress=off"
+    record = json.loads((sweep_dir / folder(2) / "failed.json").read_text())
+    assert "Traceback" in record["traceback"] and "seed=2" in record["overrides"]
+    listing = ronghe("collect", str(sweep_dir))
+    assert listing.returncode == 0
+    assert "2 complete runs" in listing.stdout and "1 failed run(s)" in listing.stdout
+
+    monkeypatch.setattr(sim.runner, "run_to_directory", real)
+    assert main(["run", "-m", "seed=1,2,3", *common]) == 0  # resumes: only seed=2 runs
+    out = capsys.readouterr().out
+    assert out.count("skipped (complete results of this run exist)") == 2
+    _, runs = collect(sweep_dir)
+    assert (runs.status == "complete").all() and not (sweep_dir / folder(2) / FAILED).exists()
+
+
+def test_a_run_folder_holding_a_users_file_is_left_alone(tmp_path):
+    """The run whose folder holds a file Ronghe did not write fails; the others finish."""
+    sweep_dir = tmp_path / "sweep"
+    mine = sweep_dir / "end_year=2024,scale=0.0005,seed=2"
+    mine.mkdir(parents=True)
+    (mine / "indicators.parquet").write_text("the user's own file")
     result = ronghe(
         "run",
         "-m",
-        f"data_dir=null,{bad}",
+        "seed=1,2",
         "scale=0.0005",
         "end_year=2024",
         "progress=off",
-        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        f"hydra.sweep.dir={sweep_dir}",
     )
-    assert result.returncode != 0
-    assert "run failed, recorded in" in result.stderr
-    _, runs = collect(tmp_path / "sweep")
-    assert sorted(runs.status) == ["complete", "failed"]
-    failed = runs[runs.status == "failed"].iloc[0]
-    assert "DataError" in failed.error and "assumptions.csv: missing" in failed.error
-    listing = ronghe("collect", str(tmp_path / "sweep"))
-    assert listing.returncode == 0
-    assert "1 complete runs" in listing.stdout and "1 failed run(s)" in listing.stdout
+    assert result.returncode == 1
+    assert "holds indicators.parquet, which Ronghe did not write" in result.stderr
+    assert "nothing written" in result.stderr
+    assert sorted(p.name for p in mine.iterdir()) == ["indicators.parquet"]
+    assert (mine / "indicators.parquet").read_text() == "the user's own file"
+    assert (sweep_dir / "end_year=2024,scale=0.0005,seed=1" / "provenance.json").is_file()
 
 
 def test_a_killed_sweep_loses_nothing_and_resumes(tmp_path):

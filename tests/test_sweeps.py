@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -6,16 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.errors import ConfigError
-from sim.sweeps import (
-    FAILED,
-    RunKey,
-    collect,
-    expand_replicates,
-    is_complete,
-    record_failure,
-    replicate_seeds,
-    write_collected,
-)
+from sim.results import file_digest, write_run
+from sim.runfolder import FAILED, LOCK, RunKey, is_complete, record_failure
+from sim.sweeps import collect, expand_replicates, replicate_seeds, write_collected
 
 
 @given(base=st.integers(0, 2**31), n=st.integers(1, 40))
@@ -48,12 +42,16 @@ def test_bad_replicates(overrides, multirun, message):
         expand_replicates(overrides, multirun)
 
 
+KEY = RunKey("c", "d", "s", "g")
+OVERRIDES = ["scenario=baseline", "levers.work_relief=0.05"]
+
+
 def fake_run(folder, name, *, seed, status, scale=0.01):
+    """A run folder as a run leaves it: complete, failed or incomplete (killed)."""
     run = folder / name
-    (run / ".hydra").mkdir(parents=True)
-    (run / ".hydra" / "overrides.yaml").write_text(
-        f"- scenario=baseline\n- seed={seed}\n- scale={scale}\n- levers.work_relief=0.05\n"
-    )
+    run.mkdir(parents=True)
+    (run / LOCK).touch()
+    overrides = [*OVERRIDES, f"seed={seed}", f"scale={scale}"]
     if status == "complete":
         table = pd.DataFrame(
             {
@@ -65,11 +63,16 @@ def fake_run(folder, name, *, seed, status, scale=0.01):
                 "seed": [seed] * 2,
             }
         )
-        table.to_parquet(run / "indicators.parquet")
-        prov = {"scenario": "baseline", "seed": seed, "config_hash": "c", "data_hash": "d"}
-        (run / "provenance.json").write_text(json.dumps(prov | {"git_commit": "g"}))
+        prov = {"package": "ronghe", "scenario": "baseline", "seed": seed, "overrides": overrides}
+        write_run(
+            run,
+            indicators=table,
+            config={"seed": seed},
+            provenance=prov | KEY.as_provenance(),
+            population_fit=pd.DataFrame({"a": [1]}),
+        )
     elif status == "failed":
-        record_failure(run, ValueError("boom\nsecond line"), ["seed=3"])
+        record_failure(run, ValueError("boom\nsecond line"), overrides)
     return run
 
 
@@ -122,16 +125,78 @@ def test_collected_tables_answer_queries_with_pandas_and_duckdb(tmp_path):
     ).fetchall()
     assert rows == [("baseline", pytest.approx(2.028), 3)]
     write_collected(tmp_path)  # collecting again replaces the tables whole
-    assert sorted(p.name for p in out.iterdir()) == ["indicators.parquet", "runs.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".ronghe-manifest.json",
+        "indicators.parquet",
+        "runs.parquet",
+    ]
+    (out / "mine.csv").write_text("a file of the user's")
+    with pytest.raises(ConfigError, match=r"collect=.*holds 1 file.*mine\.csv"):
+        write_collected(tmp_path)  # never deletes what it did not write
+    assert (out / "mine.csv").is_file()
 
 
-def test_is_complete_needs_the_same_config_data_and_code(tmp_path):
+def test_is_complete_needs_the_same_config_data_scenario_and_code(tmp_path):
     run = fake_run(tmp_path, "a", seed=1, status="complete")
-    assert is_complete(run, RunKey("c", "d", "g"))
-    assert not is_complete(run, RunKey("other", "d", "g"))
-    assert not is_complete(run, RunKey("c", "d", "new-commit"))
+    assert is_complete(run, KEY)
+    assert not is_complete(run, RunKey("other", "d", "s", "g"))
+    assert not is_complete(run, RunKey("c", "other", "s", "g"))
+    assert not is_complete(run, RunKey("c", "d", "edited scenario", "g"))
+    assert not is_complete(run, RunKey("c", "d", "s", "edited code"))
+    (run / "indicators.parquet").write_bytes(b"PAR1 not a parquet file")
+    assert not is_complete(run, KEY)
     (run / "indicators.parquet").unlink()
-    assert not is_complete(run, RunKey("c", "d", "g"))
+    assert not is_complete(run, KEY)
+
+
+def test_collect_ignores_staging_and_hidden_folders(tmp_path):
+    """Issue 10.10: a sweep being written holds staging folders with result files."""
+    fake_run(tmp_path, "a", seed=1, status="complete")
+    busy = fake_run(tmp_path, "b", seed=2, status="incomplete")
+    staging = busy / ".staging-0123456789abcdef0123456789abcdef"
+    staging.mkdir()
+    shutil.copy(tmp_path / "a" / "provenance.json", staging / "provenance.json")
+    shutil.copy(tmp_path / "a" / "indicators.parquet", staging / "indicators.parquet")
+    (tmp_path / ".submitit" / "123").mkdir(parents=True)
+    (tmp_path / ".submitit" / "123" / FAILED).write_text("{}")
+    (tmp_path / ".collected-0a1b").mkdir()
+    (tmp_path / ".collected-0a1b" / "provenance.json").write_text("{}")
+    _, runs = collect(tmp_path)
+    assert runs.set_index("run_id").status.to_dict() == {"a": "complete", "b": "incomplete"}
+
+
+def rename_column(run):
+    """Rename a column and record the new file's digest, as a careless edit might."""
+    path = run / "indicators.parquet"
+    pd.read_parquet(path).rename(columns={"value": "valeur"}).to_parquet(path, index=False)
+    prov = json.loads((run / "provenance.json").read_text())
+    prov["files"]["indicators.parquet"] = file_digest(path)
+    (run / "provenance.json").write_text(json.dumps(prov))
+
+
+@pytest.mark.parametrize(
+    ("damage", "error"),
+    [
+        (lambda r: (r / "indicators.parquet").write_bytes(b"garbage"), "differs from the digest"),
+        (lambda r: (r / "provenance.json").write_text("{"), "provenance.json: unreadable"),
+        (lambda r: (r / "provenance.json").write_bytes(b"\xff\xfe"), "unreadable"),
+        (rename_column, "columns year:int64, unit:large_string, indicator:large_string, valeur"),
+        (lambda r: (r / FAILED).write_text("[oops"), None),  # a failed.json beside results
+    ],
+)
+def test_one_bad_run_is_listed_and_never_blocks_collecting_the_others(tmp_path, damage, error):
+    """Issue 10.8 and 10.10: corrupt files and other columns are failures, not tracebacks."""
+    fake_run(tmp_path, "good", seed=1, status="complete")
+    damage(fake_run(tmp_path, "bad", seed=2, status="complete"))
+    indicators, runs = collect(tmp_path)
+    status = runs.set_index("run_id")
+    if error is None:  # results checked out; a stray failure record does not hide them
+        assert set(indicators.run_id) == {"good", "bad"}
+        return
+    assert set(indicators.run_id) == {"good"} and "valeur" not in indicators.columns
+    assert status.loc["bad", "status"] == "failed" and status.loc["good", "status"] == "complete"
+    assert status.loc["bad", "error"].startswith("ResultsError: ")
+    assert error in status.loc["bad", "error"]
 
 
 def test_collect_refuses_what_is_not_a_sweep(tmp_path):
