@@ -237,6 +237,7 @@ def _task(cfg) -> float | None:
                     overrides=overrides,
                 )
             except Exception as exc:
+                retire(run_dir, writes)  # earlier results never stand for this attempt
                 recorded = record_failure(run_dir, exc, overrides)
                 raise
     except Exception as exc:
@@ -304,6 +305,18 @@ def _parse_hydra_args(args: list[str]) -> tuple[list[str], list[str], bool, bool
             "run: --experimental-rerun is not supported (runs keep no Hydra pickle); "
             "rerun with the command recorded in the run's provenance.json"
         )
+    modes = [
+        f
+        for f, on in (
+            ("--run", ns.run),
+            ("--multirun", ns.multirun),
+            ("--cfg", ns.cfg),
+            ("--info", ns.info),
+        )
+        if on
+    ]
+    if len(modes) > 1:
+        raise ConfigError(f"run: {' and '.join(modes)} exclude each other; give one of them")
     flags = []
     for name, flag in _HYDRA_SWITCHES.items():
         if getattr(ns, name):

@@ -58,6 +58,15 @@ def shown(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def source_digest(package: Path) -> str:
+    """SHA-256 over the paths and bytes of every ``*.py`` file under ``package``."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 @cache
 def code_digest() -> str:
     """SHA-256 of the package's Python source and the versions of the numeric libraries.
@@ -67,10 +76,7 @@ def code_digest() -> str:
     upgrade of Python or of a library in :data:`RESULT_LIBRARIES`. Cached per process:
     a sweep's jobs in one process share the code they were imported with.
     """
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    digest = hashlib.sha256(source_digest(PACKAGE_DIR).encode())
     digest.update(f"python={platform.python_version()}\0".encode())
     for name in RESULT_LIBRARIES:
         try:

@@ -112,6 +112,7 @@ def test_multirun_sweep(tmp_path):
     [
         (["colour=red"], "unknown override key 'colour'"),
         (["scale=0"], "scale=0: allowed [0.0001, 1]"),
+        (["scale=1e-5"], "scale=1e-05: allowed [0.0001, 1]"),  # issue 10.8: was a traceback
         (["scale=-1"], "scale=-1: allowed [0.0001, 1]"),
         (["end_year=2020"], "end_year=2020: allowed [2023, 2050]"),
         (["start_year=2019"], "start_year=2019: allowed [2023, 2023]"),
@@ -240,6 +241,25 @@ def test_every_scenario_runs_and_records_its_levers(tmp_path):
         if prov["scenario"] == "decision_package":
             assert prov["levers"]["settlement_ease"] == {"step": 2024, "to": 1.0}
         assert set(table.year) == {2023, 2024, 2025, 2026, 2027}
+
+
+def test_hydra_s_own_flags_work(tmp_path):
+    """Issue 10.11: `--cfg job` (Hydra's documented form) was taken for an override."""
+    shown = ronghe("run", "--cfg", "job", "scale=0.002", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "scale: 0.002" in shown.stdout and "scenario: baseline" in shown.stdout
+    swept = ronghe("run", "-m", "--cfg=job", "seeds=2", cwd=tmp_path)  # Hydra refuses both
+    assert swept.returncode == 2
+    assert swept.stderr.strip().splitlines() == [
+        "ronghe: error: run: --multirun and --cfg exclude each other; give one of them"
+    ]
+    info = ronghe("run", "--info", "defaults", cwd=tmp_path)
+    assert info.returncode == 0 and "ronghe_schema" in info.stdout
+    assert not (tmp_path / "outputs").exists()  # showing runs nothing
+    bad = ronghe("run", "--cfg", "everything", cwd=tmp_path)
+    assert bad.returncode == 2
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--cfg/-c: invalid choice: 'everything'" in lines[0]
 
 
 def test_listings():

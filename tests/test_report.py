@@ -153,9 +153,30 @@ def test_report_never_replaces_what_is_not_a_report(stored_sweep, tmp_path):
     keep.mkdir()
     (keep / "todo.txt").write_text("mine")
     result = ronghe("report", str(stored_sweep), "--out", str(keep))
-    assert result.returncode == 2 and "is not a report folder" in result.stderr
+    assert result.returncode == 2 and "holds files Ronghe did not write there" in result.stderr
     assert (keep / "todo.txt").read_text() == "mine"
     assert [p.name for p in tmp_path.iterdir()] == ["notes"]  # no staging folder left
+
+
+def test_report_out_never_deletes_files_it_did_not_write(stored_sweep, tmp_path):
+    """Issue 10.2: a report.html of the user's own let --out delete the whole folder."""
+    x = tmp_path / "x"
+    x.mkdir()
+    (x / "report.html").write_text("a")
+    (x / "thesis.docx").write_text("b")
+    result = ronghe("report", str(stored_sweep), "--out", str(x))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "no report manifest" in result.stderr
+    assert {p.name: p.read_text() for p in x.iterdir()} == {"report.html": "a", "thesis.docx": "b"}
+    # An earlier report of Ronghe's is replaced whole, until a file of the user's is added.
+    out = tmp_path / "ours"
+    assert ronghe("report", str(stored_sweep), "--out", str(out), "--lang=en").returncode == 0
+    assert ronghe("report", str(stored_sweep), "--out", str(out), "--lang=en").returncode == 0
+    (out / "figures" / "my_edit.png").write_bytes(b"mine")
+    again = ronghe("report", str(stored_sweep), "--out", str(out), "--lang=en")
+    assert again.returncode == 2 and "figures/my_edit.png" in again.stderr
+    assert (out / "figures" / "my_edit.png").read_bytes() == b"mine"
 
 
 def test_report_of_a_single_run_in_english(stored_sweep, tmp_path):

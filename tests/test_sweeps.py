@@ -21,6 +21,17 @@ def test_replicate_seeds_are_distinct_reproducible_and_start_at_the_base(base, n
     assert replicate_seeds(base, n + 3)[:n] == seeds  # more replicates extend the list
 
 
+def test_many_replicate_seeds_derive_in_linear_time():
+    """Issue 10.11: seeds=100000 spent 100 s in a quadratic membership test."""
+    import time
+
+    started = time.process_time()
+    out = expand_replicates(["seeds=100000"], multirun=True)
+    spent = time.process_time() - started
+    assert len(out[0].split(",")) == 100_000
+    assert spent < 10, spent  # about 0.3 s; the quadratic version took about 100 s
+
+
 def test_expand_replicates_gives_every_scenario_the_same_seeds():
     out = expand_replicates(["scenario=a,b", "seeds=4", "seed=7"], multirun=True)
     assert out[0] == "scenario=a,b"
