@@ -1,8 +1,29 @@
+import csv
+import io
+import math
+import re
 import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from sim.data import DATA_FILES, DEFAULT_DATA_DIR, data_hash, load_region
+from sim.data import (
+    DATA_FILES,
+    DEFAULT_DATA_DIR,
+    OUTSIDE_KEYS,
+    RegionData,
+    data_hash,
+    load_region,
+)
+from sim.data.consistency import COUNTY_SUM_TOLERANCE
+from sim.data.loading import EXCERPT_CHARS
+from sim.data.required import REQUIRED_FIGURES, REQUIRED_PARAMETERS, REQUIRED_TARGETS
+from sim.data.schema import FRACTION, TABLES, measure_of
 from sim.errors import DataError
 
 
@@ -46,7 +67,12 @@ def test_missing_file_is_named(data_copy):
     ("name", "old", "new", "message"),
     [
         ("facts.csv", "2748000", "lots", r"facts\.csv line \d+: column 'value' value 'lots'"),
-        ("assumptions.csv", ",assumption,", ",guess,", r"basis 'guess' not one of"),
+        (
+            "assumptions.csv",
+            ",assumption,",
+            ",guess,",
+            r"column 'basis' value 'guess' is not one of assumption, calibrated, computed",
+        ),
         (
             "parameters.csv",
             "beta_distance,0.26,",
@@ -72,3 +98,536 @@ def test_data_hash_tracks_content(data_copy):
     path = data_copy / "facts.csv"
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert data_hash(data_copy) != before
+
+
+# --- impossible data -----------------------------------------------------------------
+
+
+def damage(folder, name, old, new):
+    """Replace the first ``old`` in a data file by ``new``; with ``old=None`` append ``new``."""
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
+    if old is None:
+        text += new + "\n"
+    else:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+
+
+def last_line_of(folder, name, fragment):
+    """The (1-based) number of the last line of a data file that contains ``fragment``."""
+    lines = (folder / name).read_text(encoding="utf-8").splitlines()
+    found = [n for n, line in enumerate(lines, start=1) if fragment in line]
+    assert found, fragment
+    return found[-1]
+
+
+def one_line_error(folder):
+    with pytest.raises(DataError) as info:
+        load_region(folder)
+    message = str(info.value)
+    assert "\n" not in message and "\r" not in message
+    return message
+
+
+FACTS_ROW_2 = (
+    '"《2023年遂宁市国民经济和社会发展统计公报》 as quoted by '
+    'hbzqbyyxgs.com/news/702960.html",274.8万'
+)
+
+# (file, old text, new text or appended row, file and fragment of the line the message
+# names, fragments the message must hold: the column and value, and what is allowed)
+IMPOSSIBLE = [
+    pytest.param(
+        "facts.csv",
+        "city,resident_urbanisation_rate,2023,0.5978",
+        "city,resident_urbanisation_rate,2023,1.5",
+        ("facts.csv", "city,resident_urbanisation_rate,2023"),
+        ["column 'value' value '1.5'", "outside [0, 1]"],
+        id="rate_1.5",
+    ),
+    pytest.param(
+        "assumptions.csv",
+        "anju,resident_urbanisation_rate,2023,0.3877",
+        "anju,resident_urbanisation_rate,2023,-0.3",
+        ("assumptions.csv", "anju,resident_urbanisation_rate,2023"),
+        ["column 'value' value '-0.3'", "outside [0, 1]"],
+        id="rate_-0.3",
+    ),
+    pytest.param(
+        "facts.csv",
+        "anju,resident_population,2023,414690",
+        "anju,resident_population,2023,-414690",
+        ("facts.csv", "anju,resident_population,2023"),
+        ["column 'value' value '-414690'", "outside [0, 35,000,000]"],
+        id="negative_residents",
+    ),
+    pytest.param(
+        "facts.csv",
+        "city,resident_population,2023,2748000",
+        "city,resident_population,2023,1e12",
+        ("facts.csv", "city,resident_population,2023"),
+        ["column 'value' value '1e12'", "outside [0, 35,000,000]", "35 million"],
+        id="1e12_persons",
+    ),
+    pytest.param(
+        "facts.csv",
+        "2.63,persons per household",
+        "2.63,people per home",
+        ("facts.csv", "registered_household_size"),
+        ["column 'unit_of_measure' value 'people per home'", "allowed: fraction, persons,"],
+        id="unknown_unit_of_measure",
+    ),
+    pytest.param(
+        "facts.csv",
+        "2748000,persons",
+        "2748000,fraction",
+        ("facts.csv", "city,resident_population,2023"),
+        ["column 'unit_of_measure' value 'fraction'", "allowed: persons"],
+        id="unit_of_measure_that_does_not_suit",
+    ),
+    pytest.param(
+        "facts.csv",
+        "city,urban_resident_population,2023,1642800",
+        "city,urban_resident_population,2023,3000000",
+        ("facts.csv", "city,urban_resident_population,2023"),
+        ["3,000,000, more than its resident_population 2,748,000", "allowed: at most"],
+        id="urban_above_residents",
+    ),
+    pytest.param(
+        "facts.csv",
+        "city,urban_resident_population,2023,1642800",
+        "city,urban_resident_population,2023,1662800",
+        ("facts.csv", "city,resident_urbanisation_rate,2023"),
+        ["urban residents / residents give 0.6051", "allowed difference 0.0005"],
+        id="urban_residents_disagree_with_rate",
+    ),
+    pytest.param(
+        "facts.csv",
+        "daying,resident_population,2023,372390",
+        "daying,resident_population,2023,402390",
+        ("facts.csv", "city,resident_population,2023"),
+        ["resident_population in 2023 add to 2,778,000", "allowed difference 0.5%"],
+        id="county_residents_off_by_1.1%",
+    ),
+    pytest.param(
+        "facts.csv",
+        "daying,registered_population,2023,509300",
+        "daying,registered_population,2023,409300",
+        ("facts.csv", "city,registered_population,2023"),
+        ["registered_population in 2023 add to 3,431,200", "allowed difference 0.5%"],
+        id="county_registered_off_by_2.8%",
+    ),
+    pytest.param(
+        "assumptions.csv",
+        "daying,resident_urbanisation_rate,2023,0.4697",
+        "daying,resident_urbanisation_rate,2023,0.5697",
+        ("facts.csv", "city,resident_urbanisation_rate,2023"),
+        ["give 1,679,974 urban persons, the city's figures 1,642,754", "difference 0.2%"],
+        id="county_urban_residents_off",
+    ),
+    pytest.param(
+        "assumptions.csv",
+        "daying,external_resident_share,2023,0.08",
+        "daying,external_resident_share,2023,0.18",
+        ("assumptions.csv", "chuanshan,external_resident_share,2023"),
+        ["external_resident_share of chuanshan", "add to 1.1000; allowed 0.98-1.02"],
+        id="shares_add_to_1.1",
+    ),
+    pytest.param(
+        "facts.csv",
+        FACTS_ROW_2,
+        FACTS_ROW_2.replace('",274.8万', ",274.8万"),
+        ("facts.csv", "city,resident_population,2023"),
+        ["a quoted field runs past the end of the line (unclosed quote?)"],
+        id="unclosed_quote_swallows_rows",
+    ),
+    pytest.param(
+        "targets.csv",
+        None,
+        "city,income_ratio",
+        ("targets.csv", "city,income_ratio"),
+        ["fewer fields than columns (2 fields, the header has 8 columns)"],
+        id="short_row",
+    ),
+    pytest.param(
+        "facts.csv",
+        "2748000",
+        "nan",
+        ("facts.csv", "city,resident_population,2023"),
+        ["column 'value' value 'nan' is not finite"],
+        id="nan",
+    ),
+    pytest.param(
+        "facts.csv",
+        None,
+        "city,resident_population,2023,2748000,persons,sourced,communiqué,",
+        ("facts.csv", "city,resident_population,2023,2748000,persons,sourced,communiqué,"),
+        ["figure city/resident_population/2023 is given twice (first in facts.csv line 2)"],
+        id="duplicate_figure",
+    ),
+    pytest.param(
+        "assumptions.csv",
+        None,
+        "city,resident_population,2023,2748000,persons,assumption,a guess,",
+        ("assumptions.csv", "city,resident_population,2023"),
+        ["is given twice (first in facts.csv line 2)", "allowed: one row per unit"],
+        id="duplicate_figure_across_files",
+    ),
+    pytest.param(
+        "parameters.csv",
+        None,
+        "beta_distance,0.3,utility per log km,0,5,assumption,a guess,a description",
+        ("parameters.csv", "beta_distance,0.3,"),
+        ["beta_distance is given twice (first on line", "allowed: one row per name"],
+        id="duplicate_parameter",
+    ),
+    pytest.param(
+        "targets.csv",
+        None,
+        "city,income_ratio,2027,1.9,at_most,(十三),assumption,a guess",
+        ("targets.csv", "city,income_ratio,2027,1.9,"),
+        ["city/income_ratio/2027 is given twice (first on line 4)", "allowed: one row per"],
+        id="duplicate_target",
+    ),
+    pytest.param(
+        "history.csv",
+        None,
+        "city,income_ratio,2015,2.2,sourced,,a source",
+        ("history.csv", "city,income_ratio,2015,2.2,"),
+        ["city/income_ratio/2015 is given twice (first on line", "allowed: one row per"],
+        id="duplicate_history_row",
+    ),
+    pytest.param(
+        "units.csv",
+        "daying,county",
+        "anju,county",
+        ("units.csv", "Daying County"),
+        ["anju is given twice (first on line 3)", "allowed: one row per key"],
+        id="duplicate_unit",
+    ),
+    pytest.param(
+        "targets.csv",
+        "city,resident_urbanisation_rate,2027,0.63",
+        "city,resident_urbanisation_rate,2027,63",
+        ("targets.csv", "city,resident_urbanisation_rate,2027"),
+        ["column 'value' value '63'", "outside [0, 1]"],
+        id="target_in_percent",
+    ),
+    pytest.param(
+        "history.csv",
+        "city,income_ratio,2015,2.198",
+        "city,income_ratio,2015,0.5",
+        ("history.csv", "city,income_ratio,2015"),
+        ["column 'value' value '0.5'", "outside [1, 10]"],
+        id="history_income_ratio_below_1",
+    ),
+    pytest.param(
+        "history.csv",
+        "city,resident_population,2015",
+        "city,resident_population,1850",
+        ("history.csv", "city,resident_population,1850"),
+        ["column 'year' value '1850'", "outside [1949, 2100]"],
+        id="year_before_1949",
+    ),
+    pytest.param(
+        "facts.csv",
+        "city,resident_population,2023",
+        "cty,resident_population,2023",
+        ("facts.csv", "cty,resident_population,2023"),
+        ["column 'unit' value 'cty'", "is not one of city, chuanshan"],
+        id="unknown_unit",
+    ),
+    pytest.param(
+        "parameters.csv",
+        "beta_distance,0.26,utility per log km,0,5",
+        "beta_distance,0.26,utility per log km,6,5",
+        ("parameters.csv", "beta_distance,"),
+        ["column 'max' value '5'", "allowed: max >= min"],
+        id="min_above_max",
+    ),
+    pytest.param(
+        "units.csv",
+        "105.57,30.52",
+        "205.57,30.52",
+        ("units.csv", "chuanshan,county"),
+        ["column 'lon' value '205.57'", "outside [73, 136]"],
+        id="longitude_outside_china",
+    ),
+    pytest.param(
+        "age_structure.csv",
+        "5,9,0.0564",
+        "6,9,0.0564",
+        ("age_structure.csv", "6,9,0.0564"),
+        ["column 'age_from' value '6'", "allowed: 5"],
+        id="gap_in_age_bands",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "at", "expected"), IMPOSSIBLE)
+def test_impossible_data_is_refused_in_one_line(data_copy, name, old, new, at, expected):
+    damage(data_copy, name, old, new)
+    message = one_line_error(data_copy)
+    at_file, fragment = at
+    assert f"{at_file} line {last_line_of(data_copy, at_file, fragment)}:" in message, message
+    for text in expected:
+        assert text in message, message
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("city,land_rent,", "no figure for city/land_rent/2023"),
+        ("other_provinces,distance_km,", "other_provinces has no lon/lat"),
+    ],
+)
+def test_a_missing_required_figure_fails_at_load(data_copy, row, expected):
+    path = data_copy / "assumptions.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(x for x in lines if not x.startswith(row)), encoding="utf-8")
+    message = one_line_error(data_copy)
+    assert expected in message and "facts.csv" in message
+    assert "needs a row" in message or "must give its distance_km" in message
+
+
+def header_only(folder, name):
+    path = folder / name
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+
+
+def test_header_only_parameters_names_the_missing_parameters(data_copy):
+    header_only(data_copy, "parameters.csv")
+    message = one_line_error(data_copy)
+    assert "parameters.csv: missing parameter(s) mortality_a_male, mortality_a_female" in message
+    assert f"and {len(REQUIRED_PARAMETERS) - 6} more" in message
+    assert "each needs a row" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("units.csv", "units must be chuanshan, anju"),
+        ("facts.csv", "no figure for anju/registered_population/2023"),
+        ("assumptions.csv", "no figure for anju/external_resident_share/2023"),
+        ("age_structure.csv", "no rows after the header"),
+        ("targets.csv", "no target for city/resident_urbanisation_rate/2027"),
+        ("history.csv", "no rows after the header"),
+    ],
+)
+def test_header_only_files_fail_in_one_line(data_copy, name, expected):
+    header_only(data_copy, name)
+    message = one_line_error(data_copy)
+    assert name in message and expected in message
+
+
+def test_empty_file_asks_for_a_header(data_copy):
+    (data_copy / "targets.csv").write_text("", encoding="utf-8")
+    message = one_line_error(data_copy)
+    assert "targets.csv: empty; expected a header row: unit, indicator, year, value" in message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("unit,indicator,year,value", "unit,indicator,year,value,value", "'value' given twice"),
+        ("direction,clause", "direction,kind,clause", "unknown column(s) 'kind'; allowed: unit"),
+    ],
+)
+def test_bad_headers_fail_in_one_line(data_copy, old, new, expected):
+    damage(data_copy, "targets.csv", old, new)
+    message = one_line_error(data_copy)
+    assert "targets.csv line 1:" in message and expected in message
+
+
+def _without_provenance_of_bytes(region):
+    return region.figures, region.parameters, region.targets, region.history, region.units
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda b: b"\xef\xbb\xbf" + b, id="byte_order_mark"),
+        pytest.param(lambda b: b + b"\n\n\n", id="trailing_blank_lines"),
+        pytest.param(lambda b: b.replace(b"\n", b"\r\n"), id="windows_line_ends"),
+    ],
+)
+def test_harmless_variations_load_the_same_region(data_copy, region, change):
+    for name in DATA_FILES:
+        path = data_copy / name
+        path.write_bytes(change(path.read_bytes()))
+    changed = load_region(data_copy)
+    assert _without_provenance_of_bytes(changed) == _without_provenance_of_bytes(region)
+
+
+def test_not_utf8_is_named(data_copy):
+    path = data_copy / "facts.csv"
+    path.write_bytes(path.read_bytes() + "x,é\n".encode("latin-1"))
+    assert "facts.csv: not UTF-8 text" in one_line_error(data_copy)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("2748000", "9" * 5000),
+        ("unit,indicator", "unit," + "A" * 5000 + ",indicator"),
+    ],
+)
+def test_echoed_file_content_is_cut_short(data_copy, old, new):
+    damage(data_copy, "facts.csv", old, new)
+    message = one_line_error(data_copy)
+    assert "facts.csv" in message and "..." in message
+    assert re.search(f"(9|A){{{EXCERPT_CHARS}}}", message) is None
+    assert len(message) < len(str(data_copy)) + 300
+
+
+def test_the_shipped_data_passes_every_check(region):
+    assert set(region.figures) >= REQUIRED_FIGURES
+    assert set(REQUIRED_PARAMETERS) <= set(region.parameters)
+    assert set(REQUIRED_TARGETS) <= {(t.unit, t.indicator, t.year) for t in region.targets}
+    assert all(measure_of(f.unit_of_measure) is not None for f in region.figures.values())
+    assert set(TABLES) == set(DATA_FILES)
+    city = region.value("city", "resident_population", 2023)
+    counties = sum(region.value(u.key, "resident_population", 2023) for u in region.counties)
+    assert abs(counties - city) <= COUNTY_SUM_TOLERANCE * city
+
+
+def test_the_model_reads_only_figures_and_parameters_the_data_layer_requires(region, monkeypatch):
+    from sim.model import RongheModel, RunSpec
+    from sim.params import Params, resolve_params
+    from sim.paths import project_dir
+    from sim.population import synthesize
+    from sim.scenario import load_scenario
+    from sim.world import build_world
+
+    figures, parameters = set(), set()
+    value, getattr_ = RegionData.value, Params.__getattr__
+
+    def recorded_value(self, unit, indicator, year=""):
+        figures.add((unit, indicator, str(year)))
+        return value(self, unit, indicator, year)
+
+    def recorded_getattr(self, name):
+        parameters.add(name)
+        return getattr_(self, name)
+
+    monkeypatch.setattr(RegionData, "value", recorded_value)
+    monkeypatch.setattr(Params, "__getattr__", recorded_getattr)
+    # The package moves every lever, so the model takes every branch that reads data.
+    plan = load_scenario("decision_package", project_dir("scenarios")).plan
+    world = build_world(region)
+    params = resolve_params(region)
+    population = synthesize(region, world, params, 0.001, 1)
+    spec = RunSpec(
+        seed=1,
+        scale=0.001,
+        backend="agents",
+        end_year=2025,
+        steps_per_year=4,
+        check_invariants=False,
+    )
+    RongheModel(region, world, params, population, spec, plan.policy_at).run()
+    distances = {(u.key, "distance_km", "") for u in region.outside if u.lon is None}
+    assert figures and figures <= REQUIRED_FIGURES | distances
+    assert parameters and parameters <= set(REQUIRED_PARAMETERS)
+    # And no requirement is stale: each required parameter is named in the model's code.
+    sim = Path(__file__).resolve().parent.parent / "sim"
+    code = "".join(p.read_text(encoding="utf-8") for p in sim.glob("*.py"))
+    for name in REQUIRED_PARAMETERS:
+        outside = [k for k in OUTSIDE_KEYS if name.endswith(f"_{k}")]
+        named = f'f"{name.removesuffix(outside[0])}{{' if outside else name
+        assert named in code, name
+
+
+def _rows(name):
+    text = (DEFAULT_DATA_DIR / name).read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], rows[1:]
+
+
+def _write(folder, name, header, rows):
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    (folder / name).write_text(out.getvalue(), encoding="utf-8")
+
+
+def _fresh_copy(parent):
+    folder = Path(tempfile.mkdtemp(dir=parent))
+    for name in DATA_FILES:
+        shutil.copy(DEFAULT_DATA_DIR / name, folder / name)
+    return folder
+
+
+FRACTION_ROWS = [
+    (name, index)
+    for name in ("facts.csv", "assumptions.csv")
+    for index, row in enumerate(_rows(name)[1])
+    if measure_of(row[4]) is FRACTION
+]
+OUTSIDE_0_1 = st.one_of(
+    st.floats(max_value=-math.ulp(0.0), allow_infinity=False),  # the least negative float
+    st.floats(min_value=math.nextafter(1.0, 2.0), allow_infinity=False),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(where=st.sampled_from(FRACTION_ROWS), value=OUTSIDE_0_1)
+def test_any_fraction_outside_0_1_is_refused(tmp_path_factory, where, value):
+    name, index = where
+    folder = _fresh_copy(tmp_path_factory.getbasetemp())
+    header, rows = _rows(name)
+    rows[index][3] = repr(value)
+    _write(folder, name, header, rows)
+    message = one_line_error(folder)
+    assert f"{name} line {index + 2}: column 'value' value" in message
+    assert "outside [0, 1]" in message
+
+
+PERMUTED = ("facts.csv", "assumptions.csv", "parameters.csv", "targets.csv", "history.csv")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_order_of_rows_loads_the_same_region(tmp_path_factory, region, data):
+    folder = _fresh_copy(tmp_path_factory.getbasetemp())
+    for name in PERMUTED:
+        header, rows = _rows(name)
+        _write(folder, name, header, data.draw(st.permutations(rows), label=name))
+    shuffled = load_region(folder)
+    assert shuffled.figures == region.figures
+    assert shuffled.parameters == region.parameters
+    assert set(shuffled.targets) == set(region.targets)
+    key = lambda h: (h["unit"], h["indicator"], h["year"])  # noqa: E731
+    assert sorted(shuffled.history, key=key) == sorted(region.history, key=key)
+
+
+def test_a_run_on_impossible_data_exits_2_with_one_line(data_copy, tmp_path):
+    damage(
+        data_copy,
+        "facts.csv",
+        "city,resident_urbanisation_rate,2023,0.5978",
+        "city,resident_urbanisation_rate,2023,1.5",
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            f"hydra.run.dir={tmp_path / 'r'}",
+            f"data_dir={data_copy}",
+            "progress=off",
+            "end_year=2024",
+            "scale=0.001",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ronghe: error: data file ")
+    assert "facts.csv line 4: column 'value' value '1.5' is outside [0, 1]" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
