@@ -29,6 +29,7 @@ import numpy as np
 from sim.data import COUNTY_KEYS
 from sim.errors import ScenarioError
 from sim.levers import CATALOGUE, LEVERS, Lever, Policy
+from sim.safe_yaml import clip
 
 SCHEDULE_KINDS = ("step", "ramp", "per_year")
 LAST_RAMP_YEAR = 2050  # the last year the model can simulate
@@ -146,7 +147,10 @@ class _Parser:
         self.period = period
 
     def fail(self, key: str, value: object, problem: str) -> ScenarioError:
-        return ScenarioError(f"{self.source}: levers.{key}={value!r}: {problem}")
+        # Keys and values come from a file: echo a bounded, one-line part of them.
+        return ScenarioError(
+            f"{self.source}: {clip(f'levers.{key}')}={clip(repr(value))}: {problem}"
+        )
 
     def number(self, lever: Lever, key: str, raw: object) -> float:
         allowed = f"allowed range [{lever.low:g}, {lever.high:g}] {lever.unit}"
@@ -208,23 +212,25 @@ class _Parser:
         lever = LEVERS.get(key)
         if lever is None:
             raise ScenarioError(
-                f"{self.source}: levers.{key}: unknown lever; allowed: {', '.join(LEVERS)}"
+                f"{self.source}: {clip(f'levers.{key}')}: unknown lever; allowed: "
+                f"{', '.join(LEVERS)}"
             )
         is_county_map = isinstance(raw, Mapping) and not set(raw) & {*SCHEDULE_KINDS, "to", "from"}
         if not is_county_map:
             return (self.schedule(lever, key, raw),) * len(COUNTY_KEYS)
         if not lever.per_county:
             if set(raw) <= set(COUNTY_KEYS):
-                raise ScenarioError(
-                    f"{self.source}: levers.{key}={dict(raw)!r}: not set per county; allowed "
-                    f"one value or schedule for the whole city"
+                raise self.fail(
+                    key,
+                    dict(raw),
+                    "not set per county; allowed one value or schedule for the whole city",
                 )
             raise self.fail(key, dict(raw), f"not a schedule; allowed {FORMS}")
         out = list(earlier)
         for county, sub in raw.items():
             if county not in COUNTY_KEYS:
                 raise ScenarioError(
-                    f"{self.source}: levers.{key}.{county}: unknown county; allowed: "
+                    f"{self.source}: {clip(f'levers.{key}.{county}')}: unknown county; allowed: "
                     f"{', '.join(COUNTY_KEYS)} (or a schedule: {FORMS})"
                 )
             if isinstance(sub, Mapping) and not set(sub) & {*SCHEDULE_KINDS, "to", "from"}:
