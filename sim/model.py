@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
+from sim import threads
 from sim.agents import (
     SECTOR_INDUSTRY,
     SECTOR_SERVICES,
@@ -192,6 +193,7 @@ class RongheModel(mesa.Model):
         spec: RunSpec,
         policy_at,
     ):
+        threads.prepare()  # before any kernel: a fork-safe threading layer
         super().__init__(rng=spec.seed)
         self.region = region
         self.world = world

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import platform
 import resource
 import sys
@@ -31,19 +30,10 @@ from sim.results import git_commit, write_run
 from sim.runfolder import RunKey
 from sim.scenario import Scenario, load_scenario
 from sim.sweeps import replicate_seeds
+from sim.threads import configure as configure_threads
 from sim.world import build_world
 
 log = logging.getLogger("ronghe")
-
-
-def configure_threads(requested: int) -> int:
-    """Set numba's thread count: the request, else Slurm's CPUs per task, else default."""
-    n = requested
-    if n == 0 and os.environ.get("SLURM_CPUS_PER_TASK", "").isdigit():
-        n = int(os.environ["SLURM_CPUS_PER_TASK"])
-    if n > 0:
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    return numba.get_num_threads()
 
 
 def _progress_bar(total: int, mode: str, desc: str):
