@@ -1,6 +1,25 @@
-"""Errors that reach the user as one line and a non-zero exit code."""
+"""Errors that reach the user as one line and a non-zero exit code.
+
+Messages quote what a user gave (a value, a key, a path) through :func:`clip` or
+:func:`shown`: one printable line of at most :data:`ECHO_CHARS` characters, so an error
+never echoes a whole file of a hostile folder.
+"""
 
 from __future__ import annotations
+
+ECHO_CHARS = 60
+
+
+def clip(text: str, limit: int = ECHO_CHARS) -> str:
+    """``text`` on one line (control characters escaped), cut to ``limit`` characters."""
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown(value: object, limit: int = ECHO_CHARS) -> str:
+    """``value`` quoted as Python shows it (``'x'``, ``1.5``), cut to ``limit`` characters."""
+    return clip(repr(value) if isinstance(value, str) else str(value), limit)
 
 
 class RongheError(Exception):

@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from sim.config import RANGES
-from sim.errors import ConfigError
+from sim.errors import ConfigError, shown
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Longest folder name Ronghe makes from a run's overrides; longer names keep their start
@@ -45,17 +45,11 @@ def scenarios_folder(setting: str | None) -> Path:
     """
     if not setting:
         return project_dir("scenarios")
-    if not Path(setting).is_dir():
+    if not os.path.isdir(setting):  # False for any OSError (a name too long, ...)
         raise ConfigError(
             f"scenarios_dir={shown(setting)}: not a folder; allowed {RANGES['scenarios_dir']}"
         )
     return Path(setting)
-
-
-def shown(value: object, limit: int = 80) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for error messages."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def source_digest(package: Path) -> str:

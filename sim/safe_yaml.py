@@ -28,7 +28,8 @@ from typing import Any
 import yaml
 from omegaconf._utils import get_yaml_loader  # the YAML dialect Hydra reads configs in
 
-ECHO_CHARS = 60
+from sim.errors import clip
+
 MAX_NESTING = 64  # far above any config; keeps PyYAML's recursive composer off the stack limit
 
 _OPENING = (
@@ -42,13 +43,6 @@ _CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndTo
 
 class _RefusedError(Exception):
     """Why a file is refused; :func:`load_yaml_file` raises it as the caller's class."""
-
-
-def clip(text: str, limit: int = ECHO_CHARS) -> str:
-    """``text`` on one line (control characters escaped), cut to ``limit`` characters."""
-    if not text.isprintable():
-        text = repr(text)[1:-1]
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def is_regular_file_within(path: Path, folder: Path) -> bool:

@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.data import COUNTY_KEYS
-from sim.errors import ScenarioError
-from sim.safe_yaml import ECHO_CHARS, clip, is_regular_file_within, load_yaml_file
+from sim.errors import ECHO_CHARS, ScenarioError, clip
+from sim.safe_yaml import is_regular_file_within, load_yaml_file
 from sim.schedules import LeverPlan, plan_from_levers
 
 ALLOWED_KEYS = {"defaults", "title_zh", "title_en", "description", "levers"}

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.data import COUNTY_KEYS
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, clip
 from sim.levers import CATALOGUE, LEVERS, Lever, Policy
-from sim.safe_yaml import clip
 
 SCHEDULE_KINDS = ("step", "ramp", "per_year")
 LAST_RAMP_YEAR = 2050  # the last year the model can simulate

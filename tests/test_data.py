@@ -21,9 +21,9 @@ from sim.data import (
     load_region,
 )
 from sim.data.consistency import COUNTY_SUM_TOLERANCE
-from sim.data.loading import EXCERPT_CHARS
 from sim.data.required import REQUIRED_FIGURES, REQUIRED_PARAMETERS, REQUIRED_TARGETS
 from sim.data.schema import FRACTION, TABLES, measure_of
+from sim.errors import ECHO_CHARS
 from sim.errors import DataError
 
 
@@ -477,8 +477,8 @@ def test_not_utf8_is_named(data_copy):
 def test_echoed_file_content_is_cut_short(data_copy, old, new):
     damage(data_copy, "facts.csv", old, new)
     message = one_line_error(data_copy)
-    assert "facts.csv" in message and "..." in message
-    assert re.search(f"(9|A){{{EXCERPT_CHARS}}}", message) is None
+    assert "facts.csv" in message and "…" in message
+    assert re.search(f"(9|A){{{ECHO_CHARS}}}", message) is None
     assert len(message) < len(str(data_copy)) + 300
 
 

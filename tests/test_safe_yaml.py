@@ -11,8 +11,8 @@ from omegaconf import OmegaConf
 from omegaconf._utils import get_yaml_loader
 
 import sim.safe_yaml
-from sim.errors import DataError
-from sim.safe_yaml import ECHO_CHARS, MAX_NESTING, clip, is_regular_file_within, load_yaml_file
+from sim.errors import ECHO_CHARS, DataError, clip
+from sim.safe_yaml import MAX_NESTING, is_regular_file_within, load_yaml_file
 
 
 def refusal(path, max_bytes=1000, within=None):
@@ -190,7 +190,7 @@ def test_clip_gives_one_printable_line_of_at_most_the_limit(text, limit):
 
 
 def test_safe_yaml_sits_below_the_model():
-    """Only the standard library, PyYAML and OmegaConf: any layer may use it."""
+    """Only the standard library, PyYAML, OmegaConf and Ronghe's errors: any layer may use it."""
     tree = ast.parse(Path(sim.safe_yaml.__file__).read_text(encoding="utf-8"))
     imported = {
         alias.name.split(".")[0]
@@ -198,4 +198,11 @@ def test_safe_yaml_sits_below_the_model():
         if isinstance(node, ast.Import)
         for alias in node.names
     } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"__future__", "yaml", "omegaconf"} | sys.stdlib_module_names, imported
+    allowed = {"__future__", "yaml", "omegaconf"} | sys.stdlib_module_names
+    assert imported - allowed <= {"sim"}, imported
+    assert {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} & {
+        "sim",
+        "sim.model",
+        "sim.config",
+        "sim.data",
+    } == set()  # from sim only sim.errors

@@ -24,17 +24,7 @@ from sim.data import (
 )
 from sim.data.consistency import Located, check_figures
 from sim.data.schema import REFERENCE_AREAS, TABLES, Row, Rows, Table, where
-from sim.errors import DataError
-
-EXCERPT_CHARS = 60  # a value echoed in a message is cut to this many characters
-
-
-def excerpt(text: object) -> str:
-    """``text`` quoted, cut to EXCERPT_CHARS characters, with line breaks escaped."""
-    text = str(text)
-    if len(text) > EXCERPT_CHARS:
-        text = text[: EXCERPT_CHARS - 3] + "..."
-    return repr(text)
+from sim.errors import DataError, shown
 
 
 def _columns(row_model: type[Row]) -> tuple[list[str], list[str]]:
@@ -108,14 +98,14 @@ def _check_header(
 ) -> None:
     doubled = sorted({c for c in header if header.count(c) > 1})
     if doubled:
-        raise DataError(f"{where(path, line)}: column(s) {excerpt(', '.join(doubled))} given twice")
+        raise DataError(f"{where(path, line)}: column(s) {shown(', '.join(doubled))} given twice")
     missing = [c for c in required if c not in header]
     if missing:
         raise DataError(f"{where(path)}: missing column(s) {', '.join(missing)}")
     unknown = [c for c in header if c not in required and c not in optional]
     if unknown:
         raise DataError(
-            f"{where(path, line)}: unknown column(s) {excerpt(', '.join(unknown))}; allowed: "
+            f"{where(path, line)}: unknown column(s) {shown(', '.join(unknown))}; allowed: "
             f"{', '.join(required + optional)}"
         )
 
@@ -146,7 +136,7 @@ def validate_rows(path: Path, table: Table, context: dict[str, Any] | None = Non
             error = exc.errors(include_url=False)[0]
             column = error["loc"][0] if error["loc"] else (error.get("ctx") or {}).get("column")
             raise DataError(
-                f"{where(path, line)}: column {column!r} value {excerpt(fields.get(column, ''))} "
+                f"{where(path, line)}: column {column!r} value {shown(fields.get(column, ''))} "
                 f"{_reason(error)}"
             ) from None
         if table.key:
