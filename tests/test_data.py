@@ -23,8 +23,7 @@ from sim.data import (
 from sim.data.consistency import COUNTY_SUM_TOLERANCE
 from sim.data.required import REQUIRED_FIGURES, REQUIRED_PARAMETERS, REQUIRED_TARGETS
 from sim.data.schema import FRACTION, TABLES, measure_of
-from sim.errors import ECHO_CHARS
-from sim.errors import DataError
+from sim.errors import ECHO_CHARS, DataError
 
 
 @pytest.fixture
