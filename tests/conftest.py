@@ -116,6 +116,20 @@ def stored_table(stored_sweep):
     return table
 
 
+def ronghe(*args, timeout=600, **kwargs):
+    """Run the ``ronghe`` command line as a user would; return the finished process."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
+
+
 ARTIFACTS: list[str] = []
 
 

@@ -1,24 +1,13 @@
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import pandas as pd
 import pytest
+from conftest import ronghe
 
 from sim.data import DATA_FILES, DEFAULT_DATA_DIR
-
-
-def ronghe(*args, cwd=None, env=None, timeout=600):
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -16,21 +16,12 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ronghe
 
 from sim.runfolder import FAILED
 from sim.sweeps import collect, replicate_seeds
 
 SWEEP = ["scenario=baseline,land_reform", "seeds=3", "scale=0.0005", "end_year=2025"]
-
-
-def ronghe(*args, timeout=600, **kwargs):
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **kwargs,
-    )
 
 
 def slurm_ready() -> bool:

@@ -2,14 +2,12 @@ import base64
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, ronghe
 from matplotlib.image import AxesImage
 from matplotlib.patches import StepPatch
 
@@ -17,12 +15,6 @@ from sim.charts.flows import living_chart, living_matrix, pyramid_chart, pyramid
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
 
 SECTIONS = ("scorecard", "fans", "differences", "counties", "flows", "definitions", "provenance")
-
-
-def ronghe(*args, timeout=600):
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, timeout=timeout
-    )
 
 
 def one_seed(table, seed_rank=0):

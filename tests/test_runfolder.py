@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ronghe
 
 from sim.errors import ConfigError
 from sim.paths import run_folder_name, source_digest
@@ -22,16 +23,6 @@ from sim.runfolder import FAILED, LOCK, RunFolderBusyError, claim, retire
 from sim.sweeps import collect
 
 SMALL = ["scale=0.0005", "end_year=2024", "progress=off"]
-
-
-def ronghe(*args, cwd=None, timeout=600):
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=timeout,
-    )
 
 
 def start(*args, cwd=None):
