@@ -2,10 +2,11 @@
 
     python experiments/goal_seek/best_packages.py outputs/goal_seek/<time> [--top 10]
 
-Reads every trial's ``goal.json`` and writes ``best_packages.md`` and ``.csv`` into the
-sweep folder: the packages that meet all three targets with the required probability,
-cheapest first, then the closest of the others; with their cost, the probability of
-meeting each target and the lever values.
+Reads the ``goal.json`` of every complete trial (its files checked against its
+provenance by ``sim.sweeps.collect``; failed or killed trials are left out) and writes
+``best_packages.md`` and ``.csv`` into the sweep folder: the packages that meet all
+three targets with the required probability, cheapest first, then the closest of the
+others; with their cost, the probability of meeting each target and the lever values.
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.goals import GOAL_FILE
 from sim.levers import LEVERS
+from sim.sweeps import collect
 
 
 def load(sweep: Path) -> pd.DataFrame:
     rows = []
-    for path in sorted(sweep.glob("*/goal.json")):
+    _, runs = collect(sweep)
+    for run_id in runs.loc[runs.status == "complete", "run_id"]:
+        path = sweep / run_id / GOAL_FILE
+        if not path.is_file():
+            continue
         goal = json.loads(path.read_text(encoding="utf-8"))
         row = {"trial": path.parent.name, "objective": goal["objective"], "cost": goal["cost"]}
         row.update({f"P({k})": v for k, v in goal["probability"].items()})

@@ -23,6 +23,7 @@ import pandas as pd
 from sim.indicators import TARGET_INDICATORS
 from sim.paths import project_dir
 from sim.scenario import available
+from sim.sweeps import collect as collect_sweep
 
 LABELS = {
     ("city", "resident_urbanisation_rate"): "resident urbanisation",
@@ -53,13 +54,12 @@ def run_sweep(out: Path, scenarios: list[str], seeds: int, scale: float, year: i
 
 
 def collect(out: Path, year: int) -> pd.DataFrame:
-    """Target indicators in ``year``: one row per scenario and seed."""
+    """Target indicators in ``year`` of every complete run: one row per scenario and seed."""
+    table, _ = collect_sweep(out)
     rows = []
-    for path in sorted(out.glob("*/indicators.parquet")):
-        t = pd.read_parquet(path)
-        t = t[t["year"] == year].set_index(["unit", "indicator"])["value"]
-        frame = pd.read_parquet(path, columns=["scenario", "seed"]).iloc[0]
-        row = {"scenario": frame["scenario"], "seed": int(frame["seed"])}
+    for (scenario, seed), t in table[table["year"] == year].groupby(["scenario", "seed"]):
+        t = t.set_index(["unit", "indicator"])["value"]
+        row = {"scenario": scenario, "seed": int(seed)}
         row.update({LABELS[key]: float(t[key]) for key in TARGET_INDICATORS})
         rows.append(row)
     return pd.DataFrame(rows)
