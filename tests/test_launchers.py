@@ -101,10 +101,13 @@ def test_a_cancelled_slurm_job_fails_the_sweep_promptly(tmp_path):
         deadline = time.time() + 120
         while not job and time.time() < deadline:
             time.sleep(0.5)
-            out = subprocess.run(
-                ["squeue", "-h", "-t", "R", "-o", "%i"], capture_output=True, text=True
-            ).stdout.split()
-            job = out[0] if out else ""
+            listed = subprocess.run(
+                ["squeue", "-h", "-t", "R", "-o", "%i|%o"], capture_output=True, text=True
+            ).stdout.splitlines()
+            # Only this sweep's jobs (their output lies in its folder): a job of an
+            # earlier test may still show as running while Slurm finishes it.
+            ours = [line.split("|")[0] for line in listed if str(tmp_path) in line]
+            job = ours[0] if ours else ""
         assert job, "no job started running"
         subprocess.run(["scancel", job], check=True)
         cancelled = time.time()
