@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-import re
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -81,24 +80,26 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-_UNSAFE = re.compile(r"[%/\\\x00-\x1f\x7f]")
-
-
 def run_folder_name(overrides: str) -> str:
     r"""One folder name for a run of a sweep, from its overrides (Hydra's override_dirname).
 
-    ``/``, ``\``, ``%`` and control characters are percent-encoded, so a value such as
-    ``data_dir=../../x`` names a folder inside the sweep folder instead of a path out of
-    it, and different overrides give different names. A name longer than
-    :data:`MAX_RUN_FOLDER_NAME` bytes keeps its first 160 bytes and ends in a digest of
-    the whole. ``""`` (a sweep of one run without overrides) is the sweep folder itself.
+    ``/``, ``\``, ``%`` and characters that do not print are percent-encoded (their UTF-8
+    bytes), so a value such as ``data_dir=../../x`` names a folder inside the sweep
+    folder instead of a path out of it, and different overrides give different names. A
+    name longer than :data:`MAX_RUN_FOLDER_NAME` bytes keeps its first 160 bytes and ends
+    in a digest of the whole. ``""`` (a sweep of one run without overrides) is the sweep folder itself.
     """
-    name = _UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", overrides)
+    name = "".join(
+        "".join(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
+        if ch in "%/\\" or not ch.isprintable()
+        else ch
+        for ch in overrides
+    )
     if name.startswith("."):
         name = "%2E" + name[1:]
-    raw = name.encode()
+    raw = name.encode("utf-8", "surrogatepass")
     if len(raw) > MAX_RUN_FOLDER_NAME:
-        digest = hashlib.sha256(overrides.encode()).hexdigest()[:16]
+        digest = hashlib.sha256(overrides.encode("utf-8", "surrogatepass")).hexdigest()[:16]
         name = raw[:160].decode("utf-8", "ignore") + "~" + digest
     return name
 

@@ -1,0 +1,74 @@
+import os
+
+import pytest
+from conftest import ronghe
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.errors import ConfigError
+from sim.paths import MAX_RUN_FOLDER_NAME, check_output_folder, run_folder_name, scenarios_folder
+from sim.sweeps import collect
+
+overrides = st.text(st.characters(codec="utf-8", exclude_characters="\0"), max_size=600)
+
+
+@settings(max_examples=300)
+@given(text=overrides)
+def test_a_run_folder_name_is_one_safe_path_component(text):
+    name = run_folder_name(text)
+    assert "/" not in name and "\\" not in name and "\0" not in name
+    assert name not in (".", "..") and not name.startswith(".")
+    assert len(os.fsencode(name)) <= MAX_RUN_FOLDER_NAME
+    assert name == "" or name.isprintable()
+
+
+@given(a=overrides, b=overrides)
+def test_different_overrides_give_different_folders(a, b):
+    if a != b:
+        assert run_folder_name(a) != run_folder_name(b)
+
+
+def test_readable_names_stay_readable():
+    assert run_folder_name("scenario=land_reform,seed=7") == "scenario=land_reform,seed=7"
+    assert run_folder_name("data_dir=../../x") == "data_dir=..%2F..%2Fx"
+    assert run_folder_name("a=100%") == "a=100%25"
+    long = run_folder_name("levers.rural_roads=" + "9" * 400)
+    assert long.startswith("levers.rural_roads=999") and "~" in long
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda t: t / ("x" * 256), "is longer than the 255 bytes"),
+        (lambda t: t / "f" / "run", "is not a folder"),
+    ],
+)
+def test_output_folders_are_checked_before_any_run(tmp_path, make, message):
+    (tmp_path / "f").write_text("a file")
+    with pytest.raises(ConfigError, match=message):
+        check_output_folder("hydra.run.dir", make(tmp_path))
+    check_output_folder("hydra.run.dir", tmp_path / "new" / "deeper")  # can be made
+    assert not (tmp_path / "new").exists()  # checking makes nothing
+
+
+def test_a_scenarios_dir_too_long_for_the_filesystem_is_one_line():
+    with pytest.raises(ConfigError, match="not a folder"):
+        scenarios_folder("/tmp/" + "s" * 300)
+
+
+def test_a_sweep_over_a_long_value_keeps_its_run_folder_short(tmp_path):
+    years = ",".join(f"{y}: {1.0e7 + y}" for y in range(2024, 2036))
+    result = ronghe(
+        "run",
+        "-m",
+        f"levers.rural_roads={{per_year: {{{years}}}}}",
+        "scale=0.0005",
+        "end_year=2035",
+        "progress=off",
+        f"hydra.sweep.dir={tmp_path}",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(os.fsencode(run.name)) <= MAX_RUN_FOLDER_NAME and "~" in run.name
+    _, runs = collect(tmp_path)
+    assert runs.status.tolist() == ["complete"]
