@@ -87,7 +87,8 @@ def run_folder_name(overrides: str) -> str:
     bytes), so a value such as ``data_dir=../../x`` names a folder inside the sweep
     folder instead of a path out of it, and different overrides give different names. A
     name longer than :data:`MAX_RUN_FOLDER_NAME` bytes keeps its first 160 bytes and ends
-    in a digest of the whole. ``""`` (a sweep of one run without overrides) is the sweep folder itself.
+    in a digest of the whole. ``""`` (a sweep of one run without overrides) is the sweep
+    folder itself.
     """
     name = "".join(
         "".join(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
