@@ -7,6 +7,7 @@ exit code, before any run directory or job exists.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 import uuid
@@ -243,7 +244,8 @@ def _task(cfg) -> float | None:
                     overrides=overrides,
                 )
             except Exception as exc:
-                retire(run_dir, writes)  # earlier results never stand for this attempt
+                with contextlib.suppress(OSError):  # earlier results never stand for it
+                    retire(run_dir, writes)
                 recorded = record_failure(run_dir, exc, overrides)
                 raise
     except Exception as exc:
