@@ -179,7 +179,7 @@ class Person(mesa.Agent):
             self.sector = 0
         if (
             self.skill == 0
-            and 16 <= self.age <= 44
+            and 16 <= self.age <= m.params.training_age_max
             and rng.uniform(m.seed, step, self.pid, rng.SKILL_UPGRADE) < upgrade
         ):
             self.skill = 1
@@ -198,7 +198,11 @@ class Person(mesa.Agent):
                 return mum.residence
             return self.residence
         band = age_band(self.age)
-        if band < 0 or rng.uniform(m.seed, step, self.pid, rng.MOVE_HAZARD) >= hazards[band]:
+        searching = 1 if self.work == WORK_SEEKING else 0
+        if (
+            band < 0
+            or rng.uniform(m.seed, step, self.pid, rng.MOVE_HAZARD) >= hazards[searching, band]
+        ):
             return self.residence
         cur = current_slot(self.residence, self.hukou_place, w.kind, w.town_of)
         if cur < 0:
@@ -208,7 +212,7 @@ class Person(mesa.Agent):
             if w.kind[self.hukou_place] != KIND_VILLAGE
             else w.town_of[self.hukou_place]
         )
-        kids = 1 if (self.household.has_child and self.age <= 50) else 0
+        kids = 1 if (self.household.has_child and self.age <= m.params.parent_age_max) else 0
         cell = cell_index(unit, self.hukou_urban, self.skill, band, kids)
         s = choose_slot(
             tables.weights[cell],
@@ -224,7 +228,7 @@ class Person(mesa.Agent):
         if self.age < CHILD_AGE:
             return 0
         res, w = self.residence, m.world
-        if w.kind[res] == KIND_VILLAGE or res == self.hukou_place or self.stay_quarters < min_stay:
+        if w.kind[res] == KIND_VILLAGE or res == self.hukou_place or self.stay_months < min_stay:
             return 0
         has_land = self.hukou_urban == 0 and self.household.land > 0
         prob = hukou_application_probability(
@@ -296,20 +300,24 @@ class AgentBackend:
 
     # ---------------------------------------------------------------- demography
 
-    def demography(self, step: int, step_in_year: int) -> tuple[int, int]:
-        """Deaths, birthdays and births; returns births and deaths of Suining residents."""
+    def demography(self, step: int, step_in_year: int) -> tuple[np.ndarray, np.ndarray]:
+        """Deaths, birthdays and births; returns births and deaths of residents by county."""
         m, p = self.model, self.model.params
         w = m.world
-        mothers, births, deaths = [], 0, 0
+        mothers = []
+        births = np.zeros(N_COUNTIES, np.int64)
+        deaths = np.zeros(N_COUNTIES, np.int64)
         for person in list(self.people):
             if not person.alive:
                 continue
-            in_suining = w.kind[person.residence] != KIND_OUTSIDE
+            county = w.county[person.residence]
             dies, gives_birth = person.step_demography(m, step, step_in_year)
-            deaths += int(dies and in_suining)
+            if dies and county >= 0:
+                deaths[county] += 1
             if gives_birth:
                 mothers.append(person)
-                births += int(in_suining)
+                if county >= 0:
+                    births[county] += 1
         p_female = 1.0 / (1.0 + p.sex_ratio_at_birth)
         for mum in mothers:
             j = len(self.people)
@@ -317,7 +325,7 @@ class AgentBackend:
             high = (
                 p.skill_high_share_new_cohorts
                 if mum.hukou_urban
-                else p.skill_high_share_new_cohorts * 0.75
+                else p.skill_high_share_new_cohorts * p.rural_high_skill_factor
             )
             skill = 2 if u < high else (1 if u < high + p.skill_mid_share_new_cohorts else 0)
             self._add_person(
@@ -335,7 +343,7 @@ class AgentBackend:
                     "mother": mum.pid,
                     "work": WORK_NONE,
                     "sector": 0,
-                    "stay_quarters": 0,
+                    "stay_months": 0,
                     "income": 0.0,
                 },
             )
@@ -446,7 +454,7 @@ class AgentBackend:
                 continue
             if person.age < CHILD_AGE:
                 person.household.has_child = True
-            if 16 <= person.age <= 64:
+            if 16 <= person.age <= m.params.rural_work_age_max:
                 s = current_slot(person.residence, person.hukou_place, w.kind, w.town_of)
                 if s >= 0:
                     unit = (
@@ -475,9 +483,9 @@ class AgentBackend:
                 continue
             if new != person.residence:
                 person.residence = new
-                person.stay_quarters = 0
-            elif person.stay_quarters < 30000:
-                person.stay_quarters += 1
+                person.stay_months = 0
+            elif person.stay_months < 30000:
+                person.stay_months += 12 // m.spy
 
     def residents_by_place(self) -> np.ndarray:
         """Living persons per place (agent units)."""
@@ -493,7 +501,7 @@ class AgentBackend:
         """Applications, acceptance and conversions; counts by county."""
         m, p, w = self.model, self.model.params, self.model.world
         apply_step = per_step(float(p.hukou_apply_rate), m.spy)
-        min_stay = round(p.hukou_min_stay_years * m.spy)
+        min_stay = round(p.hukou_min_stay_years * 12)
         security = policy.land_rights_security[0]
         converts = {
             person.pid: person.decide_hukou(m, ease_by_place, apply_step, min_stay, security, step)

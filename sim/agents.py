@@ -8,6 +8,8 @@ road capacity, labour demand and wages. Persons and households are arrays in
 
 from __future__ import annotations
 
+import math
+
 import mesa
 
 SECTOR_AGRICULTURE = 0
@@ -128,14 +130,18 @@ class Firm(mesa.Agent):
     def update_demand(self, *, params, policy, wage_trend: float, steps_per_year: int) -> float:
         """Advance one step and return labour demand at the current wage (real persons).
 
-        Demand grows at the trend rate plus, for county-seat firms, the park-investment
+        Demand grows at the trend rate, plus ``labour_demand_relocation`` times the log of
+        the market's wage below its trend (firms expand where labour is cheap and
+        contract where it is dear), plus, for county-seat firms, the park-investment
         lever in force this step, so a lever changed mid-run changes growth from then on.
         """
-        growth = params.labour_demand_growth
+        relative_wage = self.wage / (self.base_wage * wage_trend)
+        growth = params.labour_demand_growth - params.labour_demand_relocation * math.log(
+            relative_wage
+        )
         if self.in_seat:
             growth += policy.park_investment[self.county]
         self.scale *= (1.0 + growth) ** (1.0 / steps_per_year)
-        relative_wage = self.wage / (self.base_wage * wage_trend)
         self.demand = (
             self.base_demand * self.scale * relative_wage ** (-params.labour_demand_elasticity)
         )

@@ -36,7 +36,14 @@ TARGET_INDICATORS = (
     ("county_area", "resident_urbanisation_rate"),
     ("city", "income_ratio"),
 )
-FLOW_INDICATORS = ("citizenisation", "hukou_transfers_out", "hukou_transfers_in")
+FLOW_INDICATORS = (
+    "citizenisation",
+    "hukou_transfers_out",
+    "hukou_transfers_in",
+    "births",
+    "deaths",
+    "net_migration",
+)
 DESTINATIONS = COUNTY_KEYS + OUTSIDE_KEYS
 SEXES = ("male", "female")
 
@@ -57,9 +64,18 @@ def _ratio(num: float, den: float) -> float:
 
 
 def _unit_rows(
-    tally: YearTally, mask: np.ndarray, weight: float, steps_per_year: int, base_year: bool
+    tally: YearTally,
+    mask: np.ndarray,
+    weight: float,
+    steps_per_year: int,
+    previous: YearTally | None,
 ) -> dict[str, float]:
-    """Indicators of one unit (the counties selected by ``mask``) in one year."""
+    """Indicators of one unit (the counties selected by ``mask``) in one year.
+
+    ``previous`` is the tally of the year before (None in the base year, whose flows are
+    NaN).
+    """
+    base_year = previous is None
     res = tally.residents[mask].sum(axis=0).astype(np.float64)
     reg = tally.registered[mask].sum(axis=0).astype(np.float64)
     inc = tally.income_sum[mask].sum(axis=0)
@@ -114,7 +130,52 @@ def _unit_rows(
         ("hukou_transfers_in", tally.hukou_in),
     ):
         out[name] = float("nan") if base_year else float(arr[mask].sum()) * weight
+    out.update(_population_account(tally, previous, mask, weight))
+    out.update(_labour_rows(tally, mask, weight))
     return out
+
+
+def _population_account(
+    tally: YearTally, previous: YearTally | None, mask: np.ndarray, weight: float
+) -> dict[str, float]:
+    """Births, deaths and net migration of residents (persons a year).
+
+    Net migration is the change of residents less births plus deaths, so the three add
+    up exactly; for a county it includes moves between Suining's counties.
+    """
+    if previous is None:
+        return {"births": float("nan"), "deaths": float("nan"), "net_migration": float("nan")}
+    births = float(tally.births[mask].sum())
+    deaths = float(tally.deaths[mask].sum())
+    change = float(tally.residents[mask].sum() - previous.residents[mask].sum())
+    return {
+        "births": births * weight,
+        "deaths": deaths * weight,
+        "net_migration": (change - births + deaths) * weight,
+    }
+
+
+def _labour_rows(tally: YearTally, mask: np.ndarray, weight: float) -> dict[str, float]:
+    """Seat labour markets and migrant workers of a unit.
+
+    A unit's seat wage relative to trend and unemployment rate average its counties' seat
+    markets weighted by their job seekers. Migrant workers are rural-hukou persons
+    registered in the unit in wage work; away (外出) works outside the home township,
+    local (本地) inside it.
+    """
+    seekers = tally.seat_seekers[mask]
+    count = tally.migrant_workers[mask].sum(axis=0).astype(np.float64)
+    ages = tally.migrant_age_sum[mask].sum(axis=0).astype(np.float64)
+    return {
+        "wage_relative_to_trend": _ratio(
+            (tally.seat_wage_relative[mask] * seekers).sum(), seekers.sum()
+        ),
+        "unemployment_rate": _ratio((tally.seat_unemployment[mask] * seekers).sum(), seekers.sum()),
+        "migrant_workers": count.sum() * weight,
+        "migrant_workers_away_mean_age": _ratio(ages[0], count[0]),
+        "migrant_workers_local_mean_age": _ratio(ages[1], count[1]),
+        "migrant_workers_local_share": _ratio(count[1], count.sum()),
+    }
 
 
 def indicator_table(
@@ -142,7 +203,9 @@ def indicator_table(
     rows = []
     for i, tally in enumerate(tallies):
         for unit, mask in units:
-            for indicator, value in _unit_rows(tally, mask, weight, steps_per_year, i == 0).items():
+            previous = tallies[i - 1] if i > 0 else None
+            rows_of_unit = _unit_rows(tally, mask, weight, steps_per_year, previous)
+            for indicator, value in rows_of_unit.items():
                 rows.append((tally.year, unit, indicator, value))
         outside = tally.outside_by_dest.astype(np.float64) * weight
         rows.append((tally.year, "city", "registered_living_outside", outside.sum()))
@@ -156,9 +219,6 @@ def indicator_table(
                 for band in range(PYRAMID_BANDS):
                     count = tally.pyramid[u, f, band] * weight
                     rows.append((tally.year, "city", pyramid_indicator(u, f, band), count))
-        if i > 0:
-            rows.append((tally.year, "city", "births", tally.births * weight))
-            rows.append((tally.year, "city", "deaths", tally.deaths * weight))
     table = pd.DataFrame(rows, columns=["year", "unit", "indicator", "value"])
     table["year"] = table["year"].astype("int16")
     table["value"] = table["value"].astype("float64")

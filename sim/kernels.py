@@ -218,6 +218,7 @@ def labour_assign(
     seed,
     step,
     upgrade_step,
+    training_age_max,
     work,
     sector,
 ):
@@ -244,7 +245,7 @@ def labour_assign(
             sector[i] = 0
         if (
             skill[i] == 0
-            and 16 <= age[i] <= 44
+            and 16 <= age[i] <= training_age_max
             and rng.uniform(seed, step, i, rng.SKILL_UPGRADE) < upgrade_step
         ):
             skill[i] = 1
@@ -366,9 +367,22 @@ def land_market(
 
 @njit(cache=True)
 def migration_aggregates(
-    n, alive, age, residence, hukou_place, household, place_kind, town_of, n_units, n_households
+    n,
+    alive,
+    age,
+    residence,
+    hukou_place,
+    household,
+    place_kind,
+    town_of,
+    n_units,
+    n_households,
+    network_age_max,
 ):
-    """Network counts per home unit and slot, and households with children (serial)."""
+    """Network counts per home unit and slot, and households with children (serial).
+
+    The network counts persons of working age (16 to ``network_age_max``).
+    """
     network = np.zeros((n_units, N_SLOTS), np.int64)
     has_child = np.zeros(n_households, np.int8)
     for i in range(n):
@@ -376,7 +390,7 @@ def migration_aggregates(
             continue
         if age[i] < CHILD_AGE:
             has_child[household[i]] = 1
-        if 16 <= age[i] <= 64:
+        if 16 <= age[i] <= network_age_max:
             s = current_slot(residence[i], hukou_place[i], place_kind, town_of)
             if s >= 0:
                 unit = (
@@ -447,6 +461,7 @@ def migration_decide(
     residence,
     household,
     mother,
+    work,
     has_child,
     place_kind,
     town_of,
@@ -455,11 +470,15 @@ def migration_decide(
     stay_boost,
     hazard_step,
     follow_step_by_place,
+    parent_age_max,
     seed,
     step,
     new_residence,
 ):
-    """Adults who consider a move draw a slot; children may join their mother."""
+    """Adults who consider a move draw a slot; children may join their mother.
+
+    ``hazard_step[searching, band]``: job seekers without work consider moving more often.
+    """
     for i in prange(n):
         new_residence[i] = residence[i]
         if not alive[i]:
@@ -481,7 +500,8 @@ def migration_decide(
         band = age_band(a)
         if band < 0:
             continue
-        if rng.uniform(seed, step, i, rng.MOVE_HAZARD) >= hazard_step[band]:
+        searching = 1 if work[i] == WORK_SEEKING else 0
+        if rng.uniform(seed, step, i, rng.MOVE_HAZARD) >= hazard_step[searching, band]:
             continue
         cur = current_slot(residence[i], hukou_place[i], place_kind, town_of)
         if cur < 0:
@@ -491,7 +511,7 @@ def migration_decide(
             if place_kind[hukou_place[i]] != KIND_VILLAGE
             else town_of[hukou_place[i]]
         )
-        kids = 1 if (has_child[household[i]] and a <= 50) else 0
+        kids = 1 if (has_child[household[i]] and a <= parent_age_max) else 0
         cell = cell_index(unit, hukou_urban[i], skill[i], band, kids)
         s = choose_slot(
             weights[cell],
@@ -504,8 +524,8 @@ def migration_decide(
 
 
 @njit(cache=True, parallel=True)
-def migration_apply(n, alive, residence, new_residence, stay):
-    """Move persons; count steps at the current residence."""
+def migration_apply(n, alive, residence, new_residence, stay, months_per_step):
+    """Move persons; count months at the current residence (capped to fit int16)."""
     for i in prange(n):
         if not alive[i]:
             continue
@@ -513,7 +533,7 @@ def migration_apply(n, alive, residence, new_residence, stay):
             residence[i] = new_residence[i]
             stay[i] = 0
         elif stay[i] < 30000:
-            stay[i] += 1
+            stay[i] += months_per_step
 
 
 # ---------------------------------------------------------------------------- hukou
@@ -841,3 +861,38 @@ def tally_land(
             out[c, 0] += collective[v]
             out[c, 1] += collective_let[v]
             out[c, 2] += collective[v] - collective_let[v]
+
+
+@njit(cache=True)
+def tally_migrant_workers(
+    n,
+    alive,
+    age,
+    hukou_place,
+    hukou_urban,
+    residence,
+    work,
+    place_kind,
+    place_county,
+    town_of,
+    counts,
+    age_sum,
+):
+    """Rural-hukou persons registered in Suining in wage work, by home county (serial).
+
+    Column 0 counts those working outside their home township (外出: living anywhere but
+    the home village and its town), column 1 those working inside it (本地: villagers
+    commute to the county's towns, town dwellers work where they live), as the national
+    migrant-worker monitoring survey defines them.
+    """
+    for i in range(n):
+        if not alive[i] or work[i] != WORK_WAGE or hukou_urban[i] != 0:
+            continue
+        home = hukou_place[i]
+        c = place_county[home]
+        if c < 0 or place_kind[home] != KIND_VILLAGE:
+            continue
+        res = residence[i]
+        local = 1 if (res == home or res == town_of[home]) else 0
+        counts[c, local] += 1
+        age_sum[c, local] += age[i]

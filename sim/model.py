@@ -27,7 +27,7 @@ from sim.agents import (
     Firm,
 )
 from sim.data import RegionData
-from sim.kernels import choice_weights, tally_land, tally_stocks
+from sim.kernels import choice_weights, tally_land, tally_migrant_workers, tally_stocks
 from sim.levers import Policy, default_policy
 from sim.params import Params
 from sim.population import Population
@@ -96,8 +96,17 @@ class YearTally:
     citizenised: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
     hukou_out: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
     hukou_in: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
-    births: int = 0
-    deaths: int = 0
+    births: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
+    deaths: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
+    # Seat labour markets at the year's end: wage over its trend, 1 - employment
+    # probability, and job seekers (agent units) to weight them.
+    seat_wage_relative: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
+    seat_unemployment: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
+    seat_seekers: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
+    # Rural-hukou persons registered in a county in wage work, [county, away / local],
+    # and the sum of their ages.
+    migrant_workers: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
+    migrant_age_sum: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
     land: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 3), np.int64))
     seat_jobs: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
     county_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
@@ -135,8 +144,18 @@ class Economy:
     pension_urban: float
 
 
-def demography_tables(params: Params, steps_per_year: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-step death probabilities ``[sex, age]`` and birth probabilities ``[age]``."""
+def mortality_factor(params: Params, year: int) -> float:
+    """Death rates of ``year`` relative to the life table's year (``mortality_decline``)."""
+    return (1.0 - params.mortality_decline) ** (year - params.mortality_table_year)
+
+
+def demography_tables(
+    params: Params, steps_per_year: int, mortality: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step death probabilities ``[sex, age]`` and birth probabilities ``[age]``.
+
+    ``mortality`` scales the death rates at every age (see :func:`mortality_factor`).
+    """
     from sim.rules import birth_probability, death_probability
 
     ages = range(121)
@@ -146,10 +165,10 @@ def demography_tables(params: Params, steps_per_year: int) -> tuple[np.ndarray, 
                 death_probability(
                     a,
                     sex,
-                    params.mortality_a_male,
-                    params.mortality_a_female,
+                    params.mortality_a_male * mortality,
+                    params.mortality_a_female * mortality,
                     params.mortality_b,
-                    params.infant_mortality,
+                    params.infant_mortality * mortality,
                     steps_per_year,
                 )
                 for a in ages
@@ -204,7 +223,9 @@ class RongheModel(mesa.Model):
         self.weight = population.weight
         self.policy_at = policy_at
         self.t = 0
-        self.death_step, self.birth_step = demography_tables(params, self.spy)
+        self.death_step, self.birth_step = demography_tables(
+            params, self.spy, mortality_factor(params, spec.start_year)
+        )
         self.skill_multiplier = np.array([1.0, params.skill_premium_mid, params.skill_premium_high])
         self.let_share = np.full(N_COUNTIES, 1.0)
         self._invariant_state = None
@@ -263,6 +284,7 @@ class RongheModel(mesa.Model):
         self.p_employed[MARKET_OUTSIDE:] = p.employment_rate_outside
         economy = self._economy(policy)
         supply = self.backend.labour_roles(economy, step=0)
+        self._seekers = supply.astype(np.float64)
         self.firms: list[Firm] = []
         for m in range(MARKET_OUTSIDE):
             county = m % N_COUNTIES
@@ -311,7 +333,9 @@ class RongheModel(mesa.Model):
             np.arange(N_MARKETS) < MARKET_TOWNS, p.industry_share_core, p.industry_share_towns
         )
         road = np.array([c.road_index for c in self.counties])
-        commute = np.minimum(0.9, p.commute_access_2023 * road**p.road_commute_elasticity)
+        commute = np.minimum(
+            p.commute_access_max, p.commute_access_2023 * road**p.road_commute_elasticity
+        )
         agri = np.array([c.agri_index for c in self.counties])
         parks = np.array([e.park_scale for e in self.enterprises] or [1.0] * N_COUNTIES)
         productivity = (
@@ -346,6 +370,9 @@ class RongheModel(mesa.Model):
         step_no = t + 1
         if t % spy == 0:
             self.year_tally = YearTally(year=year)
+            self.death_step, self.birth_step = demography_tables(
+                self.params, spy, mortality_factor(self.params, year)
+            )
         policy = self.policy = self.policy_at(self.time_of_step(t))
         if self.spec.check_invariants:
             from sim.invariants import snapshot
@@ -401,9 +428,19 @@ class RongheModel(mesa.Model):
 
     # ------------------------------------------------------------------ labour market
 
+    def wage_trend(self) -> float:
+        """Growth factor of Suining's wages since 2023 at the current step."""
+        return (1 + self.params.wage_growth) ** self._years()
+
     def _clear_labour_markets(self, supply: np.ndarray, policy: Policy) -> None:
+        """Employment probabilities and wages of every market (Harris-Todaro).
+
+        Markets of one commuting zone (``World.market_zone``) clear together: one wage and
+        one employment probability from their pooled demand and job seekers. Outside
+        markets follow their documented wage path with a fixed employment probability.
+        """
         p, years = self.params, self._years()
-        trend = (1 + p.wage_growth) ** years
+        trend = self.wage_trend()
         demand = np.zeros(N_MARKETS)
         for firm in self.firms:
             firm.wage = self.market_wage[firm.market]
@@ -411,19 +448,25 @@ class RongheModel(mesa.Model):
                 params=p, policy=policy, wage_trend=trend, steps_per_year=self.spy
             )
         real_supply = supply * self.weight
+        self._seekers = supply.astype(np.float64)
         from sim.rules import adjusted_wage, employment_probability
 
-        for m in range(N_MARKETS):
-            if m >= MARKET_OUTSIDE:
-                self.market_wage[m] = self._base_wage(m) * trend
-                continue
-            self.p_employed[m] = employment_probability(demand[m], real_supply[m])
-            self.market_wage[m] = adjusted_wage(
-                self.market_wage[m],
-                demand[m],
-                real_supply[m],
+        outside_trend = trend * (1 + p.outside_wage_growth_premium) ** years
+        for m in range(MARKET_OUTSIDE, N_MARKETS):
+            self.market_wage[m] = self._base_wage(m) * outside_trend
+        zone = self.world.market_zone[:MARKET_OUTSIDE]
+        for z in np.unique(zone):
+            members = np.flatnonzero(zone == z)
+            pooled_demand = float(demand[members].sum())
+            pooled_supply = float(real_supply[members].sum())
+            self.p_employed[members] = employment_probability(pooled_demand, pooled_supply)
+            self.market_wage[members] = adjusted_wage(
+                self.market_wage[z],
+                pooled_demand,
+                pooled_supply,
                 p.employment_rate_2023,
                 p.wage_adjustment_speed,
+                p.wage_adjustment_gap_max,
                 p.wage_growth,
                 self.spy,
             )
@@ -467,10 +510,13 @@ class RongheModel(mesa.Model):
     def _hazards(self) -> np.ndarray:
         p = self.params
         annual = [p.hazard_16_24, p.hazard_25_34, p.hazard_35_44, p.hazard_45_59, p.hazard_60_74]
-        return np.array([per_step(a, self.spy) for a in annual])
+        searching = [min(1.0, a * p.unemployed_hazard_factor) for a in annual]
+        return np.array([[per_step(a, self.spy) for a in row] for row in (annual, searching)])
 
     def _service_factor(self) -> np.ndarray:
-        return np.array([min(1.5, c.service_index) for c in self.counties])
+        return np.array(
+            [min(self.params.service_index_max, c.service_index) for c in self.counties]
+        )
 
     def _follow_by_place(self, policy: Policy) -> np.ndarray:
         """Per-step probability that a child joins its mother living at each place."""
@@ -576,7 +622,7 @@ class RongheModel(mesa.Model):
         income[:, 0] = exp_wage + rent_expect[:, None, None]
         income[:, 1] = exp_wage
         income[:, :, :, SLOT_VILLAGE] = village_income[:, None, :]
-        util = p.beta_income * np.log(np.maximum(income, 1000.0))
+        util = p.beta_income * np.log(np.maximum(income, p.income_floor))
 
         # Housing cost of each slot (none at home; rental housing lowers it in the seats).
         housing = np.zeros(N_SLOTS)
@@ -771,6 +817,24 @@ class RongheModel(mesa.Model):
             tally.land,
         )
         tally.seat_jobs[:] = self._employed[:N_COUNTIES].sum(axis=1)
+        base = np.array([self._base_wage(m) for m in range(N_COUNTIES)])
+        tally.seat_wage_relative[:] = self.market_wage[:N_COUNTIES] / (base * self.wage_trend())
+        tally.seat_unemployment[:] = 1.0 - self.p_employed[:N_COUNTIES]
+        tally.seat_seekers[:] = self._seekers[:N_COUNTIES]
+        tally_migrant_workers(
+            P.n,
+            P.alive,
+            P.age,
+            P.hukou_place,
+            P.hukou_urban,
+            P.residence,
+            P.work,
+            w.kind,
+            w.county,
+            w.town_of,
+            tally.migrant_workers,
+            tally.migrant_age_sum,
+        )
         tally.county_revenue[:] = [c.revenue * self.spy for c in self.counties]
         tally.county_balance[:] = [c.balance for c in self.counties]
         tally.service_index[:] = [c.service_index for c in self.counties]

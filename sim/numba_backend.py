@@ -9,7 +9,12 @@ from sim import rng
 from sim.population import Population
 from sim.rules import per_step
 from sim.state import Households, Persons
-from sim.world import KIND_OUTSIDE, N_COUNTIES, N_MARKETS
+from sim.world import N_COUNTIES, N_MARKETS
+
+
+def _by_county(county: np.ndarray) -> np.ndarray:
+    """Counts per county of residence (persons living outside Suining are left out)."""
+    return np.bincount(county[county >= 0], minlength=N_COUNTIES).astype(np.int64)
 
 
 class NumbaBackend:
@@ -31,8 +36,8 @@ class NumbaBackend:
 
     # ---------------------------------------------------------------- demography
 
-    def demography(self, step: int, step_in_year: int) -> tuple[int, int]:
-        """Deaths, birthdays and births; returns births and deaths of Suining residents."""
+    def demography(self, step: int, step_in_year: int) -> tuple[np.ndarray, np.ndarray]:
+        """Deaths, birthdays and births; returns births and deaths of residents by county."""
         m, p, P = self.model, self.model.params, self.persons
         n = P.n
         K.demography_decide(
@@ -53,9 +58,9 @@ class NumbaBackend:
             self.births,
         )
         mothers = np.flatnonzero(self.births[:n])
-        in_suining = m.world.kind[P.residence[:n]] != KIND_OUTSIDE
-        resident_births = int(in_suining[mothers].sum())
-        resident_deaths = int(in_suining[np.flatnonzero(self.dies[:n])].sum())
+        county = m.world.county[P.residence[:n]]
+        resident_births = _by_county(county[mothers])
+        resident_deaths = _by_county(county[np.flatnonzero(self.dies[:n])])
         if n + len(mothers) > P.capacity:
             P.grow(int((n + len(mothers)) * 1.2) + 64)
             self._scratch(P.capacity)
@@ -74,7 +79,7 @@ class NumbaBackend:
             P.mother,
             P.work,
             P.sector,
-            P.stay_quarters,
+            P.stay_months,
             P.income,
             m.seed,
             step,
@@ -83,7 +88,7 @@ class NumbaBackend:
             1.0 / (1.0 + p.sex_ratio_at_birth),
             p.skill_high_share_new_cohorts,
             p.skill_mid_share_new_cohorts,
-            0.75,
+            p.rural_high_skill_factor,
         )
         return resident_births, resident_deaths
 
@@ -139,6 +144,7 @@ class NumbaBackend:
             m.seed,
             step,
             upgrade,
+            m.params.training_age_max,
             P.work,
             P.sector,
         )
@@ -221,6 +227,7 @@ class NumbaBackend:
             W.town_of,
             W.n_home_units,
             H.n,
+            self.model.params.rural_work_age_max,
         )
         return network, farm_income_by_unit(
             self.model, H.village, H.land, H.rented_out, H.abandoned, self.workers, economy
@@ -239,6 +246,7 @@ class NumbaBackend:
             P.residence,
             P.household,
             P.mother,
+            P.work,
             self.has_child,
             W.kind,
             W.town_of,
@@ -247,11 +255,12 @@ class NumbaBackend:
             tables.stay_boost,
             hazards,
             follow_by_place,
+            m.params.parent_age_max,
             m.seed,
             step,
             self.new_residence,
         )
-        K.migration_apply(P.n, P.alive, P.residence, self.new_residence, P.stay_quarters)
+        K.migration_apply(P.n, P.alive, P.residence, self.new_residence, P.stay_months, 12 // m.spy)
 
     def residents_by_place(self) -> np.ndarray:
         """Living persons per place (agent units)."""
@@ -271,7 +280,7 @@ class NumbaBackend:
             self.model.world,
         )
         apply_step = per_step(float(p.hukou_apply_rate), m.spy)
-        min_stay = round(p.hukou_min_stay_years * m.spy)
+        min_stay = round(p.hukou_min_stay_years * 12)
         K.hukou_decide(
             P.n,
             P.alive,
@@ -291,7 +300,7 @@ class NumbaBackend:
             policy.land_rights_security[0],
             m.seed,
             step,
-            P.stay_quarters,
+            P.stay_months,
             self.converts,
         )
         citizenised = np.zeros(N_COUNTIES, np.int64)

@@ -287,6 +287,7 @@ def synthesize(
     county_of_person = np.repeat(np.arange(N_COUNTIES), n_reg)
     county_of_person = np.concatenate([county_of_person, np.full(n_ext, -1)])
     _settle_households(region, world, persons, households, county_of_person, weight, seed)
+    persons.stay_months[:n_total] = round(12 * params.initial_stay_years)
     _order_by_household(persons, households)
     return Population(persons=persons, households=households, weight=weight, plan=plan)
 
@@ -397,7 +398,7 @@ def _assign_skill(region, params, p, ids, seed):
         _band_value(region, "skill_mid_rural", SKILL_BANDS, SKILL_NAMES, ages),
     )
     young = ages < 16
-    rural_factor = np.where(urban, 1.0, 0.75)
+    rural_factor = np.where(urban, 1.0, params.rural_high_skill_factor)
     high = np.where(young, params.skill_high_share_new_cohorts * rural_factor, high)
     mid = np.where(young, params.skill_mid_share_new_cohorts, mid)
     p.skill[ids] = np.where(u < high, 2, np.where(u < high + mid, 1, 0))
@@ -544,7 +545,6 @@ def _settle_households(region, world, persons, households, county_of_person, wei
     p.residence[:n] = np.where(at_home & ~external, home_res, residence)
     if (p.residence[:n] < 0).any() or (p.hukou_place[:n] < 0).any():
         raise DataError("data: population synthesis left persons without a place")
-    p.stay_quarters[:n] = 8
 
     households.village[:] = village
     households.homestead[:] = rural_hh.astype(np.int8)

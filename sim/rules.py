@@ -156,16 +156,20 @@ def employment_probability(demand, supply):
 
 
 @njit(cache=True)
-def adjusted_wage(wage, demand, supply, target_rate, speed, growth, steps_per_year):
-    """Partial adjustment of a market wage towards clearing at the natural rate."""
+def adjusted_wage(wage, demand, supply, target_rate, speed, gap_max, growth, steps_per_year):
+    """Partial adjustment of a market wage towards clearing at the natural rate.
+
+    The wage follows its trend and moves by ``speed`` times the log gap between the
+    demand-supply ratio and ``target_rate`` a year, the gap capped at ``gap_max``.
+    """
     trend = (1.0 + growth) ** (1.0 / steps_per_year)
     if supply <= 0.0 or demand <= 0.0:
         return wage * trend
     gap = math.log((demand / supply) / target_rate)
-    if gap > 0.5:
-        gap = 0.5
-    elif gap < -0.5:
-        gap = -0.5
+    if gap > gap_max:
+        gap = gap_max
+    elif gap < -gap_max:
+        gap = -gap_max
     return wage * trend * math.exp(speed / steps_per_year * gap)
 
 

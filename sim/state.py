@@ -30,7 +30,7 @@ PERSON_FIELDS = {
     "mother": np.int32,
     "work": np.int8,
     "sector": np.int8,
-    "stay_quarters": np.int16,
+    "stay_months": np.int16,
     "income": np.float64,
 }
 
@@ -60,7 +60,7 @@ class Persons:
     mother: np.ndarray
     work: np.ndarray
     sector: np.ndarray
-    stay_quarters: np.ndarray
+    stay_months: np.ndarray
     income: np.ndarray
 
     @classmethod

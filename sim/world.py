@@ -56,6 +56,7 @@ class World:
     town_of: np.ndarray  # int32: a village's town place id, a town's own id, else -1
     urban: np.ndarray  # int8: 1 for towns and cores
     market: np.ndarray  # int16: labour market of a resident (villagers commute to towns)
+    market_zone: np.ndarray  # int64 per market: the market it clears with (commuting)
     in_sichuan: np.ndarray  # int8 per place
     slot_distance_km: np.ndarray  # float64 [home unit, slot]
     slot_out_of_province: np.ndarray  # int8 [home unit, slot]
@@ -161,6 +162,12 @@ def build_world(region: RegionData) -> World:
     market[FIRST_OUTSIDE:FIRST_TOWN] = MARKET_OUTSIDE + np.arange(N_OUTSIDE)
     rest = np.arange(FIRST_TOWN, n_places)
     market[rest] = MARKET_TOWNS + county[rest]
+    # A county seat whose market another seat joins clears with it (units.csv).
+    market_zone = np.arange(N_MARKETS)
+    keys = [u.key for u in counties]
+    for c, unit in enumerate(counties):
+        if unit.seat_labour_market is not None:
+            market_zone[c] = keys.index(unit.seat_labour_market)
     in_sichuan = np.ones(n_places, np.int8)
     in_sichuan[FIRST_OUTSIDE:FIRST_TOWN] = OUTSIDE_IN_SICHUAN
 
@@ -174,6 +181,7 @@ def build_world(region: RegionData) -> World:
         town_of=town_of,
         urban=urban,
         market=market,
+        market_zone=market_zone,
         in_sichuan=in_sichuan,
         slot_distance_km=dist,
         slot_out_of_province=out_prov,

@@ -62,6 +62,7 @@ class Unit:
     lon: float | None
     lat: float | None
     source: str
+    seat_labour_market: str | None = None  # the county whose seat market this seat joins
 
 
 @dataclass(frozen=True)

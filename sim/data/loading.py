@@ -165,6 +165,7 @@ def _unit(row: Any) -> Unit:
         lon=row.lon,
         lat=row.lat,
         source=row.source,
+        seat_labour_market=row.seat_labour_market,
     )
 
 

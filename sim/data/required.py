@@ -168,6 +168,19 @@ REQUIRED_PARAMETERS: tuple[str, ...] = (
     "agri_park_productivity_share",
     "urban_other_transfers_2023",
     "town_dweller_wage_share",
+    "mortality_decline",
+    "mortality_table_year",
+    "labour_demand_relocation",
+    "unemployed_hazard_factor",
+    "outside_wage_growth_premium",
+    "wage_adjustment_gap_max",
+    "commute_access_max",
+    "service_index_max",
+    "income_floor",
+    "training_age_max",
+    "parent_age_max",
+    "rural_high_skill_factor",
+    "initial_stay_years",
 )
 
 # The decision's three target indicators, for its target year and for 2035 (whose

@@ -38,7 +38,7 @@ from sim.data.required import (
     REQUIRED_PARAMETERS,
     REQUIRED_TARGETS,
 )
-from sim.errors import DataError
+from sim.errors import DataError, shown
 
 FIRST_YEAR, LAST_YEAR = 1949, 2100  # the People's Republic's statistics start in 1949
 REFERENCE_AREAS = ("sichuan", "china")  # figures quoted for comparison, not model units
@@ -283,6 +283,11 @@ def _key(text: str) -> str:
 
 
 Key = Annotated[str, AfterValidator(_key)]
+OptionalKey = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    AfterValidator(lambda text: None if text is None else _key(text)),
+]
 Source = Annotated[str, AfterValidator(_filled)]
 Described = Annotated[str, AfterValidator(_described)]
 Basis = Annotated[str, AfterValidator(_one_of(BASES))]
@@ -350,6 +355,7 @@ class UnitRow(Row):
     villages: Villages
     lon: Longitude
     lat: Latitude
+    seat_labour_market: OptionalKey = None
     source: str = ""
 
     @model_validator(mode="after")
@@ -512,6 +518,21 @@ def check_units(path: Path, rows: Rows) -> None:
             f"{where(path)}: units must be {', '.join(COUNTY_KEYS + OUTSIDE_KEYS)} in this "
             f"order, found {found[:120]}"
         )
+    for line, r in rows:
+        joins = r.seat_labour_market
+        if joins is None:
+            continue
+        if r.kind != "county" or joins not in keys or joins == r.key:
+            raise DataError(
+                f"{where(path, line)}: seat_labour_market {shown(joins)} must be another "
+                f"county's key ({', '.join(keys)}), and only a county's seat can join one"
+            )
+        target = next(t for _, t in rows if t.key == joins)
+        if target.seat_labour_market is not None:
+            raise DataError(
+                f"{where(path, line)}: seat_labour_market {joins} itself joins "
+                f"{target.seat_labour_market}; name the market's own county instead"
+            )
 
 
 def check_age_bands(path: Path, rows: Rows) -> None:
