@@ -8,8 +8,6 @@ road capacity, labour demand and wages. Persons and households are arrays in
 
 from __future__ import annotations
 
-import math
-
 import mesa
 
 SECTOR_AGRICULTURE = 0
@@ -127,18 +125,20 @@ class Firm(mesa.Agent):
         self.demand = base_demand
         self.scale = 1.0  # demand growth since 2023, compounded step by step
 
-    def update_demand(self, *, params, policy, wage_trend: float, steps_per_year: int) -> float:
+    def update_demand(
+        self, *, params, policy, wage_trend: float, tightness: float, steps_per_year: int
+    ) -> float:
         """Advance one step and return labour demand at the current wage (real persons).
 
-        Demand grows at the trend rate, plus ``labour_demand_relocation`` times the log of
-        the market's wage below its trend (firms expand where labour is cheap and
-        contract where it is dear), plus, for county-seat firms, the park-investment
-        lever in force this step, so a lever changed mid-run changes growth from then on.
+        Demand grows at the trend rate, less ``labour_demand_relocation`` times the
+        market's ``tightness`` (the capped log gap between jobs per seeker and the 2023
+        ratio, from the step before): firms open more vacancies where seekers are
+        plentiful and fewer where they are scarce. County-seat firms add the
+        park-investment lever in force this step, so a lever changed mid-run changes
+        growth from then on.
         """
         relative_wage = self.wage / (self.base_wage * wage_trend)
-        growth = params.labour_demand_growth - params.labour_demand_relocation * math.log(
-            relative_wage
-        )
+        growth = params.labour_demand_growth - params.labour_demand_relocation * tightness
         if self.in_seat:
             growth += policy.park_investment[self.county]
         self.scale *= (1.0 + growth) ** (1.0 / steps_per_year)

@@ -285,6 +285,7 @@ class RongheModel(mesa.Model):
         economy = self._economy(policy)
         supply = self.backend.labour_roles(economy, step=0)
         self._seekers = supply.astype(np.float64)
+        self._tightness = np.zeros(N_MARKETS)  # clears at the 2023 rate in 2023
         self.firms: list[Firm] = []
         for m in range(MARKET_OUTSIDE):
             county = m % N_COUNTIES
@@ -445,11 +446,15 @@ class RongheModel(mesa.Model):
         for firm in self.firms:
             firm.wage = self.market_wage[firm.market]
             demand[firm.market] += firm.update_demand(
-                params=p, policy=policy, wage_trend=trend, steps_per_year=self.spy
+                params=p,
+                policy=policy,
+                wage_trend=trend,
+                tightness=float(self._tightness[firm.market]),
+                steps_per_year=self.spy,
             )
         real_supply = supply * self.weight
         self._seekers = supply.astype(np.float64)
-        from sim.rules import adjusted_wage, employment_probability
+        from sim.rules import adjusted_wage, employment_probability, labour_market_gap
 
         outside_trend = trend * (1 + p.outside_wage_growth_premium) ** years
         for m in range(MARKET_OUTSIDE, N_MARKETS):
@@ -460,6 +465,9 @@ class RongheModel(mesa.Model):
             pooled_demand = float(demand[members].sum())
             pooled_supply = float(real_supply[members].sum())
             self.p_employed[members] = employment_probability(pooled_demand, pooled_supply)
+            self._tightness[members] = labour_market_gap(
+                pooled_demand, pooled_supply, p.employment_rate_2023, p.wage_adjustment_gap_max
+            )
             self.market_wage[members] = adjusted_wage(
                 self.market_wage[z],
                 pooled_demand,

@@ -156,20 +156,30 @@ def employment_probability(demand, supply):
 
 
 @njit(cache=True)
+def labour_market_gap(demand, supply, target_rate, gap_max):
+    """Log of jobs per seeker over the natural rate, capped at ``gap_max`` either way.
+
+    Zero when a market is empty (no demand or no seekers): nothing to adjust to.
+    """
+    if supply <= 0.0 or demand <= 0.0:
+        return 0.0
+    gap = math.log((demand / supply) / target_rate)
+    if gap > gap_max:
+        return gap_max
+    if gap < -gap_max:
+        return -gap_max
+    return gap
+
+
+@njit(cache=True)
 def adjusted_wage(wage, demand, supply, target_rate, speed, gap_max, growth, steps_per_year):
     """Partial adjustment of a market wage towards clearing at the natural rate.
 
     The wage follows its trend and moves by ``speed`` times the log gap between the
-    demand-supply ratio and ``target_rate`` a year, the gap capped at ``gap_max``.
+    demand-supply ratio and ``target_rate`` a year (:func:`labour_market_gap`).
     """
     trend = (1.0 + growth) ** (1.0 / steps_per_year)
-    if supply <= 0.0 or demand <= 0.0:
-        return wage * trend
-    gap = math.log((demand / supply) / target_rate)
-    if gap > gap_max:
-        gap = gap_max
-    elif gap < -gap_max:
-        gap = -gap_max
+    gap = labour_market_gap(demand, supply, target_rate, gap_max)
     return wage * trend * math.exp(speed / steps_per_year * gap)
 
 

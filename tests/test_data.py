@@ -362,6 +362,22 @@ IMPOSSIBLE = [
         ["column 'age_from' value '6'", "allowed: 5"],
         id="gap_in_age_bands",
     ),
+    pytest.param(
+        "units.csv",
+        "30.35,chuanshan,",
+        "30.35,wuhan,",
+        ("units.csv", "30.35,wuhan,"),
+        ["seat_labour_market 'wuhan' must be another county's key"],
+        id="seat_market_of_an_unknown_county",
+    ),
+    pytest.param(
+        "units.csv",
+        "105.57,30.52,,",
+        "105.57,30.52,anju,",
+        ("units.csv", "105.57,30.52,anju,"),
+        ["seat_labour_market anju itself joins chuanshan"],
+        id="seat_markets_joined_in_a_chain",
+    ),
 ]
 
 

@@ -190,3 +190,156 @@ def test_baseline_moves_like_the_recent_record(baseline):
     assert pop[-1] < pop[0]
     citizenised = [baseline.loc[(y, "city", "citizenisation")] for y in range(2024, 2028)]
     assert all(c > 0 for c in citizenised)
+
+
+# --------------------------------------------------------------- population and labour
+
+
+def test_population_accounts_add_up_for_every_unit(baseline):
+    for unit in ("city", "county_area", "chuanshan", "anju", "shehong", "pengxi", "daying"):
+        for year in range(2024, 2028):
+            change = (
+                baseline.loc[(year, unit, "resident_population")]
+                - baseline.loc[(year - 1, unit, "resident_population")]
+            )
+            flows = (
+                baseline.loc[(year, unit, "births")]
+                - baseline.loc[(year, unit, "deaths")]
+                + baseline.loc[(year, unit, "net_migration")]
+            )
+            assert flows == pytest.approx(change, abs=1e-6)
+    counties = ("chuanshan", "anju", "shehong", "pengxi", "daying")
+    for name in ("births", "deaths", "net_migration"):
+        total = sum(baseline.loc[(2025, c, name)] for c in counties)
+        assert baseline.loc[(2025, "city", name)] == pytest.approx(total)
+
+
+def test_resident_births_follow_the_recorded_birth_rate(baseline, region):
+    """The fertility level is set from Suining's 2022 birth rate: a consistency check."""
+    rate = (
+        baseline.loc[(2024, "city", "births")] / baseline.loc[(2023, "city", "resident_population")]
+    )
+    assert abs(rate - region.value("city", "birth_rate", 2022)) < 0.001
+
+
+def test_the_life_table_reproduces_sichuans_recorded_death_rate(region, params):
+    """Sichuan's own age structure under the model's death rates gives its 2022 rate.
+
+    An independent check of the mortality level (solved for life expectancy, not for
+    the death rate); Suining's published rate is not comparable (docs/data.md).
+    """
+    from sim.model import demography_tables, mortality_factor
+    from sim.population import _single_year_pmf
+
+    death, _ = demography_tables(params, 1, mortality_factor(params, 2022))
+    pmf = _single_year_pmf(region)
+    crude = float((pmf * death[:, : len(pmf)].mean(axis=0)).sum())
+    assert crude == pytest.approx(region.value("sichuan", "death_rate", 2022), rel=0.05)
+
+
+def _life_expectancy(death_annual: np.ndarray) -> float:
+    alive, years = 1.0, 0.0
+    for q in death_annual:
+        years += alive * (1 - 0.5 * q)
+        alive *= 1 - q
+    return years
+
+
+def test_mortality_decline_adds_life_expectancy_at_the_recorded_pace(params):
+    from sim.model import demography_tables, mortality_factor
+
+    e0 = []
+    for year in (2024, 2034):
+        death, _ = demography_tables(params, 1, mortality_factor(params, year))
+        e0.append(np.mean([_life_expectancy(death[sex]) for sex in (0, 1)]))
+    gain = (e0[1] - e0[0]) / 10
+    # China: +0.26 a year over 2020-2025, +0.34 over 2019-2024 (parameters.csv).
+    assert 0.18 <= gain <= 0.36, gain
+
+
+def test_seats_of_one_commuting_zone_clear_together(make_model):
+    from sim.data import COUNTY_KEYS
+
+    model = make_model(scale=0.002, end_year=2024, check_invariants=False)
+    model.run()
+    anju, chuanshan = COUNTY_KEYS.index("anju"), COUNTY_KEYS.index("chuanshan")
+    assert model.world.market_zone[anju] == chuanshan
+    assert model.p_employed[anju] == model.p_employed[chuanshan]
+    assert model.market_wage[anju] == model.market_wage[chuanshan]
+
+
+@pytest.fixture(scope="module")
+def long_baseline(make_model):
+    model = make_model(scale=0.02, seed=2, end_year=2035, check_invariants=False)
+    model.run()
+    return _table(model).set_index(["year", "unit", "indicator"])["value"]
+
+
+def test_seat_labour_markets_do_not_drift_apart(long_baseline):
+    """No seat in double-digit unemployment beside a shortage; wages near their trend.
+
+    Before markets cleared by commuting zone with demand following job seekers, the
+    central city's wage ran 40% above its trend with no unemployment from 2026 while
+    Anju's seat ran 25% below with 8-15% unemployment.
+    """
+    counties = ("chuanshan", "anju", "shehong", "pengxi", "daying")
+    for year in range(2026, 2036):
+        unemployment = [long_baseline.loc[(year, c, "unemployment_rate")] for c in counties]
+        assert not (max(unemployment) >= 0.10 and min(unemployment) <= 0.0), (year, unemployment)
+        for c in counties:
+            relative = long_baseline.loc[(year, c, "wage_relative_to_trend")]
+            assert 0.8 <= relative <= 1.25, (year, c, relative)
+
+
+def test_urban_wage_income_grows_near_the_wage_trend(long_baseline, params):
+    """Urban wage income per head follows the input wage growth, not a runaway market."""
+    first = long_baseline.loc[(2030, "city", "urban_wage_income_per_capita")]
+    last = long_baseline.loc[(2035, "city", "urban_wage_income_per_capita")]
+    growth = (last / first) ** (1 / 5) - 1
+    assert abs(growth - params.wage_growth) < 0.02, growth
+
+
+def test_migrant_workers_are_split_by_the_survey_definition(long_baseline):
+    v = long_baseline.loc[2027]
+    share = v[("city", "migrant_workers_local_share")]
+    assert 0.0 < share < 1.0
+    # The survey's pattern: local migrant workers are older than those working away.
+    assert (
+        v[("city", "migrant_workers_local_mean_age")] > v[("city", "migrant_workers_away_mean_age")]
+    )
+    counties = ("chuanshan", "anju", "shehong", "pengxi", "daying")
+    assert v[("city", "migrant_workers")] == pytest.approx(
+        sum(v[(c, "migrant_workers")] for c in counties)
+    )
+
+
+@pytest.mark.parametrize(
+    "indicator",
+    [
+        "resident_urbanisation_rate",
+        "registered_urbanisation_rate",
+        "resident_population",
+        "income_ratio",
+        "land_transfer_rate",
+    ],
+)
+def test_results_do_not_depend_on_steps_per_year(make_model, indicator):
+    """Quarterly and monthly steps agree within sampling noise (three seeds each)."""
+    values = {}
+    for spy in (4, 12):
+        runs = []
+        for seed in (1, 2, 3):
+            model = make_model(
+                scale=0.02, seed=seed, end_year=2027, steps_per_year=spy, check_invariants=False
+            )
+            model.run()
+            table = _table(model)
+            runs.append(
+                table[
+                    (table.unit == "city") & (table.year == 2027) & (table.indicator == indicator)
+                ].value.iloc[0]
+            )
+        values[spy] = np.array(runs)
+    a, b = values[4], values[12]
+    noise = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    assert abs(a.mean() - b.mean()) <= 4 * noise, (a, b)
