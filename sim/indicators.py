@@ -110,6 +110,7 @@ def _unit_rows(
         "village_residents": kind[KIND_VILLAGE] * weight,
         "town_residents": kind[KIND_TOWN] * weight,
         "county_seat_residents": kind[KIND_CORE] * weight,
+        "resident_children": kids.sum() * weight,
         "urban_share_of_children": _ratio(kids[1], kids.sum()),
         "registered_skilled_share_16_59": _ratio(skills[1:].sum(), skills.sum()),
     }
@@ -164,6 +165,8 @@ def _labour_rows(tally: YearTally, mask: np.ndarray, weight: float) -> dict[str,
     local (本地) inside it.
     """
     seekers = tally.seat_seekers[mask]
+    if seekers.sum() <= 0:  # a seat market without seekers still has a wage and a rate
+        seekers = np.ones_like(seekers)
     count = tally.migrant_workers[mask].sum(axis=0).astype(np.float64)
     ages = tally.migrant_age_sum[mask].sum(axis=0).astype(np.float64)
     return {
