@@ -36,8 +36,8 @@ from sim.rules import (
     INCOME_SCALARS,
     N_AGE_BANDS,
     land_guard_cost,
-    withheld_share,
     per_step,
+    withheld_share,
 )
 from sim.world import (
     FIRST_OUTSIDE,
