@@ -11,6 +11,7 @@ study's interval and ``docs/evidence.md`` lists beside it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -75,7 +76,7 @@ class Replication:
     """A study's design re-run in the model.
 
     ``estimator`` is ``"did"`` (difference in differences of the outcome, in its unit
-    times ``scale``) or ``"did_log"`` (of its logarithm, reported as a relative change
+    times ``factor``) or ``"did_log"`` (of its logarithm, reported as a relative change
     ``exp(did) - 1``). The interval is the study's, or where the study gives no
     confidence interval the range stated in ``interval_basis``.
     """
@@ -94,7 +95,7 @@ class Replication:
     pre_year: int
     post_years: tuple[int, ...]
     estimator: str
-    scale: float
+    factor: float
     unit: str
     study_estimate: float
     low: float
@@ -120,7 +121,7 @@ REPLICATIONS: tuple[Replication, ...] = (
         design=(
             "IV on village panel 1995-2003: an expected land reallocation next year; here "
             "two counties face an expected reallocation (security 0) from 2025 and three do "
-            "not (security 1); difference in differences of the log share, 2024 against 2029"
+            "not (security 1); difference in differences of the log share, 2024 against 2035"
         ),
         outcome="out_of_county_share",
         outcome_label="share of rural-hukou villagers aged 16-50 living outside their county",
@@ -132,7 +133,7 @@ REPLICATIONS: tuple[Replication, ...] = (
         pre_year=2024,
         post_years=(2035,),
         estimator="did_log",
-        scale=100.0,
+        factor=100.0,
         unit="% of the migrant share",
         study_estimate=-15.0,
         low=-26.25,
@@ -168,7 +169,7 @@ REPLICATIONS: tuple[Replication, ...] = (
         pre_year=2024,
         post_years=(2025, 2026, 2027, 2028),
         estimator="did_log",
-        scale=100.0,
+        factor=100.0,
         unit="% of land let",
         study_estimate=8.5,
         low=3.5,
@@ -183,14 +184,48 @@ REPLICATIONS: tuple[Replication, ...] = (
         ),
     ),
     Replication(
+        id="huangfu_2024",
+        lever="land_rights_security",
+        study="Huangfu, Gao, Shi & Jin 2024, Eur. Rev. Agric. Econ. (doi:10.1093/erae/jbae021)",
+        design=(
+            "panel of three CRHPS rounds around the land certification programme; here two "
+            "counties certify (security 0.4 to 0.8) in 2025 and three do not; difference in "
+            "differences of the log share, 2024 against the mean of 2026 and 2028"
+        ),
+        outcome="out_of_county_share",
+        outcome_label="share of rural-hukou villagers aged 16-50 living outside their county",
+        treated=("anju", "daying"),
+        treated_value=0.8,
+        control_value=0.4,
+        before_value=0.4,
+        start_year=2025,
+        pre_year=2024,
+        post_years=(2026, 2028),
+        estimator="did_log",
+        factor=100.0,
+        unit="% of the migrant share",
+        study_estimate=math.nan,
+        low=0.0,
+        high=math.inf,
+        interval_basis=(
+            "sign only: the abstract reports more rural-urban migration after certification; "
+            "the size was not read (NC); Zheng, Gu & Zhu 2020 find the opposite sign for the "
+            "2003 leasing law (more renting out, higher farm income, less migration)"
+        ),
+        note=(
+            "independent of the study (land_guard_cost comes from Giles & Mu, land_let_fear "
+            "from Chari et al.); only the sign is tested"
+        ),
+    ),
+    Replication(
         id="hukou_reform_cfps",
         lever="settlement_ease",
         study="New-round hukou reform, CFPS 2012-2018 (Contemporary Economic Science 2024(1))",
         design=(
             "difference in differences of treatment against control cities around the 2014 "
             "reform; here two counties open settlement (ease 0.5 to 0.95) in 2025 and three "
-            "keep 0.5; urban-hukou share of residents aged 16-59, 2024 against the mean of 2026 and "
-            "2028 (the CFPS waves of 2016 and 2018 after a 2014 reform)"
+            "keep 0.5; urban-hukou share of residents aged 16-59, 2024 against the mean of "
+            "2026 and 2028 (the CFPS waves of 2016 and 2018 after a 2014 reform)"
         ),
         outcome="urban_hukou_share",
         outcome_label="urban-hukou share of residents aged 16-59",
@@ -202,7 +237,7 @@ REPLICATIONS: tuple[Replication, ...] = (
         pre_year=2024,
         post_years=(2026, 2028),
         estimator="did",
-        scale=100.0,
+        factor=100.0,
         unit="percentage points",
         study_estimate=1.9,
         low=0.95,
@@ -252,14 +287,16 @@ def estimate(rep: Replication, values: dict[int, np.ndarray]) -> float:
     treated = np.array([k in rep.treated for k in COUNTY_KEYS])
     post = np.mean([values[y] for y in rep.post_years], axis=0)
     pre = values[rep.pre_year]
-    if rep.estimator == "did_log":
-        change = np.log(post) - np.log(pre)
-    else:
-        change = post - pre
+    log = rep.estimator == "did_log"
+    change = np.log(post) - np.log(pre) if log else post - pre
     did = change[treated].mean() - change[~treated].mean()
-    if rep.estimator == "did_log":
+    if log:
         did = np.expm1(did)
-    return float(did * rep.scale)
+    return float(did * rep.factor)
+
+
+SEEDS = (1, 2, 3)
+SCALE = 0.02  # about 70,000 registered persons; a run to 2035 takes about a second
 
 
 def simulate(
@@ -276,4 +313,13 @@ def simulate(
     )
 
 
-__all__ = ["BY_ID", "OUTCOMES", "REPLICATIONS", "Replication", "estimate", "simulate"]
+__all__ = [
+    "BY_ID",
+    "OUTCOMES",
+    "REPLICATIONS",
+    "SCALE",
+    "SEEDS",
+    "Replication",
+    "estimate",
+    "simulate",
+]
