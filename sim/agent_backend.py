@@ -30,6 +30,7 @@ from sim.rules import (
     hukou_application_probability,
     is_birthday,
     labour_role,
+    land_offer,
     land_step,
     lives_at_home,
     participation,
@@ -78,14 +79,18 @@ class Household(mesa.Agent):
         """Members alive now."""
         return [m for m in self.members if m.alive]
 
-    def step_land(self, mu_per_worker: float, match: float, seed: int, step: int) -> None:
+    def step_land(
+        self, mu_per_worker: float, withheld: float, match: float, seed: int, step: int
+    ) -> None:
         """Take back, let or leave idle land beyond what the farm workers at home can farm."""
         if self.land <= 0:
             return
         u = rng.uniform(seed, step, self.hid, rng.LAND_MATCH)
         self.rented_out, self.abandoned = (
             int(v)
-            for v in land_step(self.land, self.rented_out, self.workers, mu_per_worker, match, u)
+            for v in land_step(
+                self.land, self.rented_out, self.workers, mu_per_worker, withheld, match, u
+            )
         )
 
 
@@ -231,9 +236,8 @@ class Person(mesa.Agent):
         if w.kind[res] == KIND_VILLAGE or res == self.hukou_place or self.stay_months < min_stay:
             return 0
         has_land = self.hukou_urban == 0 and self.household.land > 0
-        prob = hukou_application_probability(
-            apply_step, has_land, m.params.hukou_land_fear, security
-        )
+        sec = security[max(int(w.county[self.hukou_place]), 0)]
+        prob = hukou_application_probability(apply_step, has_land, m.params.hukou_land_fear, sec)
         if (
             rng.uniform(m.seed, step, self.pid, rng.HUKOU_APPLY) < prob
             and rng.uniform(m.seed, step, self.pid, rng.HUKOU_ACCEPT) < ease[res]
@@ -409,7 +413,7 @@ class AgentBackend:
                 hh.land = hh.rented_out = hh.abandoned = 0
         return released
 
-    def land_offers(self, economy) -> tuple[np.ndarray, np.ndarray]:
+    def land_offers(self, economy, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Unlet offered land and let land per county (tenths of a mu)."""
         m = self.model
         self._count_workers()
@@ -419,22 +423,24 @@ class AgentBackend:
             if hh.land <= 0:
                 continue
             c = m.world.county[hh.village]
-            offer = hh.land - int(
-                farm_capacity_tenths(hh.workers, m.params.farm_capacity_per_worker)
+            offer = int(
+                land_offer(hh.land, hh.workers, m.params.farm_capacity_per_worker, withheld[c])[1]
             )
             if offer > hh.rented_out:
                 unplaced[c] += offer - hh.rented_out
             let[c] += hh.rented_out
         return unplaced, let
 
-    def land_apply(self, match_by_county: np.ndarray, step: int) -> None:
+    def land_apply(self, match_by_county: np.ndarray, withheld: np.ndarray, step: int) -> None:
         """Every household's land step."""
         m = self.model
         for hh in self.households:
             if hh.land > 0:
+                c = m.world.county[hh.village]
                 hh.step_land(
                     m.params.farm_capacity_per_worker,
-                    match_by_county[m.world.county[hh.village]],
+                    withheld[c],
+                    match_by_county[c],
                     m.seed,
                     step,
                 )
@@ -502,7 +508,7 @@ class AgentBackend:
         m, p, w = self.model, self.model.params, self.model.world
         apply_step = per_step(float(p.hukou_apply_rate), m.spy)
         min_stay = round(p.hukou_min_stay_years * 12)
-        security = policy.land_rights_security[0]
+        security = policy.land_rights_security
         converts = {
             person.pid: person.decide_hukou(m, ease_by_place, apply_step, min_stay, security, step)
             for person in self.people

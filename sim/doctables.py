@@ -1,13 +1,15 @@
 """Generate the documentation tables from the data folder and the lever catalogue.
 
 ``python -m sim.doctables`` rewrites ``docs/parameters.md``, ``docs/figures.md``,
-``docs/levers.md`` and ``docs/scenarios.md``;
+``docs/levers.md``, ``docs/scenarios.md`` and ``docs/evidence.md`` (which runs the
+virtual replications of ``sim.replications``);
 a test fails when the committed files differ from what this module generates, so the
 docs cannot drift from the data.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -140,7 +142,78 @@ def levers_markdown(scenarios: list) -> str:
             f"{'below' if lv.reform_direction < 0 else 'above'} the 2023 value: "
             f"{lv.cost_basis}.",
             f"- Scenarios that change it: {', '.join(used) if used else 'none'}.",
+            "- Evidence for its size: [evidence.md](evidence.md).",
         ]
+    return "\n".join(lines) + "\n"
+
+
+def _interval(low: float, high: float) -> str:
+    if math.isinf(high):
+        return f"> {low:g}"
+    return f"[{low:g}, {high:g}]"
+
+
+def evidence_markdown(region: RegionData, simulated: dict[str, list[float]]) -> str:
+    """Every lever's mechanism parameters with their intervals, and the replications.
+
+    Args:
+        region: Region data (its ``lever_evidence`` rows).
+        simulated: Replication id to its simulated estimate on each seed.
+    """
+    from sim.levers import LEVERS
+    from sim.replications import REPLICATIONS, SCALE, SEEDS
+
+    lines = [
+        HEADER.replace(
+            "sim/data and sim/levers.py", "sim/data/lever_evidence.csv and sim/replications.py"
+        ),
+        "# Evidence: the size of every lever\n",
+        "For each lever of the catalogue ([levers.md](levers.md)), the parameters of its "
+        "mechanism with a low, central and high value (`sim/data/lever_evidence.csv`). The "
+        "central value is the one the model uses: it is read from `parameters.csv` (or is "
+        "the lever's 2023 value, `default`), so each number lives in one place. *Basis*: "
+        "`sourced` (a study's estimate), `derived` (arithmetic or indirect inference from a "
+        "study's estimate, explained in the note), `calibrated` (fitted to the record) or "
+        "`assumption` (a declared judgement with its reasoning). NC marks what could not "
+        "be confirmed from what was read. The intervals are the priors of the "
+        "calibration.\n",
+        "## Intervals\n",
+        "| lever | parameter | low | central | high | unit | basis | source | design | note |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in region.lever_evidence:
+        central = LEVERS[e.lever].default if e.central is None else e.central
+        lines.append(
+            f"| `{e.lever}` | `{e.parameter}` | {e.low:g} | {central:g} | {e.high:g} | "
+            f"{_cell(e.unit)} | {e.basis} | {_cell(e.source)} | {_cell(e.design)} | "
+            f"{_cell(e.note)} |"
+        )
+    lines += [
+        "",
+        "## Virtual replications\n",
+        "Each study's design re-run inside the model (`sim/replications.py`, tested by "
+        "`tests/test_replications.py`): treated and control counties through per-county "
+        "lever schedules, the study's outcome, horizon and estimator. The simulated "
+        f"estimate is the mean over seeds {', '.join(map(str, SEEDS))} at scale {SCALE:g} "
+        "(per seed in brackets). Where a mechanism's size was set from the same study, "
+        "the replication is a consistency check of the model's dynamics, not a "
+        "validation; the note says which.\n",
+        "| replication | lever | study | design | outcome | study estimate | interval "
+        "(basis) | simulated | inside | note |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rep in REPLICATIONS:
+        values = simulated[rep.id]
+        mean = sum(values) / len(values)
+        inside = "yes" if rep.low <= mean <= rep.high else "**no**"
+        study = "sign only" if math.isnan(rep.study_estimate) else f"{rep.study_estimate:g}"
+        per_seed = ", ".join(f"{v:.1f}" for v in values)
+        lines.append(
+            f"| `{rep.id}` | `{rep.lever}` | {_cell(rep.study)} | {_cell(rep.design)} | "
+            f"{_cell(rep.outcome_label)} ({rep.unit}) | {study} | "
+            f"{_interval(rep.low, rep.high)} ({_cell(rep.interval_basis)}) | "
+            f"{mean:.1f} [{per_seed}] | {inside} | {_cell(rep.note)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -188,13 +261,22 @@ def _scenarios() -> list:
 
 def generated() -> dict[str, str]:
     """File name to generated content."""
+    from sim.params import resolve_params
+    from sim.replications import REPLICATIONS, SCALE, SEEDS, simulate
+    from sim.world import build_world
+
     region = load_region()
     scenarios = _scenarios()
+    world, params = build_world(region), resolve_params(region)
+    simulated = {
+        rep.id: list(simulate(rep, region, world, params, SEEDS, SCALE)) for rep in REPLICATIONS
+    }
     return {
         "parameters.md": parameters_markdown(region),
         "figures.md": figures_markdown(region),
         "levers.md": levers_markdown(scenarios),
         "scenarios.md": scenarios_markdown(scenarios),
+        "evidence.md": evidence_markdown(region, simulated),
     }
 
 

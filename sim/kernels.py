@@ -26,6 +26,7 @@ from sim.rules import (
     hukou_application_probability,
     is_birthday,
     labour_role,
+    land_offer,
     land_step,
     lives_at_home,
     participation,
@@ -314,7 +315,7 @@ def release_extinct_land(
 
 @njit(cache=True)
 def unplaced_by_county(
-    n_households, hh_village, land, rented_out, workers, mu_per_worker, place_county
+    n_households, hh_village, land, rented_out, workers, mu_per_worker, withheld, place_county
 ):
     """Offered-but-unlet land and let land per county (tenths of a mu, serial)."""
     unplaced = np.zeros(N_COUNTIES, np.int64)
@@ -323,8 +324,7 @@ def unplaced_by_county(
         if land[h] <= 0:
             continue
         c = place_county[hh_village[h]]
-        cap = farm_capacity_tenths(workers[h], mu_per_worker)
-        offer = land[h] - cap
+        offer = land_offer(land[h], workers[h], mu_per_worker, withheld[c])[1]
         if offer > rented_out[h]:
             unplaced[c] += offer - rented_out[h]
         let[c] += rented_out[h]
@@ -340,6 +340,7 @@ def land_market(
     abandoned,
     workers,
     mu_per_worker,
+    withheld_by_county,
     match_by_county,
     place_county,
     seed,
@@ -349,13 +350,14 @@ def land_market(
     for h in prange(n_households):
         if land[h] <= 0:
             continue
-        q = match_by_county[place_county[hh_village[h]]]
+        c = place_county[hh_village[h]]
         r, a = land_step(
             land[h],
             rented_out[h],
             workers[h],
             mu_per_worker,
-            q,
+            withheld_by_county[c],
+            match_by_county[c],
             rng.uniform(seed, step, h, rng.LAND_MATCH),
         )
         rented_out[h] = r
@@ -562,7 +564,10 @@ def hukou_decide(
     stay,
     converts,
 ):
-    """Adults decide to apply and are accepted; children under 16 follow their mother."""
+    """Adults decide to apply and are accepted; children under 16 follow their mother.
+
+    ``security`` is the land-rights security of each county, read at the hukou place.
+    """
     for i in prange(n):
         converts[i] = 0
         if not alive[i] or age[i] < CHILD_AGE:
@@ -571,7 +576,8 @@ def hukou_decide(
         if place_kind[res] == KIND_VILLAGE or res == hukou_place[i] or stay[i] < min_stay:
             continue
         has_land = hukou_urban[i] == 0 and hh_land[household[i]] > 0
-        p = hukou_application_probability(apply_step, has_land, fear, security)
+        sec = security[max(place_county[hukou_place[i]], 0)]
+        p = hukou_application_probability(apply_step, has_land, fear, sec)
         if (
             rng.uniform(seed, step, i, rng.HUKOU_APPLY) < p
             and rng.uniform(seed, step, i, rng.HUKOU_ACCEPT) < ease_by_place[res]

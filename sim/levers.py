@@ -130,13 +130,14 @@ CATALOGUE: tuple[Lever, ...] = (
         0.0,
         1.0,
         0.4,
-        False,
-        "the fear of losing land that deters rural-hukou members of land-holding households "
-        "from converting their hukou; secure rights that can also be sold for value remove "
-        "it (the land itself stays with the household: paid transfers are not a land flow "
-        "in this version)",
+        True,
+        "tenure security of the county's contracted land: insecure households withhold "
+        "surplus land from the rental market, keep members from leaving the county to "
+        "guard it, and fear losing it if they convert their hukou; secure rights that can "
+        "also be sold for value remove the fear (the land itself stays with the household: "
+        "paid transfers are not a land flow in this version)",
         "rights kept by law since 2016 but not trusted by most migrants",
-        effects=(("citizenisation", +1),),
+        effects=(("citizenisation", +1), ("land_transfer_rate", +1)),
         cost_per_unit=100,
         cost_basis=(
             "certification, registration and dispute resolution for all contracted land "
@@ -407,7 +408,7 @@ CATALOGUE: tuple[Lever, ...] = (
         "5万人以上镇按小城市建设",
         "towns above 50,000 as small cities",
         "(十)",
-        "utility bonus",
+        "share of small-city standards",
         0.0,
         1.0,
         0.0,

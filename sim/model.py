@@ -28,10 +28,17 @@ from sim.agents import (
 )
 from sim.data import RegionData
 from sim.kernels import choice_weights, tally_land, tally_migrant_workers, tally_stocks
-from sim.levers import Policy, default_policy
+from sim.levers import LEVERS, Policy, default_policy
 from sim.params import Params
 from sim.population import Population
-from sim.rules import AGE_BAND_MID, INCOME_SCALARS, N_AGE_BANDS, per_step
+from sim.rules import (
+    AGE_BAND_MID,
+    INCOME_SCALARS,
+    N_AGE_BANDS,
+    land_guard_cost,
+    per_step,
+    withheld_share,
+)
 from sim.world import (
     FIRST_OUTSIDE,
     FIRST_TOWN,
@@ -308,7 +315,7 @@ class RongheModel(mesa.Model):
             self.region.value("city", "land_transfer_rate", 2023),
             self.region.value("city", "abandoned_land_share", 2023),
         )
-        let = self.backend.land_offers(economy)[1]
+        let = self.backend.land_offers(economy, self._withheld(policy))[1]
         self.enterprises = [FarmEnterprise(self, c, float(let[c])) for c in range(N_COUNTIES)]
         self._tally_incomes(economy, repeat=self.spy)
         self._budgets(economy, citizenised=np.zeros(N_COUNTIES), repeat=self.spy)
@@ -393,9 +400,10 @@ class RongheModel(mesa.Model):
         self.backend.labour_assign(economy, step=step_no)
         # 3 land market
         self.backend.release_extinct_land(self.collective)
-        unplaced, let = self.backend.land_offers(economy)
+        withheld = self._withheld(policy)
+        unplaced, let = self.backend.land_offers(economy, withheld)
         match = self._land_matching(unplaced, let, policy)
-        self.backend.land_apply(match, step_no)
+        self.backend.land_apply(match, withheld, step_no)
         self._collective_letting(match, step_no)
         # 4 migration
         network, farm_income_unit = self.backend.migration_aggregates(economy)
@@ -496,6 +504,10 @@ class RongheModel(mesa.Model):
             expected = q[c] * unplaced[c]
             out[c] = q[c] if expected <= room else q[c] * room / max(expected, 1e-12)
         return out
+
+    def _withheld(self, policy: Policy) -> np.ndarray:
+        """Share of surplus land households keep off the rental market, by county."""
+        return withheld_share(policy.land_rights_security, self.params.land_let_fear)
 
     def _collective_let_in(self, county: int) -> float:
         mask = self.world.county == county
@@ -663,6 +675,7 @@ class RongheModel(mesa.Model):
         n_cells = n_units * 2 * 3 * N_AGE_BANDS * 2
         base = util + (lay["fixed"] + p.beta_network * net_share)[:, None, None, :]
         base[:, :, :, SLOT_TOWN] += self._small_city_bonus(policy)[:, None, None]
+        base[:, 0] -= self._land_guard(policy)[:, None, :]
         weights = np.empty((n_cells, N_SLOTS))
         totals = np.empty(n_cells)
         choice_weights(
@@ -679,6 +692,23 @@ class RongheModel(mesa.Model):
         )
         return ChoiceTables(weights, totals, math.expm1(p.stay_bonus))
 
+    def _land_guard(self, policy: Policy) -> np.ndarray:
+        """Cost of out-of-county slots for rural-hukou persons of villages: ``[unit, slot]``.
+
+        Giles & Mu's outcome is migration out of the county, so the own county's seat and
+        town are exempt; only units that are towns have villages and contracted land.
+        """
+        lay = self._layout
+        cost = land_guard_cost(
+            policy.land_rights_security[lay["cty"]],
+            self.params.land_guard_cost,
+            LEVERS["land_rights_security"].default,
+        )
+        away = np.zeros((lay["n_units"], N_SLOTS))
+        away[:, SLOT_CORE:SLOT_OUTSIDE] = ~lay["local_core"]
+        away[:, SLOT_OUTSIDE:] = 1.0
+        return (cost * lay["is_town"])[:, None] * away
+
     def _small_city_bonus(self, policy: Policy) -> np.ndarray:
         """Utility of the town slot for towns of more than 50,000 residents (lever (十)).
 
@@ -691,7 +721,7 @@ class RongheModel(mesa.Model):
         if level > 0:
             township = self._township_residents()
             big = np.flatnonzero(township[FIRST_TOWN : w.n_home_units] > 50_000) + FIRST_TOWN
-            bonus[big] = level
+            bonus[big] = level * self.params.small_city_utility
         return bonus
 
     def _township_residents(self) -> np.ndarray:

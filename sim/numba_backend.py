@@ -178,7 +178,7 @@ class NumbaBackend:
             H.n, members, H.village, H.land, H.rented_out, H.abandoned, collective
         )
 
-    def land_offers(self, economy) -> tuple[np.ndarray, np.ndarray]:
+    def land_offers(self, economy, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Unlet offered land and let land per county (tenths of a mu)."""
         m, P, H = self.model, self.persons, self.households
         self.workers = K.farm_workers(
@@ -191,10 +191,11 @@ class NumbaBackend:
             H.rented_out,
             self.workers,
             m.params.farm_capacity_per_worker,
+            withheld,
             m.world.county,
         )
 
-    def land_apply(self, match_by_county: np.ndarray, step: int) -> None:
+    def land_apply(self, match_by_county: np.ndarray, withheld: np.ndarray, step: int) -> None:
         """Apply the land rule to every household."""
         m, H = self.model, self.households
         K.land_market(
@@ -205,6 +206,7 @@ class NumbaBackend:
             H.abandoned,
             self.workers,
             m.params.farm_capacity_per_worker,
+            withheld,
             match_by_county,
             m.world.county,
             m.seed,
@@ -297,7 +299,7 @@ class NumbaBackend:
             apply_step,
             min_stay,
             p.hukou_land_fear,
-            policy.land_rights_security[0],
+            policy.land_rights_security,
             m.seed,
             step,
             P.stay_months,

@@ -190,29 +190,45 @@ def farm_capacity_tenths(workers, mu_per_worker):
 
 
 @njit(cache=True)
-def land_step(land, rented_out, workers, mu_per_worker, match_probability, u):
+def land_offer(land, workers, mu_per_worker, withheld):
+    """Surplus land beyond the at-home farm workers' capacity, and the part offered."""
+    surplus = land - farm_capacity_tenths(workers, mu_per_worker)
+    if surplus < 0:
+        surplus = 0
+    return surplus, surplus - np.int64(math.floor(surplus * withheld + 0.5))
+
+
+@njit(cache=True)
+def land_step(land, rented_out, workers, mu_per_worker, withheld, match_probability, u):
     """One step of a household's land: take back, let or leave land idle.
 
-    Land beyond what the at-home farm workers can operate is offered. Land already let
-    stays let (returnees take land back first from the tenants); unplaced land finds a
-    tenant with ``match_probability`` (stochastic rounding of the matched area); the rest
-    lies abandoned.
+    Land beyond what the at-home farm workers can operate is surplus. The household
+    keeps the share ``withheld`` of it off the rental market (insecure tenure: a tenant
+    or a reallocation may take it) and offers the rest. Land already let stays let up
+    to the surplus (returnees take land back first from the tenants; running leases are
+    not broken for fear); unplaced
+    land finds a tenant with ``match_probability`` (stochastic rounding of the matched
+    area); withheld and unplaced land lies abandoned.
 
     Returns:
         ``(rented_out, abandoned)`` in tenths of a mu; own operation is the remainder.
     """
-    capacity = farm_capacity_tenths(workers, mu_per_worker)
-    offer = land - capacity
-    if offer < 0:
-        offer = 0
+    surplus, offer = land_offer(land, workers, mu_per_worker, withheld)
     if rented_out >= offer:
-        return offer, 0
+        kept = rented_out if rented_out < surplus else surplus
+        return kept, surplus - kept
     unplaced = offer - rented_out
     matched = np.int64(math.floor(unplaced * match_probability + u))
     if matched > unplaced:
         matched = unplaced
     rented_out = rented_out + matched
-    return rented_out, offer - rented_out
+    return rented_out, surplus - rented_out
+
+
+@njit(cache=True)
+def withheld_share(security, fear):
+    """Share of surplus land a household keeps off the rental market."""
+    return fear * (1.0 - security)
 
 
 @njit(cache=True)
@@ -275,6 +291,17 @@ def choose_slot(weights, total, stay_boost, current, u):
         if target < run:
             return d
     return last
+
+
+@njit(cache=True)
+def land_guard_cost(security, cost, security_2023):
+    """Utility cost of leaving the county while the household holds land at home.
+
+    ``cost`` is the cost under an expected reallocation (no security); the calibrated
+    destination constants already hold the 2023 insecurity, so the result is the change
+    from 2023: 0 at ``security_2023``, negative (a gain) at higher security.
+    """
+    return cost * (security_2023 - security)
 
 
 @njit(cache=True)

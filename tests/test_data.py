@@ -646,3 +646,46 @@ def test_a_run_on_impossible_data_exits_2_with_one_line(data_copy, tmp_path):
     assert lines[0].startswith("ronghe: error: data file ")
     assert "facts.csv line 4: column 'value' value '1.5' is outside [0, 1]" in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            "land_rights_security,land_guard_cost,0.4,,0.9,",
+            "land_rights_security,land_guard_cost,0.4,0.6,0.9,",
+            ["central=0.6 for land_guard_cost", "leave central blank (one place per value)"],
+            id="central_duplicates_parameters_csv",
+        ),
+        pytest.param(
+            "land_rights_security,land_guard_cost,0.4,,0.9,",
+            "land_rights_security,land_guard_cost,0.7,,0.9,",
+            ["land_guard_cost=0.6 (parameters.csv)", "outside the interval [0.7, 0.9]"],
+            id="model_value_outside_interval",
+        ),
+        pytest.param(
+            "work_relief,relief_wage_share,0.4,0.5,0.6,",
+            "work_relief,relief_wage_share,0.4,0.7,0.6,",
+            ["column 'central'", "outside the interval [0.4, 0.6]"],
+            id="stated_central_outside_interval",
+        ),
+        pytest.param(
+            "work_relief,relief_wage_share,0.4,0.5,0.6,",
+            "work_relief,relief_wage_share,0.4,,0.6,",
+            ["'relief_wage_share' is neither in parameters.csv nor 'default'"],
+            id="central_missing_for_a_value_held_elsewhere",
+        ),
+        pytest.param(
+            "small_cities,small_city_utility,0.2,,0.8,",
+            "small_cities,small_city_utility,0.9,,0.8,",
+            ["column 'high' value '0.8'", "allowed: high >= low"],
+            id="high_below_low",
+        ),
+    ],
+)
+def test_lever_evidence_keeps_one_value_in_one_place(data_copy, old, new, expected):
+    damage(data_copy, "lever_evidence.csv", old, new)
+    message = one_line_error(data_copy)
+    assert "lever_evidence.csv line" in message, message
+    for text in expected:
+        assert text in message, message

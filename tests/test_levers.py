@@ -26,3 +26,15 @@ def test_default_policy_has_every_lever_per_county():
     policy = default_policy()
     for lever in CATALOGUE:
         assert getattr(policy, lever.id).shape == (5,)
+
+
+def test_every_lever_is_sized_by_evidence(region):
+    """Each lever has evidence rows; a row's interval holds the value the model uses."""
+    rows = region.lever_evidence
+    assert {e.lever for e in rows} == set(LEVERS)
+    for e in rows:
+        central = LEVERS[e.lever].default if e.parameter == "default" else e.central
+        assert e.low <= central <= e.high, (e.lever, e.parameter)
+        if e.parameter != "default" and e.parameter in region.parameters:
+            assert central == region.parameters[e.parameter].value
+        assert e.source and e.design

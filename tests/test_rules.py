@@ -31,15 +31,35 @@ def test_death_probability_rises_with_age_and_is_higher_for_men(params):
     rented=st.integers(0, 500),
     workers=st.integers(0, 6),
     mu=st.floats(0.1, 20),
+    withheld=st.floats(0, 1),
     q=st.floats(0, 1),
     u=st.floats(0, 0.999999),
 )
-def test_land_step_conserves_area(land, rented, workers, mu, q, u):
+def test_land_step_conserves_area(land, rented, workers, mu, withheld, q, u):
     rented = min(rented, land)
-    new_rented, abandoned = rules.land_step(land, rented, workers, mu, q, u)
+    new_rented, abandoned = rules.land_step(land, rented, workers, mu, withheld, q, u)
     own = land - new_rented - abandoned
     assert new_rented >= 0 and abandoned >= 0 and own >= 0
     assert own == min(land, rules.farm_capacity_tenths(workers, mu))
+
+
+def test_withheld_land_is_not_let_but_running_leases_stay():
+    # 100 tenths, no farm worker: all surplus; a quarter withheld, certain match.
+    assert rules.land_offer(100, 0, 4.0, 0.25) == (100, 75)
+    assert rules.land_step(100, 0, 0, 4.0, 0.25, 1.0, 0.0) == (75, 25)
+    # A lease above the offer is not broken for fear; a returning farmer takes land back.
+    assert rules.land_step(100, 90, 0, 4.0, 0.25, 1.0, 0.0) == (90, 10)
+    assert rules.land_step(100, 90, 1, 4.0, 0.25, 1.0, 0.0) == (60, 0)
+    assert rules.withheld_share(0.4, 0.18) == 0.18 * 0.6
+    assert rules.withheld_share(1.0, 0.18) == 0.0
+
+
+def test_land_guard_cost_is_the_change_from_2023():
+    assert rules.land_guard_cost(0.4, 0.6, 0.4) == 0.0
+    assert rules.land_guard_cost(0.0, 0.6, 0.4) == 0.6 * 0.4
+    assert rules.land_guard_cost(1.0, 0.6, 0.4) < 0.0  # secure rights: leaving costs less
+    costs = rules.land_guard_cost(np.array([0.0, 0.4, 1.0]), 0.6, 0.4)
+    assert costs[0] - costs[2] == 0.6  # an expected reallocation against none: the full cost
 
 
 @given(

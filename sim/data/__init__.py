@@ -27,6 +27,7 @@ DATA_FILES = (
     "parameters.csv",
     "targets.csv",
     "history.csv",
+    "lever_evidence.csv",
 )
 COUNTY_KEYS = ("chuanshan", "anju", "shehong", "pengxi", "daying")
 OUTSIDE_KEYS = ("chengdu", "chongqing", "rest_of_sichuan", "other_provinces")
@@ -80,6 +81,27 @@ class ParameterSpec:
 
 
 @dataclass(frozen=True)
+class LeverEvidence:
+    """The evidence interval of one mechanism parameter of a lever.
+
+    ``central`` is the value the model uses: the parameter's value in parameters.csv,
+    ``None`` for ``default`` (the catalogue's 2023 value, filled by ``sim.levers``), or
+    a value held elsewhere that the row states.
+    """
+
+    lever: str
+    parameter: str
+    low: float
+    central: float | None
+    high: float
+    unit: str
+    basis: str
+    source: str
+    design: str
+    note: str
+
+
+@dataclass(frozen=True)
 class Target:
     """A target of the decision (or a configurable 2035 threshold)."""
 
@@ -110,6 +132,7 @@ class RegionData:
     history: tuple[dict, ...]
     data_dir: Path
     data_hash: str
+    lever_evidence: tuple[LeverEvidence, ...] = ()
 
     @property
     def counties(self) -> tuple[Unit, ...]:

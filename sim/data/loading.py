@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from sim.data import (
     Figure,
+    LeverEvidence,
     ParameterSpec,
     RegionData,
     Target,
@@ -253,6 +254,7 @@ def read_region(folder: Path) -> RegionData:
         }
         for _, r in validate_rows(folder / "history.csv", TABLES["history.csv"])
     )
+    evidence = _lever_evidence(folder / "lever_evidence.csv", parameters)
     return RegionData(
         units=tuple(_unit(r) for _, r in unit_rows),
         figures=figures,
@@ -263,4 +265,46 @@ def read_region(folder: Path) -> RegionData:
         history=history,
         data_dir=folder,
         data_hash=data_hash(folder),
+        lever_evidence=evidence,
     )
+
+
+def _lever_evidence(path: Path, parameters: dict) -> tuple[LeverEvidence, ...]:
+    """Evidence rows with the central value read where it lives (one place per value)."""
+    out = []
+    for line, r in validate_rows(path, TABLES["lever_evidence.csv"]):
+        spec = parameters.get(r.parameter)
+        central = r.central
+        if spec is not None:
+            if central is not None:
+                raise DataError(
+                    f"{where(path, line)}: central={central:g} for {r.parameter}, whose value "
+                    f"lives in parameters.csv; leave central blank (one place per value)"
+                )
+            central = spec.value
+            if not r.low <= central <= r.high:
+                raise DataError(
+                    f"{where(path, line)}: {r.parameter}={central:g} (parameters.csv) lies "
+                    f"outside the interval [{r.low:g}, {r.high:g}]; the central value must "
+                    f"lie inside it"
+                )
+        elif central is None and r.parameter != "default":
+            raise DataError(
+                f"{where(path, line)}: parameter {r.parameter!r} is neither in parameters.csv "
+                f"nor 'default', so central must be given"
+            )
+        out.append(
+            LeverEvidence(
+                r.lever,
+                r.parameter,
+                r.low,
+                central,
+                r.high,
+                r.unit,
+                r.basis,
+                r.source,
+                r.design,
+                r.note,
+            )
+        )
+    return tuple(out)

@@ -456,6 +456,43 @@ class ParameterRow(Row):
         return value
 
 
+class LeverEvidenceRow(Row):
+    """A row of lever_evidence.csv: the interval of one mechanism parameter of a lever.
+
+    ``parameter`` names a row of parameters.csv or ``default`` (the lever's 2023 value
+    in the catalogue); then ``central`` is blank because the value lives there. Any
+    other name is a value held elsewhere (named in the source) and gives ``central``.
+    """
+
+    lever: Key
+    parameter: Key
+    low: float
+    central: Annotated[float | None, BeforeValidator(_blank_to_none)] = None
+    high: float
+    unit: Described
+    basis: Basis
+    source: Source
+    design: Described
+    note: str = ""
+
+    @field_validator("high")
+    @classmethod
+    def _not_below_low(cls, high: float, info: ValidationInfo) -> float:
+        if "low" in info.data and high < info.data["low"]:
+            raise invalid(f"is below low ({info.data['low']:g}); allowed: high >= low")
+        return high
+
+    @model_validator(mode="after")
+    def _central_inside(self) -> LeverEvidenceRow:
+        if self.central is not None and not self.low <= self.central <= self.high:
+            raise invalid(
+                f"puts central={self.central:g} outside the interval "
+                f"[{self.low:g}, {self.high:g}] (columns low, high)",
+                "central",
+            )
+        return self
+
+
 class TargetRow(Row):
     """A row of targets.csv."""
 
@@ -607,4 +644,5 @@ TABLES: dict[str, Table] = {
     "parameters.csv": Table(ParameterRow, ("name",), check_parameters),
     "targets.csv": Table(TargetRow, ("unit", "indicator", "year"), check_targets),
     "history.csv": Table(HistoryRow, ("unit", "indicator", "year"), check_history),
+    "lever_evidence.csv": Table(LeverEvidenceRow, ("lever", "parameter")),
 }
