@@ -543,6 +543,17 @@ class AgentBackend:
                 members[person.hukou_place] += 1
         return members
 
+    def village_adults(self, age_max: float) -> np.ndarray:
+        """Persons aged 16 to ``age_max`` living in their household's village, by county."""
+        w = self.model.world
+        counts = np.zeros(N_COUNTIES, np.int64)
+        for person in self.people:
+            village = person.household.village
+            at_village = person.alive and village >= 0 and person.residence == village
+            if at_village and 16 <= person.age <= age_max:
+                counts[w.county[village]] += 1
+        return counts
+
     def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:
         """Each person's income; sums by the same fixed chunks as the numba kernel."""
         m, p, w = self.model, self.model.params, self.model.world

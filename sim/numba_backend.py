@@ -318,6 +318,21 @@ class NumbaBackend:
         P, W = self.persons, self.model.world
         return K.collective_members(P.n, P.alive, P.hukou_place, P.hukou_urban, W.kind, W.n_places)
 
+    def village_adults(self, age_max: float) -> np.ndarray:
+        """Persons aged 16 to ``age_max`` living in their household's village, by county."""
+        P, H, W = self.persons, self.households, self.model.world
+        n = P.n
+        village = H.village[P.household[:n]]
+        age = P.age[:n]
+        at_village = (
+            (P.alive[:n] == 1)
+            & (village >= 0)
+            & (P.residence[:n] == village)
+            & (age >= 16)
+            & (age <= age_max)
+        )
+        return np.bincount(W.county[village[at_village]], minlength=N_COUNTIES)
+
     def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:
         """This step's incomes: sums by chunk, county, urban/rural and source."""
         m, p, P, H, W = (
