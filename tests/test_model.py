@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sim.errors import InvariantError
 from sim.indicators import indicator_table
 from sim.invariants import check_step
+from sim.levers import SPENDING_CATEGORIES
 from sim.paths import project_dir
 from sim.scenario import load_scenario
 from sim.schedules import plan_from_levers
@@ -190,3 +191,44 @@ def test_baseline_moves_like_the_recent_record(baseline):
     assert pop[-1] < pop[0]
     citizenised = [baseline.loc[(y, "city", "citizenisation")] for y in range(2024, 2028)]
     assert all(c > 0 for c in citizenised)
+
+
+def test_budgets_pay_the_work_relief_and_dividends_persons_receive(make_model):
+    plan = plan_from_levers(
+        "test", {"work_relief": 0.1, "collective_dividends": 500.0}, period=(2023, 2025)
+    )
+    model = make_model(scale=0.001, seed=4, end_year=2025, plan=plan)
+    model.run()  # check_invariants is on: persons got what the budgets paid, every step
+    year = model.tallies[-1].lever_spending.sum(axis=0)
+    spent = dict(zip(SPENDING_CATEGORIES, year, strict=True))
+    # A year of wages at 10% participation: the wages are work_relief_labour_share of it.
+    wages = spent["work_relief"] * model.params.work_relief_labour_share
+    component = model.tallies[-1].component_sum[:, 0, 0].sum() * model.weight
+    assert 0 < wages < component  # part of rural residents' wage income
+    assert spent["collective_dividends"] > 0
+    county = model.counties[1]
+    assert county.lever_spending == pytest.approx(model.last_lever_spending[1].sum())
+
+
+def test_invariant_check_catches_budgets_paying_less_than_persons_got(make_model):
+    plan = plan_from_levers("test", {"collective_dividends": 500.0}, period=(2023, 2024))
+    model = make_model(scale=0.001, seed=2, end_year=2024, plan=plan)
+    model.step()
+    check_step(model, None)
+    k = SPENDING_CATEGORIES.index("collective_dividends")
+    model.last_lever_spending[:, k] *= 0.5
+    with pytest.raises(InvariantError, match="collective_dividends"):
+        check_step(model, None)
+
+
+def test_an_expensive_package_crowds_out_other_spending(make_model):
+    cheap = make_model(scale=0.001, seed=3, end_year=2025, check_invariants=False)
+    dear_plan = plan_from_levers(
+        "test", {"park_investment": 0.05, "agri_parks": 0.1}, period=(2023, 2025)
+    )
+    dear = make_model(scale=0.001, seed=3, end_year=2025, check_invariants=False, plan=dear_plan)
+    cheap.run()
+    dear.run()
+    a, b = cheap.tallies[-1], dear.tallies[-1]
+    assert b.lever_spending.sum() > a.lever_spending.sum()
+    assert (b.other_spending < a.other_spending).all()
