@@ -281,7 +281,7 @@ def draw_charts(
             (
                 Chart(f"spending_{unit}_{indicator}", "spending", caption),
                 lambda u=unit, i=indicator: fan_chart(
-                    table, i, unit=u, lang=lang, targets=[], history=None, scenario_titles=titles
+                    table, i, unit=u, lang=lang, targets=[], history=[], scenario_titles=titles
                 ),
             )
         )

@@ -261,7 +261,7 @@ def test_the_report_opens_in_a_headless_browser(report_zh, artifact_dir):
     finally:
         driver.quit()
     assert state == "complete"
-    assert len(images) == 21
+    assert len(images) == 24
     broken = [alt for alt, complete, width in images if not complete or width == 0]
     assert not broken, broken
     errors = [entry for entry in console if entry.get("level") in ("SEVERE", "ERROR")]
