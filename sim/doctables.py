@@ -137,13 +137,26 @@ def levers_markdown(scenarios: list) -> str:
             f"- 2023 value: {lv.default:g} ({lv.default_source}).",
             f"- Acts on: {lv.mechanism}.",
             f"- Tested effect: a higher value {effects}.",
-            f"- Cost (goal seeking): {lv.cost_per_unit:g} million yuan a year per unit "
-            f"{'below' if lv.reform_direction < 0 else 'above'} the 2023 value: "
-            f"{lv.cost_basis}.",
+            _cost_line(lv),
             f"- County budget in a run: {lv.county_budget}.",
             f"- Scenarios that change it: {', '.join(used) if used else 'none'}.",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _cost_line(lv) -> str:
+    """The goal-seeking cost of a lever, saying whether an amount is city-wide or per county."""
+    if lv.unit.startswith("extra yuan"):
+        return (
+            "- Cost (goal seeking): each county's own value in yuan a year, summed over the "
+            f"counties: {lv.cost_basis}."
+        )
+    side = "below" if lv.reform_direction < 0 else "above"
+    return (
+        f"- Cost (goal seeking): {lv.cost_per_unit:g} million yuan a year for the whole city "
+        f"per unit {side} the 2023 value in every county (a county's part is its share of "
+        f"2023 residents): {lv.cost_basis}."
+    )
 
 
 def scenarios_markdown(scenarios: list) -> str:
