@@ -4,7 +4,9 @@
 compares them with the state at its end. The money check recomputes every person's
 income from the exported state with vectorised arithmetic, independently of the income
 rule, and requires the totals to agree: household pools are fully shared, remittances
-sent equal remittances received, and nothing is created or lost. Enabled with
+sent equal remittances received, and nothing is created or lost. The work-relief wages
+and lever dividends persons got must equal what the county budgets paid for them, and
+each county's balance must move by its revenue minus its spending. Enabled with
 ``check_invariants=true`` (and always in the tests).
 """
 
