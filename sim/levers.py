@@ -474,6 +474,10 @@ COUNTY_BUDGET: dict[str, str] = {
         ("park_investment", "agri_parks"),
         CATALOGUE_PRICED_RULE + ", times park_public_share (the rest is firms' own investment)",
     ),
+    "collective_land_market": (
+        "spending (category catalogue) for market entry, planning and infrastructure; the "
+        "dividends themselves are paid by the land's users, not by the county"
+    ),
     "citizenisation_transfer": (
         "revenue: paid by higher levels for each person citizenised in the county"
     ),
