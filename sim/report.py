@@ -25,7 +25,14 @@ from sim.charts.compare import county_multiples, difference_chart
 from sim.charts.fan import fan_chart
 from sim.charts.flows import living_chart, pyramid_chart
 from sim.charts.scorecard import scorecard, scorecard_cells, scorecard_figure
-from sim.charts.style import check_lang, cjk_font_subset, indicator_label, save, unit_label
+from sim.charts.style import (
+    check_lang,
+    cjk_font_subset,
+    indicator_label,
+    save,
+    unit_label,
+    word,
+)
 from sim.config import Targets2035, run_targets
 from sim.data import load_region
 from sim.errors import ConfigError, ResultsError
@@ -95,7 +102,7 @@ TEXT = {
     "spending_note": (
         "各区县预算每年为政策杠杆支付的金额（以工代赈工资及项目费用、集体分红中的杠杆部分、"
         "农村道路和公共服务设施资金、新落户人口的公共成本、按目录单价计价的其他杠杆），"
-        "单位亿元/年；超出基准情景的部分先挤占其他（可调剂）支出，再在债务上限内举债，"
+        "单位亿元/年；杠杆支出先挤占其他（可调剂）支出，不足部分在债务上限内举债，"
         "超过上限则削减公共服务、道路和农业的计划支出。",
         "What each county budget pays a year for the levers (work-relief wages and "
         "programme costs, the lever part of collective dividends, road and service money, "
@@ -286,7 +293,10 @@ def draw_charts(
             )
         )
     if "baseline" in scenarios and len(scenarios) > 1:
-        caption = f"{unit_label('city', lang)} · {indicator_label('lever_spending', lang)}"
+        caption = (
+            f"{unit_label('city', lang)} · {indicator_label('lever_spending', lang)}: "
+            f"{word('difference', lang)}"
+        )
         wanted.append(
             (
                 Chart("spending_difference_city_lever_spending", "spending", caption),
