@@ -232,3 +232,24 @@ def test_an_expensive_package_crowds_out_other_spending(make_model):
     a, b = cheap.tallies[-1], dear.tallies[-1]
     assert b.lever_spending.sum() > a.lever_spending.sum()
     assert (b.other_spending < a.other_spending).all()
+
+
+def test_past_the_borrowing_limit_a_package_cuts_service_capacity(make_model):
+    dear = plan_from_levers("test", {"park_investment": 0.05}, period=(2023, 2025))
+    kept = make_model(scale=0.001, seed=3, end_year=2025, check_invariants=False)
+    cut = make_model(
+        scale=0.001,
+        seed=3,
+        end_year=2025,
+        plan=dear,
+        county_borrowing_limit=0.0,
+        park_public_share=1.0,
+    )
+    kept.run()
+    cut.run()  # check_invariants is on: balances move by revenue minus spending
+    a, b = kept.tallies[-1], cut.tallies[-1]
+    hit = b.capacity_cut > 0  # the counties whose other spending could not absorb it
+    assert hit.sum() >= 3 and (a.capacity_cut == 0).all()
+    assert (b.service_index[hit] < a.service_index[hit]).all()
+    assert (b.road_index[hit] < a.road_index[hit]).all()
+    assert (b.other_spending[hit] == 0).all()
