@@ -48,7 +48,7 @@ from sim.state import (
     Households,
     Persons,
 )
-from sim.world import KIND_OUTSIDE, KIND_VILLAGE, N_COUNTIES, N_MARKETS
+from sim.world import KIND_CORE, KIND_OUTSIDE, KIND_TOWN, KIND_VILLAGE, N_COUNTIES, N_MARKETS
 
 
 class Household(mesa.Agent):
@@ -553,6 +553,27 @@ class AgentBackend:
             if at_village and 16 <= person.age <= age_max:
                 counts[w.county[village]] += 1
         return counts
+
+    def non_local_residents(self) -> tuple[np.ndarray, np.ndarray]:
+        """Residents without a hukou of their county, by county.
+
+        Returns:
+            Residents of each county's seat (all ages), and children under 16 of its towns
+            and seat, whose hukou place lies in another county or outside the city.
+        """
+        w = self.model.world
+        seat = np.zeros(N_COUNTIES, np.int64)
+        kids = np.zeros(N_COUNTIES, np.int64)
+        for person in self.people:
+            county = w.county[person.residence]
+            if not person.alive or county < 0 or w.county[person.hukou_place] == county:
+                continue
+            kind = w.kind[person.residence]
+            if kind == KIND_CORE:
+                seat[county] += 1
+            if kind in (KIND_CORE, KIND_TOWN) and person.age < CHILD_AGE:
+                kids[county] += 1
+        return seat, kids
 
     def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:
         """Each person's income; sums by the same fixed chunks as the numba kernel."""

@@ -441,6 +441,8 @@ SPENDING_CATEGORIES = (
     "rural_roads",
     "service_capacity",
     "citizenisation",
+    "services_by_residence",
+    "migrant_school_access",
     "catalogue",
 )
 CATALOGUE_PRICED_RULE = (
@@ -465,6 +467,16 @@ COUNTY_BUDGET: dict[str, str] = {
     "service_capacity": (
         "spending (category service_capacity): the county's own value, yuan a year at 2023 "
         "prices grown with wages, added to its service spending"
+    ),
+    "services_by_residence": (
+        "spending (category services_by_residence): the lever's rise above its 2023 value "
+        "times residence_service_cost times the residents of the county seat without a "
+        "hukou of the county, at 2023 prices grown with wages"
+    ),
+    "migrant_school_access": (
+        "spending (category migrant_school_access): the lever's rise above its 2023 value "
+        "times school_place_cost times the children under 16 without a hukou of the county "
+        "living in its towns and seat, at 2023 prices grown with wages"
     ),
     "settlement_ease": (
         "spending (category catalogue) for registration; each person citizenised also costs "
@@ -491,6 +503,8 @@ MODELLED_SPENDING = frozenset(
         "collective_dividends",
         "rural_roads",
         "service_capacity",
+        "services_by_residence",
+        "migrant_school_access",
         "citizenisation_transfer",
         "land_sale_to_agriculture",
     )

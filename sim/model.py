@@ -28,7 +28,13 @@ from sim.agents import (
 )
 from sim.data import RegionData
 from sim.kernels import choice_weights, tally_land, tally_stocks
-from sim.levers import SPENDING_CATEGORIES, Policy, catalogue_spending, default_policy
+from sim.levers import (
+    LEVERS,
+    SPENDING_CATEGORIES,
+    Policy,
+    catalogue_spending,
+    default_policy,
+)
 from sim.params import Params
 from sim.population import Population
 from sim.rules import AGE_BAND_MID, INCOME_SCALARS, N_AGE_BANDS, per_step
@@ -736,6 +742,11 @@ class RongheModel(mesa.Model):
         """
         p, policy, spy, price = self.params, self.policy, self.spy, economy.price
         paid = self.paid_by_budgets
+        seat, kids = self.backend.non_local_residents()
+        more_access = {
+            name: np.maximum(0.0, getattr(policy, name) - LEVERS[name].default)
+            for name in ("services_by_residence", "migrant_school_access")
+        }
         out = np.empty((N_COUNTIES, len(SPENDING_CATEGORIES)))
         columns = {
             "work_relief": paid["work_relief"] / p.work_relief_labour_share,
@@ -743,6 +754,18 @@ class RongheModel(mesa.Model):
             "rural_roads": policy.rural_roads * price / spy,
             "service_capacity": policy.service_capacity * price / spy,
             "citizenisation": p.citizenisation_public_cost * price * citizenised,
+            "services_by_residence": more_access["services_by_residence"]
+            * p.residence_service_cost
+            * price
+            * seat
+            * self.weight
+            / spy,
+            "migrant_school_access": more_access["migrant_school_access"]
+            * p.school_place_cost
+            * price
+            * kids
+            * self.weight
+            / spy,
             "catalogue": catalogue_spending(policy, self._county_shares, p.park_public_share)
             * price
             / spy,

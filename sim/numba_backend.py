@@ -7,9 +7,9 @@ import numpy as np
 from sim import kernels as K
 from sim import rng
 from sim.population import Population
-from sim.rules import per_step
+from sim.rules import CHILD_AGE, per_step
 from sim.state import Households, Persons
-from sim.world import KIND_OUTSIDE, N_COUNTIES, N_MARKETS
+from sim.world import KIND_CORE, KIND_OUTSIDE, KIND_TOWN, N_COUNTIES, N_MARKETS
 
 
 class NumbaBackend:
@@ -332,6 +332,26 @@ class NumbaBackend:
             & (age <= age_max)
         )
         return np.bincount(W.county[village[at_village]], minlength=N_COUNTIES)
+
+    def non_local_residents(self) -> tuple[np.ndarray, np.ndarray]:
+        """Residents without a hukou of their county, by county.
+
+        Returns:
+            Residents of each county's seat (all ages), and children under 16 of its towns
+            and seat, whose hukou place lies in another county or outside the city.
+        """
+        P, W = self.persons, self.model.world
+        n = P.n
+        res = P.residence[:n]
+        county = W.county[res]
+        kind = W.kind[res]
+        non_local = (P.alive[:n] == 1) & (county >= 0) & (W.county[P.hukou_place[:n]] != county)
+        seat = non_local & (kind == KIND_CORE)
+        kids = non_local & ((kind == KIND_CORE) | (kind == KIND_TOWN)) & (P.age[:n] < CHILD_AGE)
+        return (
+            np.bincount(county[seat], minlength=N_COUNTIES),
+            np.bincount(county[kids], minlength=N_COUNTIES),
+        )
 
     def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:
         """This step's incomes: sums by chunk, county, urban/rural and source."""

@@ -160,6 +160,8 @@ REQUIRED_PARAMETERS: tuple[str, ...] = (
     "higher_level_transfer_share",
     "county_borrowing_limit",
     "park_public_share",
+    "residence_service_cost",
+    "school_place_cost",
     "road_depreciation",
     "service_depreciation",
     "participation_16_19",
