@@ -364,6 +364,22 @@ class AgentBackend:
             if person.alive:
                 person.step_work(m, economy, step, upgrade)
 
+    def skilled_by_county(self) -> np.ndarray:
+        """Living persons with middle or high skills, by the county that trains them.
+
+        That is the county they live in, or for those living outside the city the county
+        of their hukou.
+        """
+        w = self.model.world
+        counts = np.zeros(N_COUNTIES, np.int64)
+        for person in self.people:
+            county = w.county[person.residence]
+            if county < 0:
+                county = w.county[person.hukou_place]
+            if person.alive and person.skill >= 1 and county >= 0:
+                counts[county] += 1
+        return counts
+
     def census(self) -> tuple[np.ndarray, np.ndarray]:
         """Employed persons per market and skill; living persons per place."""
         w = self.model.world

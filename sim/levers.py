@@ -441,6 +441,7 @@ SPENDING_CATEGORIES = (
     "rural_roads",
     "service_capacity",
     "citizenisation",
+    "vocational_training",
     "services_by_residence",
     "migrant_school_access",
     "catalogue",
@@ -467,6 +468,11 @@ COUNTY_BUDGET: dict[str, str] = {
     "service_capacity": (
         "spending (category service_capacity): the county's own value, yuan a year at 2023 "
         "prices grown with wages, added to its service spending"
+    ),
+    "vocational_training": (
+        "spending (category vocational_training): training_cost_per_trainee times the "
+        "persons the model upgrades to the middle skill band, charged to the county they "
+        "live in (or, living outside the city, to their hukou county)"
     ),
     "services_by_residence": (
         "spending (category services_by_residence): the lever's rise above its 2023 value "
@@ -503,6 +509,7 @@ MODELLED_SPENDING = frozenset(
         "collective_dividends",
         "rural_roads",
         "service_capacity",
+        "vocational_training",
         "services_by_residence",
         "migrant_school_access",
         "citizenisation_transfer",

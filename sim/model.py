@@ -224,6 +224,7 @@ class RongheModel(mesa.Model):
         self.paid_by_budgets: dict[str, np.ndarray] = {}
         self.last_lever_spending = np.zeros((N_COUNTIES, len(SPENDING_CATEGORIES)))
         self._county_shares: np.ndarray | None = None
+        self.trainees = np.zeros(N_COUNTIES, np.int64)
         self._layout: dict | None = None
         self.collective = np.zeros(world.n_places, np.int64)
         self.collective_let = np.zeros(world.n_places, np.int64)
@@ -295,7 +296,7 @@ class RongheModel(mesa.Model):
                         in_seat=m < MARKET_TOWNS,
                     )
                 )
-        self.backend.labour_assign(economy, step=0)
+        self._assign_and_train(economy, step=0)
         self.backend.initial_land(
             self.region.value("city", "land_transfer_rate", 2023),
             self.region.value("city", "abandoned_land_share", 2023),
@@ -377,7 +378,7 @@ class RongheModel(mesa.Model):
         self._clear_labour_markets(supply, policy)
         economy.p_employed = self.p_employed.copy()
         economy.wages = self.market_wage[:, None] * self.skill_multiplier[None, :]
-        self.backend.labour_assign(economy, step=step_no)
+        self._assign_and_train(economy, step=step_no)
         # 3 land market
         self.backend.release_extinct_land(self.collective)
         unplaced, let = self.backend.land_offers(economy)
@@ -442,6 +443,12 @@ class RongheModel(mesa.Model):
                 p.wage_growth,
                 self.spy,
             )
+
+    def _assign_and_train(self, economy: Economy, step: int) -> None:
+        """Job draws and vocational upgrades; counts this step's trainees by county."""
+        skilled = self.backend.skilled_by_county()
+        self.backend.labour_assign(economy, step=step)
+        self.trainees = self.backend.skilled_by_county() - skilled
 
     # ------------------------------------------------------------------ land market
 
@@ -754,6 +761,10 @@ class RongheModel(mesa.Model):
             "rural_roads": policy.rural_roads * price / spy,
             "service_capacity": policy.service_capacity * price / spy,
             "citizenisation": p.citizenisation_public_cost * price * citizenised,
+            "vocational_training": p.training_cost_per_trainee
+            * price
+            * self.trainees
+            * self.weight,
             "services_by_residence": more_access["services_by_residence"]
             * p.residence_service_cost
             * price

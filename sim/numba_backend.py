@@ -143,6 +143,19 @@ class NumbaBackend:
             P.sector,
         )
 
+    def skilled_by_county(self) -> np.ndarray:
+        """Living persons with middle or high skills, by the county that trains them.
+
+        That is the county they live in, or for those living outside the city the county
+        of their hukou.
+        """
+        P, W = self.persons, self.model.world
+        n = P.n
+        county = W.county[P.residence[:n]]
+        county = np.where(county >= 0, county, W.county[P.hukou_place[:n]])
+        counted = (P.alive[:n] == 1) & (P.skill[:n] >= 1) & (county >= 0)
+        return np.bincount(county[counted], minlength=N_COUNTIES)
+
     def census(self) -> tuple[np.ndarray, np.ndarray]:
         """Employed persons per market and skill; living persons per place."""
         P, W = self.persons, self.model.world

@@ -253,3 +253,31 @@ def test_past_the_borrowing_limit_a_package_cuts_service_capacity(make_model):
     assert (b.service_index[hit] < a.service_index[hit]).all()
     assert (b.road_index[hit] < a.road_index[hit]).all()
     assert (b.other_spending[hit] == 0).all()
+
+
+@pytest.mark.parametrize("backend", ["numba", "agents"])
+def test_training_spending_counts_the_persons_upgraded(make_model, backend):
+    plan = plan_from_levers("test", {"vocational_training": 0.1}, period=(2023, 2024))
+    model = make_model(scale=0.001, seed=6, end_year=2024, backend=backend, plan=plan)
+    assign, upgraded = model.backend.labour_assign, []
+
+    def counting(economy, step):
+        before = model.backend.export()[0].skill.copy()
+        assign(economy, step=step)
+        after = model.backend.export()[0]
+        n = len(before)
+        changed = (before == 0) & (after.skill[:n] == 1) & (after.alive[:n] == 1)
+        # Suining pays for those who live in the city or hold a hukou of it.
+        county = model.world.county
+        ours = (county[after.residence[:n]] >= 0) | (county[after.hukou_place[:n]] >= 0)
+        upgraded.append(int((changed & ours).sum()))
+
+    model.backend.labour_assign = counting
+    for _ in range(4):
+        model.step()
+        assert model.trainees.sum() == upgraded[-1]
+    assert sum(upgraded) > 0
+    k = SPENDING_CATEGORIES.index("vocational_training")
+    cost = model.params.training_cost_per_trainee * model.weight
+    spent = model.tallies[-1].lever_spending[:, k].sum()
+    assert cost * sum(upgraded) <= spent <= cost * sum(upgraded) * 1.2  # prices grow in 2024

@@ -162,6 +162,7 @@ REQUIRED_PARAMETERS: tuple[str, ...] = (
     "park_public_share",
     "residence_service_cost",
     "school_place_cost",
+    "training_cost_per_trainee",
     "road_depreciation",
     "service_depreciation",
     "participation_16_19",
