@@ -49,7 +49,7 @@ from sim.state import (
     Households,
     Persons,
 )
-from sim.world import KIND_OUTSIDE, KIND_VILLAGE, N_COUNTIES, N_MARKETS
+from sim.world import KIND_CORE, KIND_OUTSIDE, KIND_TOWN, KIND_VILLAGE, N_COUNTIES, N_MARKETS
 
 
 class Household(mesa.Agent):
@@ -376,6 +376,22 @@ class AgentBackend:
             if person.alive:
                 person.step_work(m, economy, step, upgrade)
 
+    def skilled_by_county(self) -> np.ndarray:
+        """Living persons with middle or high skills, by the county that trains them.
+
+        That is the county they live in, or for those living outside the city the county
+        of their hukou.
+        """
+        w = self.model.world
+        counts = np.zeros(N_COUNTIES, np.int64)
+        for person in self.people:
+            county = w.county[person.residence]
+            if county < 0:
+                county = w.county[person.hukou_place]
+            if person.alive and person.skill >= 1 and county >= 0:
+                counts[county] += 1
+        return counts
+
     def census(self) -> tuple[np.ndarray, np.ndarray]:
         """Employed persons per market and skill; living persons per place."""
         w = self.model.world
@@ -556,6 +572,38 @@ class AgentBackend:
             ):
                 members[person.hukou_place] += 1
         return members
+
+    def village_adults(self, age_max: float) -> np.ndarray:
+        """Persons aged 16 to ``age_max`` living in their household's village, by county."""
+        w = self.model.world
+        counts = np.zeros(N_COUNTIES, np.int64)
+        for person in self.people:
+            village = person.household.village
+            at_village = person.alive and village >= 0 and person.residence == village
+            if at_village and 16 <= person.age <= age_max:
+                counts[w.county[village]] += 1
+        return counts
+
+    def non_local_residents(self) -> tuple[np.ndarray, np.ndarray]:
+        """Residents without a hukou of their county, by county.
+
+        Returns:
+            Residents of each county's seat (all ages), and children under 16 of its towns
+            and seat, whose hukou place lies in another county or outside the city.
+        """
+        w = self.model.world
+        seat = np.zeros(N_COUNTIES, np.int64)
+        kids = np.zeros(N_COUNTIES, np.int64)
+        for person in self.people:
+            county = w.county[person.residence]
+            if not person.alive or county < 0 or w.county[person.hukou_place] == county:
+                continue
+            kind = w.kind[person.residence]
+            if kind == KIND_CORE:
+                seat[county] += 1
+            if kind in (KIND_CORE, KIND_TOWN) and person.age < CHILD_AGE:
+                kids[county] += 1
+        return seat, kids
 
     def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:
         """Each person's income; sums by the same fixed chunks as the numba kernel."""

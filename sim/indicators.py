@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
+from sim.levers import SPENDING_CATEGORIES
 from sim.model import COMPONENTS, PYRAMID_BANDS, YearTally
 from sim.world import KIND_CORE, KIND_TOWN, KIND_VILLAGE
 
@@ -107,6 +108,10 @@ def _unit_rows(
         "county_seat_jobs": tally.seat_jobs[mask].sum() * weight,
         "county_revenue": float(tally.county_revenue[mask].sum()),
         "county_balance": float(tally.county_balance[mask].sum()),
+        "lever_spending": float(tally.lever_spending[mask].sum()),
+        "other_spending": float(tally.other_spending[mask].sum()),
+        "capacity_spending": float(tally.capacity_spending[mask].sum()),
+        "capacity_spending_cut": float(tally.capacity_cut[mask].sum()),
         "village_residents": kind[KIND_VILLAGE] * weight,
         "town_residents": kind[KIND_TOWN] * weight,
         "county_seat_residents": kind[KIND_CORE] * weight,
@@ -114,6 +119,8 @@ def _unit_rows(
         "urban_share_of_children": _ratio(kids[1], kids.sum()),
         "registered_skilled_share_16_59": _ratio(skills[1:].sum(), skills.sum()),
     }
+    for k, category in enumerate(SPENDING_CATEGORIES):
+        out[f"lever_spending_{category}"] = float(tally.lever_spending[mask, k].sum())
     # Capacity indices (1.0 in 2023), averaged over the unit's counties by residents.
     county_res = tally.residents[mask].sum(axis=1).astype(np.float64)
     for name, arr in (

@@ -4,7 +4,9 @@
 compares them with the state at its end. The money check recomputes every person's
 income from the exported state with vectorised arithmetic, independently of the income
 rule, and requires the totals to agree: household pools are fully shared, remittances
-sent equal remittances received, and nothing is created or lost. Enabled with
+sent equal remittances received, and nothing is created or lost. The work-relief wages
+and lever dividends persons got must equal what the county budgets paid for them, and
+each county's balance must move by its revenue minus its spending. Enabled with
 ``check_invariants=true`` (and always in the tests).
 """
 
@@ -141,9 +143,39 @@ def _check_incomes(model, persons, households) -> None:
     pool = own * crop + h.rented_out * s["rent_per_tenth"] + h.land * s["subsidy_per_tenth"]
     pool += np.where((at_home == 0) & (h.homestead == 1), s["homestead_income"], 0.0)
     total += pool[rural].sum()
+    _check_budget_payments(model, p, adult_home, members, village, s)
     paid = float(p.income[:n][alive].sum())
     if not np.isclose(paid, total, rtol=1e-9, atol=1e-3):
         raise InvariantError(
             f"money: persons received {paid:.2f} yuan this step but the sources paid "
             f"{total:.2f} (difference {paid - total:.2f})"
         )
+
+
+def _check_budget_payments(model, persons, adult_home, members, village, s) -> None:
+    """Work-relief wages and lever dividends persons got equal what the budgets paid."""
+    from sim.levers import SPENDING_CATEGORIES
+    from sim.world import N_COUNTIES
+
+    w, n = model.world, persons.n
+    weight = model.weight / s["spy"]
+    adults = np.bincount(w.county[village[adult_home]], minlength=N_COUNTIES)
+    relief = adults * s["work_relief"] * s["relief_wage"] * weight
+    hukou_county = w.county[persons.hukou_place[:n]]
+    dividend = model.policy.collective_dividends[np.maximum(hukou_county, 0)]
+    dividends = np.bincount(hukou_county[members], weights=dividend[members], minlength=N_COUNTIES)
+    received = {"work_relief": relief, "collective_dividends": dividends * weight}
+    spent = dict(zip(SPENDING_CATEGORIES, model.last_lever_spending.T, strict=True))
+    paid = {
+        "work_relief": spent["work_relief"] * model.params.work_relief_labour_share,
+        "collective_dividends": spent["collective_dividends"],
+    }
+    for name, got in received.items():
+        if not np.allclose(got, paid[name], rtol=1e-9, atol=1e-3):
+            raise InvariantError(
+                f"money: persons received {got.sum():.2f} yuan of {name} this step but the "
+                f"county budgets paid {paid[name].sum():.2f}"
+            )
+    totals = np.array([c.lever_spending for c in model.counties])
+    if not np.allclose(totals, model.last_lever_spending.sum(axis=1), rtol=1e-9, atol=1e-3):
+        raise InvariantError("money: a county's lever spending differs from its categories")

@@ -23,7 +23,8 @@ class Lever:
     over several paired seeds. ``cost_per_unit`` is the public cost, in million yuan a
     year at 2023 prices, of moving the lever one unit from its 2023 value in its
     ``reform_direction`` in every county (an assumption, explained in ``cost_basis``);
-    goal seeking minimises it.
+    goal seeking minimises it. ``county_budget`` says how the lever's money flows through
+    the county budgets in a run (:data:`COUNTY_BUDGET`).
     """
 
     id: str
@@ -41,6 +42,11 @@ class Lever:
     cost_per_unit: float = 0.0
     cost_basis: str = ""
     reform_direction: int = 1
+
+    @property
+    def county_budget(self) -> str:
+        """How the lever's spending or revenue flows through the county budgets."""
+        return COUNTY_BUDGET.get(self.id, CATALOGUE_PRICED_RULE)
 
 
 CATALOGUE: tuple[Lever, ...] = (
@@ -322,18 +328,21 @@ CATALOGUE: tuple[Lever, ...] = (
         "以工代赈",
         "work-relief jobs",
         "(十三)",
-        "share of at-home rural adults",
+        "share of at-home rural adults taking part",
         0.0,
         0.2,
         0.01,
         False,
-        "wage income of villagers from public works at the town wage",
+        "wage income of villagers aged 16 to the farm-work limit living in their village: "
+        "each participant earns work_relief_earnings_2023 a year (grown with wages), paid "
+        "by the county, whose programme costs wages / work_relief_labour_share",
         "2023 work-relief projects (assumption)",
         effects=(("rural_wage_income_per_capita", +1),),
-        cost_per_unit=15000,
+        cost_per_unit=33000,
         cost_basis=(
-            "work-relief wages for 1% of about one million at-home rural adults at 15,000 yuan a "
-            "year per 0.01 (assumption)"
+            "1% of about one million at-home rural adults at 10,000 yuan of wages each, which "
+            "are 30% of the programme budget (parameters work_relief_earnings_2023 and "
+            "work_relief_labour_share)"
         ),
     ),
     Lever(
@@ -376,7 +385,7 @@ CATALOGUE: tuple[Lever, ...] = (
         "四好农村路",
         "rural roads",
         "(十八)",
-        "extra yuan per year",
+        "extra yuan per year per county",
         0.0,
         1e9,
         0.0,
@@ -385,14 +394,14 @@ CATALOGUE: tuple[Lever, ...] = (
         "2023 road budgets are in the county budgets",
         effects=(("rural_road_index", +1), ("rural_wage_income_per_capita", +1)),
         cost_per_unit=1e-06,
-        cost_basis="the lever is money: one yuan a year per county (direct)",
+        cost_basis="the lever is money: each county's value is its own yuan a year (direct)",
     ),
     Lever(
         "service_capacity",
         "城乡公共服务设施",
         "school, clinic and elderly-care capacity",
         "(十九)",
-        "extra yuan per year",
+        "extra yuan per year per county",
         0.0,
         1e9,
         0.0,
@@ -401,7 +410,7 @@ CATALOGUE: tuple[Lever, ...] = (
         "2023 service budgets are in the county budgets",
         effects=(("service_capacity_index", +1),),
         cost_per_unit=1e-06,
-        cost_basis="the lever is money: one yuan a year per county (direct)",
+        cost_basis="the lever is money: each county's value is its own yuan a year (direct)",
     ),
     Lever(
         "small_cities",
@@ -424,6 +433,112 @@ CATALOGUE: tuple[Lever, ...] = (
     ),
 )
 LEVERS: dict[str, Lever] = {lever.id: lever for lever in CATALOGUE}
+
+# Lever spending categories of the county budgets (sim.agents.County.run_budget), in the
+# order of the ``lever_spending_<category>`` indicators.
+SPENDING_CATEGORIES = (
+    "work_relief",
+    "collective_dividends",
+    "rural_roads",
+    "service_capacity",
+    "citizenisation",
+    "vocational_training",
+    "services_by_residence",
+    "migrant_school_access",
+    "catalogue",
+)
+CATALOGUE_PRICED_RULE = (
+    "spending (category catalogue): cost_per_unit times the lever's move from its 2023 "
+    "value in its reform direction, in the county's own value, times the county's share of "
+    "2023 residents, at 2023 prices grown with wages"
+)
+COUNTY_BUDGET: dict[str, str] = {
+    "work_relief": (
+        "spending (category work_relief): the wages the model pays participants, divided by "
+        "work_relief_labour_share; each county pays for the participants in its villages"
+    ),
+    "collective_dividends": (
+        "spending (category collective_dividends): the lever's dividend times the county's "
+        "rural-hukou collective members, paid by the county (the model holds no collective "
+        "assets to earn it); the 2023 dividend stays the collectives' own income"
+    ),
+    "rural_roads": (
+        "spending (category rural_roads): the county's own value, yuan a year at 2023 prices "
+        "grown with wages, added to its road spending"
+    ),
+    "service_capacity": (
+        "spending (category service_capacity): the county's own value, yuan a year at 2023 "
+        "prices grown with wages, added to its service spending"
+    ),
+    "vocational_training": (
+        "spending (category vocational_training): training_cost_per_trainee times the "
+        "persons the model upgrades to the middle skill band, charged to the county they "
+        "live in (or, living outside the city, to their hukou county)"
+    ),
+    "services_by_residence": (
+        "spending (category services_by_residence): the lever's rise above its 2023 value "
+        "times residence_service_cost times the residents of the county seat without a "
+        "hukou of the county, at 2023 prices grown with wages"
+    ),
+    "migrant_school_access": (
+        "spending (category migrant_school_access): the lever's rise above its 2023 value "
+        "times school_place_cost times the children under 16 without a hukou of the county "
+        "living in its towns and seat, at 2023 prices grown with wages"
+    ),
+    "settlement_ease": (
+        "spending (category catalogue) for registration; each person citizenised also costs "
+        "the county citizenisation_public_cost once (category citizenisation)"
+    ),
+    **dict.fromkeys(
+        ("park_investment", "agri_parks"),
+        CATALOGUE_PRICED_RULE + ", times park_public_share (the rest is firms' own investment)",
+    ),
+    "collective_land_market": (
+        "spending (category catalogue) for market entry, planning and infrastructure; the "
+        "dividends themselves are paid by the land's users, not by the county"
+    ),
+    "citizenisation_transfer": (
+        "revenue: paid by higher levels for each person citizenised in the county"
+    ),
+    "land_sale_to_agriculture": (
+        "no extra spending: moves land-sale revenue from other spending to agriculture"
+    ),
+}
+MODELLED_SPENDING = frozenset(
+    (
+        "work_relief",
+        "collective_dividends",
+        "rural_roads",
+        "service_capacity",
+        "vocational_training",
+        "services_by_residence",
+        "migrant_school_access",
+        "citizenisation_transfer",
+        "land_sale_to_agriculture",
+    )
+)
+
+
+PARK_LEVERS = ("park_investment", "agri_parks")
+
+
+def catalogue_spending(policy: Policy, shares: np.ndarray, park_public_share: float) -> np.ndarray:
+    """Yearly public cost per county (yuan at 2023 prices) of the catalogue-priced levers.
+
+    Args:
+        policy: Lever values in force.
+        shares: Each county's share of the city's 2023 residents (summing to 1).
+        park_public_share: Share of the park levers' investment paid by the county (the
+            rest is firms' own investment).
+    """
+    total = np.zeros(len(shares))
+    for lv in CATALOGUE:
+        if lv.id in MODELLED_SPENDING or lv.cost_per_unit == 0:
+            continue
+        change = np.maximum(0.0, lv.reform_direction * (policy.values[lv.id] - lv.default))
+        public = park_public_share if lv.id in PARK_LEVERS else 1.0
+        total += lv.cost_per_unit * 1e6 * public * change * shares
+    return total
 
 
 @dataclass(frozen=True)

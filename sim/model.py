@@ -28,7 +28,13 @@ from sim.agents import (
 )
 from sim.data import RegionData
 from sim.kernels import choice_weights, tally_land, tally_migrant_workers, tally_stocks
-from sim.levers import LEVERS, Policy, default_policy
+from sim.levers import (
+    LEVERS,
+    SPENDING_CATEGORIES,
+    Policy,
+    catalogue_spending,
+    default_policy,
+)
 from sim.params import Params
 from sim.population import Population
 from sim.rules import (
@@ -118,6 +124,12 @@ class YearTally:
     seat_jobs: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
     county_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
     county_balance: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
+    lever_spending: np.ndarray = field(
+        default_factory=lambda: np.zeros((N_COUNTIES, len(SPENDING_CATEGORIES)))
+    )  # yuan spent in the year by county and category
+    other_spending: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
+    capacity_spending: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
+    capacity_cut: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
     service_index: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
     road_index: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
     agri_index: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
@@ -237,6 +249,10 @@ class RongheModel(mesa.Model):
         self.let_share = np.full(N_COUNTIES, 1.0)
         self._invariant_state = None
         self.last_income_inputs = None
+        self.paid_by_budgets: dict[str, np.ndarray] = {}
+        self.last_lever_spending = np.zeros((N_COUNTIES, len(SPENDING_CATEGORIES)))
+        self._county_shares: np.ndarray | None = None
+        self.trainees = np.zeros(N_COUNTIES, np.int64)
         self._layout: dict | None = None
         self.collective = np.zeros(world.n_places, np.int64)
         self.collective_let = np.zeros(world.n_places, np.int64)
@@ -310,7 +326,7 @@ class RongheModel(mesa.Model):
                         in_seat=m < MARKET_TOWNS,
                     )
                 )
-        self.backend.labour_assign(economy, step=0)
+        self._assign_and_train(economy, step=0)
         self.backend.initial_land(
             self.region.value("city", "land_transfer_rate", 2023),
             self.region.value("city", "abandoned_land_share", 2023),
@@ -397,7 +413,7 @@ class RongheModel(mesa.Model):
         self._clear_labour_markets(supply, policy)
         economy.p_employed = self.p_employed.copy()
         economy.wages = self.market_wage[:, None] * self.skill_multiplier[None, :]
-        self.backend.labour_assign(economy, step=step_no)
+        self._assign_and_train(economy, step=step_no)
         # 3 land market
         self.backend.release_extinct_land(self.collective)
         withheld = self._withheld(policy)
@@ -486,6 +502,12 @@ class RongheModel(mesa.Model):
                 p.wage_growth,
                 self.spy,
             )
+
+    def _assign_and_train(self, economy: Economy, step: int) -> None:
+        """Job draws and vocational upgrades; counts this step's trainees by county."""
+        skilled = self.backend.skilled_by_county()
+        self.backend.labour_assign(economy, step=step)
+        self.trainees = self.backend.skilled_by_county() - skilled
 
     # ------------------------------------------------------------------ land market
 
@@ -749,9 +771,22 @@ class RongheModel(mesa.Model):
         )
         rent = self.collective_let * economy.rent_per_tenth * self.spy
         dividend[villages] = base[villages] + rent[villages] / np.maximum(members[villages], 1)
-        relief = (
-            float(np.mean(economy.wages[MARKET_TOWNS:MARKET_OUTSIDE, 0])) * 0.5 * p.net_wage_factor
-        )
+        relief = p.work_relief_earnings_2023 * economy.price
+        # What the income rule pays persons from county budgets (yuan per step): work-relief
+        # wages to adults at their village, and the lever's part of the dividends.
+        adults = self.backend.village_adults(p.farm_work_age_max)
+        lever_dividend = np.zeros(w.n_places)
+        lever_dividend[villages] = policy.collective_dividends[county[villages]]
+        self.paid_by_budgets = {
+            "work_relief": policy.work_relief[0] * relief * adults / self.spy * self.weight,
+            "collective_dividends": np.bincount(
+                county[villages],
+                weights=(lever_dividend * members)[villages],
+                minlength=N_COUNTIES,
+            )
+            / self.spy
+            * self.weight,
+        }
         values = {
             "net_factor": p.net_wage_factor,
             "remit_share": p.remittance_share,
@@ -789,10 +824,61 @@ class RongheModel(mesa.Model):
         tally.person_steps += totals[:, :, 4] * repeat
         tally.steps += repeat
 
+    def _lever_spending(self, economy: Economy, citizenised: np.ndarray) -> np.ndarray:
+        """Lever spending of one step by county and category (yuan per step).
+
+        Where the model has the quantity the spending follows it (wages and dividends paid
+        to persons, persons citizenised, the money levers); other levers are priced from
+        the catalogue and split by the counties' 2023 residents.
+        """
+        p, policy, spy, price = self.params, self.policy, self.spy, economy.price
+        paid = self.paid_by_budgets
+        seat, kids = self.backend.non_local_residents()
+        more_access = {
+            name: np.maximum(0.0, getattr(policy, name) - LEVERS[name].default)
+            for name in ("services_by_residence", "migrant_school_access")
+        }
+        out = np.empty((N_COUNTIES, len(SPENDING_CATEGORIES)))
+        columns = {
+            "work_relief": paid["work_relief"] / p.work_relief_labour_share,
+            "collective_dividends": paid["collective_dividends"],
+            "rural_roads": policy.rural_roads * price / spy,
+            "service_capacity": policy.service_capacity * price / spy,
+            "citizenisation": p.citizenisation_public_cost * price * citizenised,
+            "vocational_training": p.training_cost_per_trainee
+            * price
+            * self.trainees
+            * self.weight,
+            "services_by_residence": more_access["services_by_residence"]
+            * p.residence_service_cost
+            * price
+            * seat
+            * self.weight
+            / spy,
+            "migrant_school_access": more_access["migrant_school_access"]
+            * p.school_place_cost
+            * price
+            * kids
+            * self.weight
+            / spy,
+            "catalogue": catalogue_spending(policy, self._county_shares, p.park_public_share)
+            * price
+            / spy,
+        }
+        for k, name in enumerate(SPENDING_CATEGORIES):
+            out[:, k] = columns[name]
+        return out
+
     def _budgets(self, economy: Economy, citizenised: np.ndarray, repeat: int) -> None:
         employed, residents = self.backend.census()
         self._employed = employed
         w = self.world
+        if self._county_shares is None:  # the 2023 base year
+            counted = w.county >= 0
+            by_county = np.bincount(
+                w.county[counted], weights=residents[counted], minlength=N_COUNTIES
+            )
+            self._county_shares = by_county / by_county.sum()
         paid = (employed * economy.wages).sum(axis=1) / self.spy * self.weight
         wage_bill = paid[:N_COUNTIES] + paid[MARKET_TOWNS:MARKET_OUTSIDE]
         urban_places = (w.urban == 1) & (w.county >= 0)
@@ -802,17 +888,25 @@ class RongheModel(mesa.Model):
             )
             * self.weight
         )
+        levers = self._lever_spending(economy, citizenised / repeat)
+        self.last_lever_spending = levers
+        tally = self.year_tally
         for _ in range(repeat):
             for c, county in enumerate(self.counties):
                 county.run_budget(
                     wage_bill=wage_bill[c],
                     urban_residents=urban[c],
                     citizenised=citizenised[c] / repeat,
+                    lever_spending=dict(zip(SPENDING_CATEGORIES, levers[c], strict=True)),
                     params=self.params,
                     policy=self.policy,
                     price_level=economy.price,
                     steps_per_year=self.spy,
                 )
+                tally.other_spending[c] += county.other_spending
+                tally.capacity_spending[c] += county.capacity_spending
+                tally.capacity_cut[c] += county.capacity_cut
+            tally.lever_spending += levers
 
     def _close_year(self) -> None:
         tally = self.year_tally

@@ -7,9 +7,9 @@ import numpy as np
 from sim import kernels as K
 from sim import rng
 from sim.population import Population
-from sim.rules import per_step
+from sim.rules import CHILD_AGE, per_step
 from sim.state import Households, Persons
-from sim.world import N_COUNTIES, N_MARKETS
+from sim.world import KIND_CORE, KIND_TOWN, N_COUNTIES, N_MARKETS
 
 
 def _by_county(county: np.ndarray) -> np.ndarray:
@@ -148,6 +148,19 @@ class NumbaBackend:
             P.work,
             P.sector,
         )
+
+    def skilled_by_county(self) -> np.ndarray:
+        """Living persons with middle or high skills, by the county that trains them.
+
+        That is the county they live in, or for those living outside the city the county
+        of their hukou.
+        """
+        P, W = self.persons, self.model.world
+        n = P.n
+        county = W.county[P.residence[:n]]
+        county = np.where(county >= 0, county, W.county[P.hukou_place[:n]])
+        counted = (P.alive[:n] == 1) & (P.skill[:n] >= 1) & (county >= 0)
+        return np.bincount(county[counted], minlength=N_COUNTIES)
 
     def census(self) -> tuple[np.ndarray, np.ndarray]:
         """Employed persons per market and skill; living persons per place."""
@@ -328,6 +341,41 @@ class NumbaBackend:
         """Rural-hukou members per village."""
         P, W = self.persons, self.model.world
         return K.collective_members(P.n, P.alive, P.hukou_place, P.hukou_urban, W.kind, W.n_places)
+
+    def village_adults(self, age_max: float) -> np.ndarray:
+        """Persons aged 16 to ``age_max`` living in their household's village, by county."""
+        P, H, W = self.persons, self.households, self.model.world
+        n = P.n
+        village = H.village[P.household[:n]]
+        age = P.age[:n]
+        at_village = (
+            (P.alive[:n] == 1)
+            & (village >= 0)
+            & (P.residence[:n] == village)
+            & (age >= 16)
+            & (age <= age_max)
+        )
+        return np.bincount(W.county[village[at_village]], minlength=N_COUNTIES)
+
+    def non_local_residents(self) -> tuple[np.ndarray, np.ndarray]:
+        """Residents without a hukou of their county, by county.
+
+        Returns:
+            Residents of each county's seat (all ages), and children under 16 of its towns
+            and seat, whose hukou place lies in another county or outside the city.
+        """
+        P, W = self.persons, self.model.world
+        n = P.n
+        res = P.residence[:n]
+        county = W.county[res]
+        kind = W.kind[res]
+        non_local = (P.alive[:n] == 1) & (county >= 0) & (W.county[P.hukou_place[:n]] != county)
+        seat = non_local & (kind == KIND_CORE)
+        kids = non_local & ((kind == KIND_CORE) | (kind == KIND_TOWN)) & (P.age[:n] < CHILD_AGE)
+        return (
+            np.bincount(county[seat], minlength=N_COUNTIES),
+            np.bincount(county[kids], minlength=N_COUNTIES),
+        )
 
     def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:
         """This step's incomes: sums by chunk, county, urban/rural and source."""

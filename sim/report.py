@@ -25,7 +25,14 @@ from sim.charts.compare import county_multiples, difference_chart
 from sim.charts.fan import fan_chart
 from sim.charts.flows import living_chart, pyramid_chart
 from sim.charts.scorecard import scorecard, scorecard_cells, scorecard_figure
-from sim.charts.style import check_lang, cjk_font_subset, indicator_label, save, unit_label
+from sim.charts.style import (
+    check_lang,
+    cjk_font_subset,
+    indicator_label,
+    save,
+    unit_label,
+    word,
+)
 from sim.config import Targets2035, run_targets
 from sim.data import load_region
 from sim.errors import ConfigError, ResultsError
@@ -91,6 +98,30 @@ TEXT = {
         "Registered persons of each home county by where they live (row percent) and the "
         "change; age pyramids of rural and urban residents.",
     ),
+    "spending": ("政策杠杆支出与区县预算", "Lever spending and county budgets"),
+    "spending_note": (
+        "各区县预算每年为政策杠杆支付的金额（以工代赈工资及项目费用、集体分红中的杠杆部分、"
+        "农村道路和公共服务设施资金、新落户人口的公共成本、按目录单价计价的其他杠杆），"
+        "单位亿元/年；杠杆支出先挤占其他（可调剂）支出，不足部分在债务上限内举债，"
+        "超过上限则削减公共服务、道路和农业的计划支出。",
+        "What each county budget pays a year for the levers (work-relief wages and "
+        "programme costs, the lever part of collective dividends, road and service money, "
+        "the public cost of new urban hukou holders, other levers at catalogue prices), in "
+        "100 million yuan (亿元) a year. Spending crowds out other (discretionary) spending "
+        "first, is then borrowed up to the debt limit, and beyond it cuts the planned "
+        "spending on services, roads and agriculture.",
+    ),
+    "spending_table": (
+        "{y} 年各情景的政策杠杆支出（亿元/年，各种子平均）、较基准情景增加的支出、"
+        "其他（可调剂）支出和年末财政结余（亿元）。",
+        "{y}, mean over seeds: lever spending (100 million yuan a year), the extra over "
+        "the baseline scenario, other (discretionary) spending, and the year-end budget "
+        "balance (100 million yuan).",
+    ),
+    "no_spending": (
+        "结果中没有政策杠杆支出指标（较早版本的运行）。",
+        "The results hold no lever spending (runs of an earlier version).",
+    ),
     "definitions": ("情景定义", "Scenario definitions"),
     "definitions_note": (
         "各情景相对于 2023 年政策改变的政策杠杆，及其对应的《决定》条款。",
@@ -124,7 +155,15 @@ COLUMNS = {
     "command": ("复现命令", "Command"),
     "status": ("状态", "Status"),
     "error": ("错误", "Error"),
+    "measure": ("项目", "Measure"),
+    "lever_spending": ("政策杠杆支出", "Lever spending"),
+    "extra_spending": ("较基准情景增加", "Extra over the baseline"),
+    "other_spending": ("其他（可调剂）支出", "Other spending"),
+    "county_balance": ("年末财政结余", "Year-end balance"),
 }
+SPENDING_CHARTS = (("city", "lever_spending"), ("city", "county_balance"))
+SPENDING_ROWS = ("lever_spending", "extra_spending", "other_spending", "county_balance")
+SPENDING_UNITS = ("city", "chuanshan", "anju", "shehong", "pengxi", "daying")
 
 
 @dataclass
@@ -243,6 +282,29 @@ def draw_charts(
                     ),
                 )
             )
+    for unit, indicator in SPENDING_CHARTS:
+        caption = f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}"
+        wanted.append(
+            (
+                Chart(f"spending_{unit}_{indicator}", "spending", caption),
+                lambda u=unit, i=indicator: fan_chart(
+                    table, i, unit=u, lang=lang, targets=[], history=[], scenario_titles=titles
+                ),
+            )
+        )
+    if "baseline" in scenarios and len(scenarios) > 1:
+        caption = (
+            f"{unit_label('city', lang)} · {indicator_label('lever_spending', lang)}: "
+            f"{word('difference', lang)}"
+        )
+        wanted.append(
+            (
+                Chart("spending_difference_city_lever_spending", "spending", caption),
+                lambda: difference_chart(
+                    table, "lever_spending", unit="city", lang=lang, scenario_titles=titles
+                ),
+            )
+        )
     for indicator in COUNTY_CHARTS:
         wanted.append(
             (
@@ -270,6 +332,43 @@ def draw_charts(
     return charts, card
 
 
+def spending_table(
+    table: pd.DataFrame, titles: dict[str, str], lang: str
+) -> tuple[int, list[str], list[list[str]]] | None:
+    """Lever spending, the extra over the baseline, other spending and the balance.
+
+    Means over seeds in the scorecard year (or the last year, if earlier), in 亿元, for
+    the city and every county; None when the results hold no lever spending.
+
+    Returns:
+        The year, the header and the rows.
+    """
+    rows_all = table[table["indicator"].isin(SPENDING_ROWS) & table["unit"].isin(SPENDING_UNITS)]
+    if "lever_spending" not in set(rows_all["indicator"]):
+        return None
+    year = min(SCORECARD_YEAR, int(table["year"].max()))
+    now = rows_all[rows_all["year"] == year]
+    means = now.groupby(["scenario", "indicator", "unit"])["value"].mean()
+    spend = now[now["indicator"] == "lever_spending"].set_index(["scenario", "seed", "unit"])
+    base = spend.loc["baseline", "value"] if "baseline" in titles else None
+    header = [_c("scenario", lang), _c("measure", lang)]
+    header += [unit_label(u, lang) for u in SPENDING_UNITS]
+    rows = []
+    for scenario, title in titles.items():
+        for measure in SPENDING_ROWS:
+            if measure == "extra_spending":
+                if base is None or scenario == "baseline":
+                    continue
+                own = spend.loc[scenario, "value"]
+                diff = (own - base.reindex(own.index)).groupby(level="unit").mean()
+                values = [diff.get(u, float("nan")) for u in SPENDING_UNITS]
+            else:
+                values = [means.get((scenario, measure, u), float("nan")) for u in SPENDING_UNITS]
+            cells = [f"{v / 1e8:,.2f}" if v == v else "–" for v in values]
+            rows.append([title, _c(measure, lang), *cells])
+    return year, header, rows
+
+
 def _years_as_numbers(node):
     """Undo JSON's string keys in ``per_year`` tables of a stored lever mapping."""
     if not isinstance(node, dict):
@@ -291,7 +390,8 @@ def lever_rows(levers: dict, lang: str) -> list[list[str]]:
     rows = []
     for lever_id, per_county in plan.changed().items():
         lever = LEVERS[lever_id]
-        schedule = describe_counties(per_county, lambda c: unit_label(c, lang))
+        each = ("各区县", "each county")[k] if lever.per_county else ""
+        schedule = describe_counties(per_county, lambda c: unit_label(c, lang), each=each)
         name = (lever.name_zh, lever.name_en)[k]
         rows.append(
             [lever.clause, f"{name} ({lever_id})", lever.unit, f"{lever.default:g}", schedule]
@@ -422,12 +522,14 @@ def render_html(
     notes: list[str],
     folder_name: str,
     card: pd.DataFrame | None = None,
+    spending: tuple[int, list[str], list[list[str]]] | None = None,
 ) -> str:
     """The report page: sections in order, charts embedded as PNG data."""
     sections = [
         ("scorecard", _t("scorecard", lang), _t("scorecard_note", lang, y=SCORECARD_YEAR)),
         ("fans", _t("fans", lang), _t("fans_note", lang)),
         ("differences", _t("differences", lang), _t("differences_note", lang)),
+        ("spending", _t("spending", lang), _t("spending_note", lang)),
         ("counties", _t("counties", lang), ""),
         ("flows", _t("flows", lang), _t("flows_note", lang)),
     ]
@@ -447,6 +549,13 @@ def render_html(
         if key == "differences" and not mine:
             body.append(f"<p>{_t('no_differences', lang)}</p>")
         body += [_figure_html(c, folder_name, lang) for c in mine]
+        if key == "spending":
+            if spending is None:
+                body.append(f"<p>{_t('no_spending', lang)}</p>")
+            else:
+                year, header, rows = spending
+                body.append(f"<p class='note'>{_t('spending_table', lang, y=year)}</p>")
+                body.append(_table_html(header, rows))
         if key == "scorecard" and card is not None:
             header, rows = scorecard_cells(card, lang=lang, year=SCORECARD_YEAR)
             body.append(_table_html([h.replace("\n", " ") for h in header], rows))
@@ -540,6 +649,7 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             notes=notes,
             folder_name="figures",
             card=shown_card(card, titles),
+            spending=spending_table(table, titles, lang),
         )
         (staging / "report.html").write_text(page, encoding="utf-8")
         publish_folder(staging, target, "report", "--out")

@@ -86,13 +86,16 @@ class Schedule:
         return f"{_number(self.before)}, then {steps}"
 
 
-def describe_counties(per_county: tuple[Schedule, ...], label=str) -> str:
+def describe_counties(per_county: tuple[Schedule, ...], label=str, each: str = "") -> str:
     """One lever's schedules: one text if every county shares it, else ``county: text; ...``.
 
-    ``label`` names a county key (for example in Chinese).
+    ``label`` names a county key (for example in Chinese). ``each`` (e.g. ``each
+    county``) prefixes a shared text, so that a per-county amount is not read as a
+    city-wide one.
     """
     if len(set(per_county)) == 1:
-        return per_county[0].describe()
+        text = per_county[0].describe()
+        return f"{each}: {text}" if each else text
     return "; ".join(
         f"{label(c)}: {s.describe()}" for c, s in zip(COUNTY_KEYS, per_county, strict=True)
     )

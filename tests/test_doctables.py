@@ -13,10 +13,13 @@ def test_every_parameter_is_documented():
     levers = generated()["levers.md"]
     assert "[`settlement_ease`](#settlement_ease) | 落户通道" in levers
     assert "Tested effect: a higher value raises `citizenisation`" in levers
-    assert "`hukou_services` (0.95 → 1 from 2024)" in levers
+    assert "`hukou_services` (each county: 0.95 → 1 from 2024)" in levers
+    # Money levers are amounts per county, and every lever says who pays for it.
+    assert "| rural roads | (十八) | extra yuan per year per county |" in levers
+    assert levers.count("- County budget in a run: ") == levers.count("\n## ")
     scenarios = generated()["scenarios.md"]
     assert "## `decision_package`: The decision implemented as written" in scenarios
     assert (
-        "| (十六) | `land_transfer_friction` 土地流转交易成本 | 0.5 → 0.2 (linear 2024–2027) |"
-        in (scenarios)
+        "| (十六) | `land_transfer_friction` 土地流转交易成本 | each county: 0.5 → 0.2 (linear "
+        "2024–2027) |" in (scenarios)
     )

@@ -100,3 +100,25 @@ def test_where_registered_persons_live_and_the_age_pyramid_add_up(table):
         v[(2027, "city", "rural_share_aged_60_plus")]
         * v[(2027, "city", "rural_resident_population")]
     )
+
+
+def test_lever_spending_and_budgets_add_up(table):
+    from sim.levers import SPENDING_CATEGORIES
+
+    v = table.set_index(["year", "unit", "indicator"]).value
+    counties = ("chuanshan", "anju", "shehong", "pengxi", "daying")
+    for year in (2023, 2027):
+        for unit in ("city", "county_area", *counties):
+            parts = sum(v[(year, unit, f"lever_spending_{c}")] for c in SPENDING_CATEGORIES)
+            assert v[(year, unit, "lever_spending")] == pytest.approx(parts)
+            assert v[(year, unit, "lever_spending")] > 0  # 2023 work relief and settling
+            assert v[(year, unit, "other_spending")] >= 0
+        for name in ("lever_spending", "other_spending", "county_balance", "capacity_spending"):
+            total = sum(v[(year, c, name)] for c in counties)
+            assert v[(year, "city", name)] == pytest.approx(total), name
+            area = sum(v[(year, c, name)] for c in counties[1:])
+            assert v[(year, "county_area", name)] == pytest.approx(area), name
+    # The 2023 policy pays work relief but no lever dividends, road or service money.
+    for name in ("collective_dividends", "rural_roads", "service_capacity"):
+        assert v[(2027, "city", f"lever_spending_{name}")] == 0.0
+    assert v[(2023, "city", "lever_spending_citizenisation")] == 0.0  # base year: none settle

@@ -1,4 +1,14 @@
-from sim.levers import CATALOGUE, LEVERS, default_policy
+import numpy as np
+import pytest
+
+from sim.levers import (
+    CATALOGUE,
+    LEVERS,
+    MODELLED_SPENDING,
+    Policy,
+    catalogue_spending,
+    default_policy,
+)
 
 
 def test_catalogue_is_consistent():
@@ -38,3 +48,23 @@ def test_every_lever_is_sized_by_evidence(region):
         if e.parameter != "default" and e.parameter in region.parameters:
             assert central == region.parameters[e.parameter].value
         assert e.source and e.design
+
+
+def test_catalogue_spending_prices_moves_in_the_reform_direction_per_county():
+    shares = np.array([0.3, 0.15, 0.25, 0.15, 0.15])
+    assert not catalogue_spending(default_policy(), shares, 0.3).any()
+    values = dict(default_policy().values)
+    values["park_investment"] = np.array([0.0, 0.0, 0.02, 0.0, 0.0])
+    values["land_transfer_friction"] = np.full(5, 0.7)  # away from reform: free
+    values["work_relief"] = np.full(5, 0.2)  # modelled from the persons paid, not here
+    cost = catalogue_spending(Policy(values), shares, 0.3)
+    park = LEVERS["park_investment"].cost_per_unit * 1e6 * 0.3 * 0.02 * 0.25
+    assert cost == pytest.approx([0, 0, park, 0, 0])
+    assert {"work_relief", "collective_dividends", "rural_roads"} <= MODELLED_SPENDING
+
+
+def test_every_lever_says_how_its_money_flows_through_the_county_budgets():
+    for lever in CATALOGUE:
+        assert lever.county_budget.split(" ")[0] in ("spending", "revenue:", "no"), lever.id
+    per_county_money = [lv for lv in CATALOGUE if lv.unit.startswith("extra yuan")]
+    assert per_county_money and all(lv.unit.endswith("per county") for lv in per_county_money)

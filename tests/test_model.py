@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sim.errors import InvariantError
 from sim.indicators import indicator_table
 from sim.invariants import check_step
+from sim.levers import SPENDING_CATEGORIES
 from sim.paths import project_dir
 from sim.scenario import load_scenario
 from sim.schedules import plan_from_levers
@@ -405,3 +406,93 @@ def test_registered_population_and_net_absence_move_like_the_record(long_baselin
         (rates(recorded_absent, (2022, 2023)), rates(simulated_absent, range(2024, 2028))),
     ):
         assert min(record) <= np.mean(simulated) <= max(record), (record, simulated)
+
+
+def test_budgets_pay_the_work_relief_and_dividends_persons_receive(make_model):
+    plan = plan_from_levers(
+        "test", {"work_relief": 0.1, "collective_dividends": 500.0}, period=(2023, 2025)
+    )
+    model = make_model(scale=0.001, seed=4, end_year=2025, plan=plan)
+    model.run()  # check_invariants is on: persons got what the budgets paid, every step
+    year = model.tallies[-1].lever_spending.sum(axis=0)
+    spent = dict(zip(SPENDING_CATEGORIES, year, strict=True))
+    # A year of wages at 10% participation: the wages are work_relief_labour_share of it.
+    wages = spent["work_relief"] * model.params.work_relief_labour_share
+    component = model.tallies[-1].component_sum[:, 0, 0].sum() * model.weight
+    assert 0 < wages < component  # part of rural residents' wage income
+    assert spent["collective_dividends"] > 0
+    county = model.counties[1]
+    assert county.lever_spending == pytest.approx(model.last_lever_spending[1].sum())
+
+
+def test_invariant_check_catches_budgets_paying_less_than_persons_got(make_model):
+    plan = plan_from_levers("test", {"collective_dividends": 500.0}, period=(2023, 2024))
+    model = make_model(scale=0.001, seed=2, end_year=2024, plan=plan)
+    model.step()
+    check_step(model, None)
+    k = SPENDING_CATEGORIES.index("collective_dividends")
+    model.last_lever_spending[:, k] *= 0.5
+    with pytest.raises(InvariantError, match="collective_dividends"):
+        check_step(model, None)
+
+
+def test_an_expensive_package_crowds_out_other_spending(make_model):
+    cheap = make_model(scale=0.001, seed=3, end_year=2025, check_invariants=False)
+    dear_plan = plan_from_levers(
+        "test", {"park_investment": 0.05, "agri_parks": 0.1}, period=(2023, 2025)
+    )
+    dear = make_model(scale=0.001, seed=3, end_year=2025, check_invariants=False, plan=dear_plan)
+    cheap.run()
+    dear.run()
+    a, b = cheap.tallies[-1], dear.tallies[-1]
+    assert b.lever_spending.sum() > a.lever_spending.sum()
+    assert (b.other_spending < a.other_spending).all()
+
+
+def test_past_the_borrowing_limit_a_package_cuts_service_capacity(make_model):
+    dear = plan_from_levers("test", {"park_investment": 0.05}, period=(2023, 2025))
+    kept = make_model(scale=0.001, seed=3, end_year=2025, check_invariants=False)
+    cut = make_model(
+        scale=0.001,
+        seed=3,
+        end_year=2025,
+        plan=dear,
+        county_borrowing_limit=0.0,
+        park_public_share=1.0,
+    )
+    kept.run()
+    cut.run()  # check_invariants is on: balances move by revenue minus spending
+    a, b = kept.tallies[-1], cut.tallies[-1]
+    hit = b.capacity_cut > 0  # the counties whose other spending could not absorb it
+    assert hit.sum() >= 3 and (a.capacity_cut == 0).all()
+    assert (b.service_index[hit] < a.service_index[hit]).all()
+    assert (b.road_index[hit] < a.road_index[hit]).all()
+    assert (b.other_spending[hit] == 0).all()
+
+
+@pytest.mark.parametrize("backend", ["numba", "agents"])
+def test_training_spending_counts_the_persons_upgraded(make_model, backend):
+    plan = plan_from_levers("test", {"vocational_training": 0.1}, period=(2023, 2024))
+    model = make_model(scale=0.001, seed=6, end_year=2024, backend=backend, plan=plan)
+    assign, upgraded = model.backend.labour_assign, []
+
+    def counting(economy, step):
+        before = model.backend.export()[0].skill.copy()
+        assign(economy, step=step)
+        after = model.backend.export()[0]
+        n = len(before)
+        changed = (before == 0) & (after.skill[:n] == 1) & (after.alive[:n] == 1)
+        # Suining pays for those who live in the city or hold a hukou of it.
+        county = model.world.county
+        ours = (county[after.residence[:n]] >= 0) | (county[after.hukou_place[:n]] >= 0)
+        upgraded.append(int((changed & ours).sum()))
+
+    model.backend.labour_assign = counting
+    for _ in range(4):
+        model.step()
+        assert model.trainees.sum() == upgraded[-1]
+    assert sum(upgraded) > 0
+    k = SPENDING_CATEGORIES.index("vocational_training")
+    cost = model.params.training_cost_per_trainee * model.weight
+    spent = model.tallies[-1].lever_spending[:, k].sum()
+    assert cost * sum(upgraded) <= spent <= cost * sum(upgraded) * 1.2  # prices grow in 2024

@@ -14,7 +14,16 @@ from matplotlib.patches import StepPatch
 from sim.charts.flows import living_chart, living_matrix, pyramid_chart, pyramid_table
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
 
-SECTIONS = ("scorecard", "fans", "differences", "counties", "flows", "definitions", "provenance")
+SECTIONS = (
+    "scorecard",
+    "fans",
+    "differences",
+    "spending",
+    "counties",
+    "flows",
+    "definitions",
+    "provenance",
+)
 
 
 def one_seed(table, seed_rank=0):
@@ -92,7 +101,8 @@ def test_report_of_a_sweep(report_zh, stored_sweep):
     assert "<html lang='zh-CN'>" in page and "目标达成情况" in page
     images = re.findall(r"<img alt='([^']*)' src='data:image/png;base64,([^']+)'>", page)
     pngs = sorted((report_zh / "figures").glob("*.png"))
-    assert len(images) == len(pngs) == 21  # 1 + 10 fans + 3 differences + 3 counties + 2 x 2
+    # 1 + 10 fans + 3 differences + 3 spending + 3 counties + 2 x 2
+    assert len(images) == len(pngs) == 24
     for png in pngs:
         assert png.with_suffix(".svg").is_file()
         assert f"src='data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}'" in page
@@ -101,6 +111,14 @@ def test_report_of_a_sweep(report_zh, stored_sweep):
     card = pd.read_csv(report_zh / "scorecard.csv")
     assert len(card) == 6 and set(card.scenario) == {"baseline", "decision_package"}
     assert card.runs.eq(3).all() and card.p_met.between(0, 1).all()
+    # Lever spending: charts and a table per scenario, city and counties, in 亿元.
+    spending = page[page.index("id='spending'") : page.index("id='counties'")]
+    assert "政策杠杆支出与区县预算" in spending and "亿元" in spending
+    assert "较基准情景增加" in spending and "其他（可调剂）支出" in spending
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>((?:<td>[^<]*</td>){6})</tr>", spending)
+    assert len(rows) == 4 + 3  # the baseline has no extra-spending row
+    extra = [r for r in rows if r[1] == "较基准情景增加"]
+    assert len(extra) == 1 and float(re.findall(r"<td>([^<]*)</td>", extra[0][2])[0]) > 0
     # Scenario definitions: every lever of the package with its clause.
     definitions = page[page.index("id='definitions'") : page.index("id='provenance'")]
     for text in ("(十四)", "settlement_ease", "(十六)", "land_transfer_friction", "rural_roads"):
@@ -181,7 +199,10 @@ def test_report_of_a_single_run_in_english(stored_sweep, tmp_path):
     assert "<html lang='en'>" in page and "1 runs (1 scenarios, 1 seeds each)" in page
     assert "One seed per scenario" in page
     assert "No scenario can be paired with the baseline" in page
-    assert len(re.findall(r"<img ", page)) == 1 + 10 + 3 + 2  # no differences
+    assert len(re.findall(r"<img ", page)) == 1 + 10 + 2 + 3 + 2  # no differences
+    spending = page[page.index("id='spending'") : page.index("id='counties'")]
+    assert "Lever spending and county budgets" in spending and "100 million yuan" in spending
+    assert "Extra over the baseline" not in spending  # no baseline to compare with
     assert page.count("<code>ronghe run ") == 1
 
 
@@ -240,7 +261,7 @@ def test_the_report_opens_in_a_headless_browser(report_zh, artifact_dir):
     finally:
         driver.quit()
     assert state == "complete"
-    assert len(images) == 21
+    assert len(images) == 24
     broken = [alt for alt, complete, width in images if not complete or width == 0]
     assert not broken, broken
     errors = [entry for entry in console if entry.get("level") in ("SEVERE", "ERROR")]

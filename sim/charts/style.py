@@ -33,6 +33,21 @@ INDICATORS = {
     "citizenisation": ("农业转移人口落户", "Citizenisation (persons a year)", "persons"),
     "land_transfer_rate": ("土地流转率", "Land transfer rate", "percent"),
     "rural_share_aged_60_plus": ("农村常住人口60岁以上占比", "Rural residents aged 60+", "percent"),
+    "lever_spending": (
+        "政策杠杆支出（亿元/年）",
+        "Lever spending (100 million yuan a year)",
+        "yuan_100m",
+    ),
+    "other_spending": (
+        "其他（可调剂）支出（亿元/年）",
+        "Other (discretionary) spending (100 million yuan a year)",
+        "yuan_100m",
+    ),
+    "county_balance": (
+        "区县财政累计结余（亿元，年末）",
+        "County budget balance (100 million yuan, year end)",
+        "yuan_100m",
+    ),
 }
 UNITS = {
     "city": ("遂宁市", "Suining"),
@@ -97,12 +112,17 @@ def unit_label(unit: str, lang: str) -> str:
 
 
 def value_formatter(indicator: str) -> FuncFormatter:
-    """Axis formatter: percent for rates, yuan and persons with thousands separators."""
+    """Axis formatter: percent for rates, yuan and persons with thousands separators.
+
+    Budget amounts (kind ``yuan_100m``) are stored in yuan and shown in 亿元.
+    """
     kind = INDICATORS.get(indicator, ("", "", "number"))[2]
     if kind == "percent":
         return FuncFormatter(lambda v, _: f"{100 * v:.0f}%" if abs(v) >= 0.1 else f"{100 * v:.1f}%")
     if kind in ("yuan", "persons"):
         return FuncFormatter(lambda v, _: f"{v:,.0f}")
+    if kind == "yuan_100m":  # yuan shown in 亿元 (100 million yuan)
+        return FuncFormatter(lambda v, _: f"{v / 1e8:,.1f}")
     return FuncFormatter(lambda v, _: f"{v:.2f}")
 
 

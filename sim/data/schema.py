@@ -115,6 +115,12 @@ YUAN_PER_YEAR = Measure(
     1_000_000,
     "average wages and pensions; China's non-private wage averaged 120,698 in 2023",
 )
+BUDGET_100M = Measure(
+    "100M yuan a year",
+    0,
+    300_000,
+    "government budgets in 亿元; China's general budget spending was about 274,600亿 in 2023",
+)
 YUAN_PER_MONTH = Measure("yuan per month", 0, 100_000, "a twelfth of the yearly cap, rounded up")
 YUAN_PER_MU = Measure(
     "yuan per mu per year",
@@ -178,6 +184,7 @@ MEASURES: dict[str, Measure] = {
     "yuan per person (Jan-Jun)": YUAN_PER_PERSON,
     "yuan per year": YUAN_PER_YEAR,
     "yuan per month": YUAN_PER_MONTH,
+    "100M yuan a year": BUDGET_100M,
     "yuan per mu per year": YUAN_PER_MU,
     "km": KM,
     "road km per straight-line km": CIRCUITY,
