@@ -158,7 +158,9 @@ def test_a_rerun_into_a_folder_with_results_never_relabels_them(tmp_path):
         proc.wait()
     assert not (folder / "provenance.json").exists()
     indicators, runs = collect(folder)
-    assert runs.status.tolist() == ["incomplete"] and indicators.empty
+    assert runs.status.tolist() == ["incomplete"] and indicators.empty, [
+        p.read_text()[:3000] for p in folder.glob("*.json")
+    ]
 
 
 def test_runs_started_together_get_their_own_folders(tmp_path):
