@@ -44,12 +44,18 @@ _omp_owner: list[int] = []
 
 
 def prepare() -> None:
-    """Make numba's threads safe to use in this process; call before any kernel runs.
+    """Make numba safe to use in this process; call before any kernel runs.
+
+    Drops cached kernels compiled from sources that have changed
+    (:func:`sim.kernel_cache.ensure_fresh`) and selects a fork-safe threading layer.
 
     Raises:
         ForkedThreadsError: This process was forked from one whose OpenMP threads had
             started, where a kernel would hang.
     """
+    from sim.kernel_cache import ensure_fresh
+
+    ensure_fresh()
     layer = _layer()
     if layer is None:  # this process will start the threads
         _omp_owner[:] = [os.getpid()]
