@@ -147,6 +147,13 @@ def levers_markdown(scenarios: list) -> str:
     return "\n".join(lines) + "\n"
 
 
+INTERVAL_KINDS = {
+    "ci95": "the study's 95% CI",
+    "declared": "declared range, not a CI",
+    "sign": "a test of the sign",
+}
+
+
 def _interval(low: float, high: float) -> str:
     if math.isinf(high):
         return f"> {low:g}"
@@ -197,7 +204,7 @@ def evidence_markdown(region: RegionData, simulated: dict[str, list[float]]) -> 
         f"estimate is the mean over seeds {', '.join(map(str, SEEDS))} at scale {SCALE:g} "
         "(per seed in brackets). Where a mechanism's size was set from the same study, "
         "the replication is a consistency check of the model's dynamics, not a "
-        "validation; the note says which.\n",
+        "validation; the note says which. " + _ci_sentence(REPLICATIONS) + "\n",
         "| replication | lever | study | design | outcome | study estimate | interval "
         "(basis) | simulated | inside | note |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -211,10 +218,23 @@ def evidence_markdown(region: RegionData, simulated: dict[str, list[float]]) -> 
         lines.append(
             f"| `{rep.id}` | `{rep.lever}` | {_cell(rep.study)} | {_cell(rep.design)} | "
             f"{_cell(rep.outcome_label)} ({rep.unit}) | {study} | "
-            f"{_interval(rep.low, rep.high)} ({_cell(rep.interval_basis)}) | "
+            f"{_interval(rep.low, rep.high)}, {INTERVAL_KINDS[rep.interval_kind]} "
+            f"({_cell(rep.interval_basis)}) | "
             f"{mean:.1f} [{per_seed}] | {inside} | {_cell(rep.note)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _ci_sentence(replications) -> str:
+    """How many intervals are a study's 95% confidence interval, and what the rest are."""
+    n_ci = sum(rep.interval_kind == "ci95" for rep in replications)
+    return (
+        f"{n_ci} of the {len(replications)} intervals are a study's 95% confidence interval "
+        "(estimate +- 1.96 standard errors, converted to the outcome and unit here); the "
+        "others are declared ranges around the study's point estimates or tests of the "
+        "sign alone, because no standard error was read, and their basis says what was "
+        "searched (NC)."
+    )
 
 
 def _cost_line(lv) -> str:
