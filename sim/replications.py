@@ -27,19 +27,17 @@ from sim.world import KIND_VILLAGE, N_COUNTIES, World
 
 
 def _out_of_county_share(model: RongheModel) -> np.ndarray:
-    """Rural-hukou persons aged 16-50 of each county's villages living outside the county."""
-    P, w = model.backend.state()[0], model.world
+    """Members aged 16-50 of each county's village households living outside the county.
+
+    A panel of village residents, as the studies follow them: membership is the
+    household's, so a member who converts the hukou where they live stays counted.
+    """
+    P, H = model.backend.state()
+    w = model.world
     n = P.n
-    alive = P.alive[:n] == 1
-    home = P.hukou_place[:n]
-    mask = (
-        alive
-        & (P.hukou_urban[:n] == 0)
-        & (P.age[:n] >= 16)
-        & (P.age[:n] <= 50)
-        & (w.kind[home] == KIND_VILLAGE)
-    )
-    county = w.county[home[mask]]
+    village = H.village[P.household[:n]]
+    mask = (P.alive[:n] == 1) & (P.age[:n] >= 16) & (P.age[:n] <= 50) & (village >= 0)
+    county = w.county[village[mask]]
     away = w.county[P.residence[:n][mask]] != county
     total = np.bincount(county, minlength=N_COUNTIES)
     return np.bincount(county, weights=away, minlength=N_COUNTIES) / np.maximum(total, 1)
@@ -150,7 +148,7 @@ REPLICATIONS: tuple[Replication, ...] = (
             "not (security 1); difference in differences of the log share, 2024 against 2035"
         ),
         outcome="out_of_county_share",
-        outcome_label="share of rural-hukou villagers aged 16-50 living outside their county",
+        outcome_label="share of village household members aged 16-50 living outside their county",
         treated=("anju", "pengxi"),
         treated_value=0.0,
         control_value=1.0,
@@ -232,7 +230,7 @@ REPLICATIONS: tuple[Replication, ...] = (
             "differences of the log share, 2024 against the mean of 2026 and 2028"
         ),
         outcome="out_of_county_share",
-        outcome_label="share of rural-hukou villagers aged 16-50 living outside their county",
+        outcome_label="share of village household members aged 16-50 living outside their county",
         treated=("anju", "daying"),
         treated_value=0.8,
         control_value=0.4,

@@ -652,15 +652,15 @@ def test_a_run_on_impossible_data_exits_2_with_one_line(data_copy, tmp_path):
     ("old", "new", "expected"),
     [
         pytest.param(
-            "land_rights_security,land_guard_cost,0.4,,0.9,",
-            "land_rights_security,land_guard_cost,0.4,0.6,0.9,",
-            ["central=0.6 for land_guard_cost", "leave central blank (one place per value)"],
+            "land_rights_security,land_guard_cost,0.18,,0.75,",
+            "land_rights_security,land_guard_cost,0.18,0.4,0.75,",
+            ["central=0.4 for land_guard_cost", "leave central blank (one place per value)"],
             id="central_duplicates_parameters_csv",
         ),
         pytest.param(
-            "land_rights_security,land_guard_cost,0.4,,0.9,",
-            "land_rights_security,land_guard_cost,0.7,,0.9,",
-            ["land_guard_cost=0.6 (parameters.csv)", "outside the interval [0.7, 0.9]"],
+            "land_rights_security,land_guard_cost,0.18,,0.75,",
+            "land_rights_security,land_guard_cost,0.5,,0.75,",
+            ["land_guard_cost=0.4 (parameters.csv)", "outside the interval [0.5, 0.75]"],
             id="model_value_outside_interval",
         ),
         pytest.param(

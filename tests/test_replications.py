@@ -18,7 +18,7 @@ from sim.replications import BY_ID, REPLICATIONS, SCALE, SEEDS, Replication, est
 
 KNOWN_MISSES = {
     "hukou_reform_cfps": (
-        "the model's urban-hukou share rises 3.0 points (2.7, 3.0, 3.3 on seeds 1-3) where "
+        "the model's urban-hukou share rises 3.0 points (2.7, 3.0, 3.4 on seeds 1-3) where "
         "the study reports 1.9 (declared interval 0.95-2.85, not the study's confidence "
         "interval: its standard error was not read, so whether the real 95% CI contains 3.0 "
         "is unknown): with settlement opened from 0.5 to 0.95 the calibrated application "
