@@ -3,8 +3,9 @@
     python experiments/sensitivity/morris.py [--trajectories 10] [--scale 0.005] \
         [--out experiments/sensitivity/results]
 
-Factors: behavioural parameters that are assumptions (each over its value ±25%, within
-the range of sim/data/parameters.csv) and every policy lever (its whole range, set in all
+Factors: the behavioural parameters of ``PARAMETERS``, assumptions or sizes inferred
+indirectly from a study (each over its value ±25%, within the range of
+sim/data/parameters.csv) and every policy lever (its whole range, set in all
 counties from 2024). Each sample point is one run to 2027 with the same seed, so the
 elementary effects are not blurred by sampling noise (common random numbers). Writes
 ``morris.csv`` (mu*, its 95% bootstrap confidence interval, sigma, per indicator and
@@ -49,6 +50,10 @@ PARAMETERS = (
     "stay_bonus",
     "hukou_land_fear",
     "migrant_other_income_factor",
+    "labour_demand_relocation",
+    "unemployed_hazard_factor",
+    "land_guard_cost",
+    "land_let_fear",
 )
 SPREAD = 0.25
 LABELS = {
