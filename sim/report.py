@@ -349,7 +349,11 @@ def spending_table(
     year = min(SCORECARD_YEAR, int(table["year"].max()))
     now = rows_all[rows_all["year"] == year]
     means = now.groupby(["scenario", "indicator", "unit"])["value"].mean()
-    spend = now[now["indicator"] == "lever_spending"].set_index(["scenario", "seed", "unit"])
+    spend = (
+        now[now["indicator"] == "lever_spending"]
+        .set_index(["scenario", "seed", "unit"])
+        .sort_index()
+    )
     base = spend.loc["baseline", "value"] if "baseline" in titles else None
     header = [_c("scenario", lang), _c("measure", lang)]
     header += [unit_label(u, lang) for u in SPENDING_UNITS]
