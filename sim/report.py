@@ -282,13 +282,17 @@ def draw_charts(
                     ),
                 )
             )
+    # Lever spending starts with the first simulated year: the 2023 base year has no
+    # settlements or trainees, whose costs are flows, so its total is not comparable.
+    simulated = table[table["year"] > table["year"].min()]
     for unit, indicator in SPENDING_CHARTS:
         caption = f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}"
+        data = simulated if indicator == "lever_spending" else table
         wanted.append(
             (
                 Chart(f"spending_{unit}_{indicator}", "spending", caption),
-                lambda u=unit, i=indicator: fan_chart(
-                    table, i, unit=u, lang=lang, targets=[], history=[], scenario_titles=titles
+                lambda u=unit, i=indicator, d=data: fan_chart(
+                    d, i, unit=u, lang=lang, targets=[], history=[], scenario_titles=titles
                 ),
             )
         )
