@@ -664,15 +664,15 @@ def test_a_run_on_impossible_data_exits_2_with_one_line(data_copy, tmp_path):
             id="model_value_outside_interval",
         ),
         pytest.param(
-            "work_relief,relief_wage_share,0.4,0.5,0.6,",
-            "work_relief,relief_wage_share,0.4,0.7,0.6,",
-            ["column 'central'", "outside the interval [0.4, 0.6]"],
+            "work_relief,work_relief_labour_share,0.2,,0.4,",
+            "work_relief,relief_days_per_year,0.2,0.7,0.4,",
+            ["column 'central'", "outside the interval [0.2, 0.4]"],
             id="stated_central_outside_interval",
         ),
         pytest.param(
-            "work_relief,relief_wage_share,0.4,0.5,0.6,",
-            "work_relief,relief_wage_share,0.4,,0.6,",
-            ["'relief_wage_share' is neither in parameters.csv nor 'default'"],
+            "work_relief,work_relief_labour_share,0.2,,0.4,",
+            "work_relief,relief_days_per_year,0.2,,0.4,",
+            ["'relief_days_per_year' is neither in parameters.csv nor 'default'"],
             id="central_missing_for_a_value_held_elsewhere",
         ),
         pytest.param(
