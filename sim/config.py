@@ -100,7 +100,7 @@ RANGES = {
     "start_year": f"[{BASE_YEAR}, {BASE_YEAR}] (the data describe {BASE_YEAR})",
     "end_year": f"[start_year, {LAST_YEAR}]",
     "steps_per_year": ", ".join(map(str, STEPS_PER_YEAR)),
-    "threads": "integer in [0, 1024] (0 = numba's default)",
+    "threads": "integer in [0, 1024] (0 = automatic)",
     "progress": ", ".join(PROGRESS),
     "check_invariants": "true or false",
     "county_area": f"non-empty list drawn from {', '.join(COUNTY_KEYS)}",

@@ -293,7 +293,8 @@ REPLICATIONS: tuple[Replication, ...] = (
         interval_kind="sign",
         note=(
             "the size of road_commute_elasticity is an assumption (interval 0-0.8); how much "
-            "road a yuan buys follows the county budget's 2023 unit costs (docs/model.md §7.7); only the sign is tested"
+            "road a yuan buys follows the county budget's 2023 unit costs (docs/model.md "
+            "§7.7); only the sign is tested"
         ),
     ),
     Replication(

@@ -64,6 +64,7 @@ def simulate(cfg: ValidConfig, region=None, scenario: Scenario | None = None):
     scenario = scenario or load_run_scenario(cfg)
     world = build_world(region)
     population = synthesize(region, world, params, s.scale, s.seed)
+    configure_threads(s.threads, agents=population.persons.n)
     fit = fit_report(population, world, region)
     spec = RunSpec(
         seed=s.seed,
@@ -117,6 +118,7 @@ def run_to_directory(
         model_k, fit_k, region, scenario = simulate(run_cfg, region, scenario)
         if seed == s.seed:
             model, fit = model_k, fit_k
+        threads = numba.get_num_threads()
         tables.append(
             indicator_table(
                 model_k.tallies,

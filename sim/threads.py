@@ -74,8 +74,24 @@ def prepare() -> None:
             )
 
 
-def configure(requested: int) -> int:
-    """Set numba's thread count: the request, else Slurm's CPUs per task, else default.
+# Below this many agents per thread a second thread buys nothing and loses under
+# contention. Measured with the workqueue layer on the 2-core machine, 2 threads over 1
+# (person-steps per second, quiet / one core busy elsewhere): 18,000 agents (1:200)
+# 1.02 / 0.79; 182,000 (1:20) 0.98 / 1.03; 730,000 (1:5) 1.08 / 1.00 (docs/architecture.md).
+AGENTS_PER_THREAD = 500_000
+
+
+def automatic_threads(agents: int, available: int) -> int:
+    """Threads for ``agents`` persons: one per :data:`AGENTS_PER_THREAD`, 1 to ``available``."""
+    return max(1, min(available, agents // AGENTS_PER_THREAD))
+
+
+def configure(requested: int, agents: int | None = None) -> int:
+    """Set numba's thread count.
+
+    The request if positive, else Slurm's CPUs per task, else (``threads=0``) one thread
+    per :data:`AGENTS_PER_THREAD` agents up to the cores when the population size is
+    known, else numba's default.
 
     Returns:
         The number of threads kernels will use.
@@ -84,6 +100,8 @@ def configure(requested: int) -> int:
     n = requested
     if n == 0 and os.environ.get("SLURM_CPUS_PER_TASK", "").isdigit():
         n = int(os.environ["SLURM_CPUS_PER_TASK"])
+    if n == 0 and agents is not None:
+        n = automatic_threads(agents, numba.config.NUMBA_NUM_THREADS)
     if n > 0:
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     return numba.get_num_threads()

@@ -59,3 +59,31 @@ def test_workers_forked_from_openmp_threads_stop_with_a_clear_error(tmp_path):
         "OpenMP threads" in done.stderr
     )
     assert "'spawn' or 'forkserver'" in done.stderr
+
+
+def test_small_populations_run_on_one_thread_large_ones_on_the_cores():
+    from sim.threads import AGENTS_PER_THREAD, automatic_threads
+
+    assert automatic_threads(18_000, 2) == 1  # 1:200, where a second thread loses
+    assert automatic_threads(AGENTS_PER_THREAD - 1, 8) == 1
+    assert automatic_threads(3_641_200, 2) == 2  # full scale on two cores
+    assert automatic_threads(3_641_200, 64) == 7
+    assert automatic_threads(0, 4) == 1
+
+
+def test_threads_zero_follows_the_population_and_a_request_wins(monkeypatch):
+    import numba
+
+    from sim.threads import configure
+
+    monkeypatch.delenv("SLURM_CPUS_PER_TASK", raising=False)
+    before = numba.get_num_threads()
+    try:
+        assert configure(0, agents=18_000) == 1
+        if numba.config.NUMBA_NUM_THREADS >= 2:
+            assert configure(0, agents=3_641_200) == 2
+            assert configure(2, agents=18_000) == 2  # an explicit request is honoured
+        monkeypatch.setenv("SLURM_CPUS_PER_TASK", "1")
+        assert configure(0, agents=3_641_200) == 1  # Slurm's allocation comes first
+    finally:
+        numba.set_num_threads(before)
