@@ -11,7 +11,9 @@ Prints, in one run on this machine:
 2. person-steps per second of ``backend=numba`` and ``backend=agents`` on the same 1:200
    population, and their ratio;
 3. the time of one step at full scale divided by the time of one copy of the person
-   state arrays.
+   state arrays;
+4. with another process keeping one core busy, the throughput of the default thread
+   count (``threads=0``) and of two threads over one thread, at 1:200.
 
 Figures are measured side by side in the same run, since machines here are noisy. The
 results are also written to ``benchmarks/results/engine.json``.
@@ -152,6 +154,47 @@ def step_vs_copy(region, world, params, scale: float, steps: int) -> dict:
     }
 
 
+def contention(region, world, params, scale: float, steps: int, rounds: int) -> dict:
+    """Throughput with the default thread count and with 1 and 2 threads, one core busy.
+
+    A busy-loop process holds one core throughout, as another user's job would. The
+    thread counts take turns on one model (``rounds`` times); medians are reported.
+    """
+    from sim.threads import configure
+
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        model = _model(region, world, params, scale, "numba")
+        default = configure(0, agents=model.backend.persons.n)
+        model.step()
+        counts = sorted({1, default, min(2, numba.config.NUMBA_NUM_THREADS)})
+        rates = {n: [] for n in counts}
+        for _ in range(rounds):
+            for n in counts:
+                numba.set_num_threads(n)
+                done, elapsed = 0, 0.0
+                for _ in range(steps):
+                    alive = int(model.backend.export()[0].alive.sum())
+                    started = time.perf_counter()
+                    model.step()
+                    elapsed += time.perf_counter() - started
+                    done += alive
+                rates[n].append(done / elapsed)
+    finally:
+        busy.kill()
+        busy.wait()
+    median = {n: statistics.median(r) for n, r in rates.items()}
+    two = min(2, numba.config.NUMBA_NUM_THREADS)
+    return {
+        "scale": scale,
+        "persons": model.backend.persons.n,
+        "threads_default": default,
+        "person_steps_per_s": {str(n): m for n, m in median.items()},
+        "two_over_one": median[default] / median[1],
+        "forced_two_over_one": median[two] / median[1],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--full-scale", type=float, default=1.0)
@@ -199,6 +242,13 @@ def main() -> None:
         f"step / copy = {sc['step_over_copy']:.1f}"
     )
 
+    ct = contention(region, world, params, args.small_scale, args.numba_steps, args.rounds)
+    print(
+        f"4. one core busy elsewhere, 1:{round(1 / ct['scale'])} population: the default "
+        f"({ct['threads_default']} thread(s)) runs at {ct['two_over_one']:.2f}x one thread "
+        f"(target >= 0.9x); two threads forced: {ct['forced_two_over_one']:.2f}x"
+    )
+
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     record = {
@@ -208,6 +258,7 @@ def main() -> None:
         "full_scale": full,
         "throughput": tp,
         "step_vs_copy": sc,
+        "contention": ct,
         "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     (out / "engine.json").write_text(json.dumps(record, indent=2) + "\n")
