@@ -13,6 +13,24 @@ from sim.schedules import default_plan
 from sim.world import build_world
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_numba_thread():
+    """Tests run kernels on one thread; the thread tests set their own counts.
+
+    Tiny test populations gain nothing from a second thread and lose much when the
+    machine is busy (docs/architecture.md). The layer is chosen first, as in a run.
+    """
+    import numba
+
+    from sim import threads
+
+    threads.prepare()
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def region():
     return load_region()
