@@ -535,7 +535,7 @@ def catalogue_spending(policy: Policy, shares: np.ndarray, park_public_share: fl
     for lv in CATALOGUE:
         if lv.id in MODELLED_SPENDING or lv.cost_per_unit == 0:
             continue
-        change = np.maximum(0.0, lv.reform_direction * (policy.values[lv.id] - lv.default))
+        change = reform_move(lv, policy.values[lv.id])
         public = park_public_share if lv.id in PARK_LEVERS else 1.0
         total += lv.cost_per_unit * 1e6 * public * change * shares
     return total
@@ -554,6 +554,11 @@ class Policy:
             raise AttributeError(name) from None
 
 
+def reform_move(lever: Lever, per_county) -> np.ndarray:
+    """How far each county's value moved from 2023 in the lever's reform direction (>= 0)."""
+    return np.maximum(0.0, lever.reform_direction * (np.asarray(per_county) - lever.default))
+
+
 def package_cost(values: dict[str, np.ndarray], weights: np.ndarray) -> float:
     """Yearly cost (million yuan) of lever values per county against the 2023 policy.
 
@@ -564,7 +569,7 @@ def package_cost(values: dict[str, np.ndarray], weights: np.ndarray) -> float:
     total = 0.0
     for lever_id, per_county in values.items():
         lv = LEVERS[lever_id]
-        change = np.maximum(0.0, lv.reform_direction * (np.asarray(per_county) - lv.default))
+        change = reform_move(lv, per_county)
         if lv.unit.startswith("extra yuan"):  # money levers: yuan per county, not shares
             total += lv.cost_per_unit * float(change.sum())
         else:

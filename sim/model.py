@@ -351,7 +351,7 @@ class RongheModel(mesa.Model):
 
     def _economy(self, policy: Policy) -> Economy:
         p, years = self.params, self._years()
-        price = (1 + p.wage_growth) ** years
+        price = self.wage_trend()
         wages = self.market_wage[:, None] * self.skill_multiplier[None, :]
         industry = np.where(
             np.arange(N_MARKETS) < MARKET_TOWNS, p.industry_share_core, p.industry_share_towns
