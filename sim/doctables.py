@@ -1,14 +1,15 @@
 """Generate the documentation tables from the data folder and the lever catalogue.
 
 ``python -m sim.doctables`` rewrites ``docs/parameters.md``, ``docs/figures.md``,
-``docs/levers.md``, ``docs/scenarios.md`` and ``docs/evidence.md`` (which runs the
-virtual replications of ``sim.replications``);
+``docs/levers.md``, ``docs/scenarios.md`` and ``docs/evidence.md`` (with the virtual
+replications' estimates that ``python -m sim.replications`` stored);
 a test fails when the committed files differ from what this module generates, so the
 docs cannot drift from the data.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 import sys
 from pathlib import Path
@@ -293,18 +294,26 @@ def _scenarios() -> list:
     return [load_scenario(name, folder) for name in available(folder)]
 
 
+def read_estimates(path: Path) -> dict[str, list[float]]:
+    """Stored replication estimates: replication id to its estimate on each seed.
+
+    The docs show what ``python -m sim.replications`` stored rather than running the
+    model; ``tests/test_replications.py`` checks the file against a fresh simulation.
+    """
+    estimates: dict[str, list[float]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            estimates.setdefault(row["replication"], []).append(float(row["estimate"]))
+    return estimates
+
+
 def generated() -> dict[str, str]:
     """File name to generated content."""
-    from sim.params import resolve_params
-    from sim.replications import REPLICATIONS, SCALE, SEEDS, simulate
-    from sim.world import build_world
+    from sim.paths import replication_estimates_file
 
     region = load_region()
     scenarios = _scenarios()
-    world, params = build_world(region), resolve_params(region)
-    simulated = {
-        rep.id: list(simulate(rep, region, world, params, SEEDS, SCALE)) for rep in REPLICATIONS
-    }
+    simulated = read_estimates(replication_estimates_file())
     return {
         "parameters.md": parameters_markdown(region),
         "figures.md": figures_markdown(region),

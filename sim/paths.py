@@ -36,6 +36,11 @@ def project_dir(name: str) -> Path:
     return PACKAGE_DIR / "_bundled" / name
 
 
+def replication_estimates_file() -> Path:
+    """The stored estimates of the virtual replications (``python -m sim.replications``)."""
+    return PACKAGE_DIR.parent / "experiments" / "replications" / "estimates.csv"
+
+
 def scenarios_folder(setting: str | None) -> Path:
     """The folder named by ``scenarios_dir``, else the project's ``scenarios/``.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -405,6 +406,36 @@ def simulate(
     )
 
 
+def write_estimates(path: Path, estimates: dict[str, np.ndarray]) -> None:
+    """Store each replication's estimate per seed (full precision), replacing ``path``."""
+    rows = ["replication,seed,estimate"]
+    rows += [
+        f"{rep_id},{seed},{value!r}"
+        for rep_id, values in estimates.items()
+        for seed, value in zip(SEEDS, map(float, values), strict=True)
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def main() -> int:
+    """Run every replication and store the estimates that docs/evidence.md shows."""
+    from sim.data import load_region
+    from sim.params import resolve_params
+    from sim.paths import replication_estimates_file
+    from sim.world import build_world
+
+    region = load_region()
+    world, params = build_world(region), resolve_params(region)
+    estimates = {rep.id: simulate(rep, region, world, params, SEEDS, SCALE) for rep in REPLICATIONS}
+    path = replication_estimates_file()
+    write_estimates(path, estimates)
+    print(f"wrote {path}")
+    return 0
+
+
 __all__ = [
     "BY_ID",
     "OUTCOMES",
@@ -415,3 +446,7 @@ __all__ = [
     "estimate",
     "simulate",
 ]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from sim.data import COUNTY_KEYS
+from sim.doctables import read_estimates
 from sim.levers import LEVERS
+from sim.paths import replication_estimates_file
 from sim.replications import BY_ID, REPLICATIONS, SCALE, SEEDS, Replication, estimate, simulate
 
 KNOWN_MISSES = {
@@ -38,6 +40,11 @@ def _marks(rep: Replication):
 def test_simulated_estimate_lies_in_the_study_interval(region, world, params, rep):
     """Treated against control counties, the study's outcome, horizon and estimator."""
     values = simulate(rep, region, world, params, SEEDS, SCALE)
+    stored = read_estimates(replication_estimates_file()).get(rep.id)
+    assert stored == values.tolist(), (
+        f"{rep.id}: experiments/replications/estimates.csv holds {stored}, the model gives "
+        f"{values.tolist()}: run python -m sim.replications, then python -m sim.doctables"
+    )
     mean = float(values.mean())
     assert rep.low <= mean <= rep.high, (
         f"{rep.id}: simulated {mean:.2f} {rep.unit} (seeds {values.round(2).tolist()}); "
