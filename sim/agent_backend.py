@@ -47,6 +47,7 @@ from sim.state import (
     WORK_SEEKING,
     WORK_WAGE,
     Households,
+    PersonCensus,
     Persons,
 )
 from sim.world import KIND_CORE, KIND_OUTSIDE, KIND_TOWN, KIND_VILLAGE, N_COUNTIES, N_MARKETS
@@ -368,15 +369,17 @@ class AgentBackend:
                 counts[m.world.market[person.residence]] += 1
         return counts
 
-    def labour_assign(self, economy, step: int) -> None:
-        """Job draws and farm work."""
+    def labour_assign(self, economy, step: int) -> np.ndarray:
+        """Job draws, farm work and vocational upgrades; return the trainees by county."""
         m = self.model
         upgrade = per_step(float(m.policy.vocational_training[0]), m.spy)
+        skilled = self._skilled_by_county()
         for person in self.people:
             if person.alive:
                 person.step_work(m, economy, step, upgrade)
+        return self._skilled_by_county() - skilled
 
-    def skilled_by_county(self) -> np.ndarray:
+    def _skilled_by_county(self) -> np.ndarray:
         """Living persons with middle or high skills, by the county that trains them.
 
         That is the county they live in, or for those living outside the city the county
@@ -559,6 +562,19 @@ class AgentBackend:
         return citizenised, out, into
 
     # ---------------------------------------------------------------- incomes
+
+    def person_census(self, village_age_max: float) -> PersonCensus:
+        """The counts over persons that incomes and budgets read."""
+        employed, residents = self.census()
+        seat, kids = self.non_local_residents()
+        return PersonCensus(
+            employed=employed,
+            residents=residents,
+            collective=self.collective_members(),
+            village_adults=self.village_adults(village_age_max),
+            seat_non_local=seat,
+            kids_non_local=kids,
+        )
 
     def collective_members(self) -> np.ndarray:
         """Rural-hukou members per village."""

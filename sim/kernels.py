@@ -9,8 +9,10 @@ number of threads.
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 from sim import rng
 from sim.rules import (
@@ -35,12 +37,71 @@ from sim.rules import (
     wage_work_age_max,
 )
 from sim.state import WORK_FARM, WORK_NONE, WORK_SEEKING, WORK_WAGE
-from sim.world import KIND_OUTSIDE, KIND_VILLAGE, N_COUNTIES, N_SLOTS
+from sim.world import KIND_CORE, KIND_OUTSIDE, KIND_TOWN, KIND_VILLAGE, N_COUNTIES, N_SLOTS
+
+
+class Kernel:
+    """A kernel compiled twice: with ``prange`` run on numba's threads, and serially.
+
+    A call on one numba thread runs the serial machine code, which skips the launch of a
+    parallel region (a fixed cost of about 0.2 ms with the fork-safe threading layer; at
+    1:200 the launches were a third of a step). Results are the same either way.
+
+    Some loops compile to faster code as a parallel region even on one thread (numba
+    then knows the arrays do not overlap): measured at 1:4, one thread, the demography
+    decisions took 3.0 ms in parallel form and 10.8 ms serially, the incomes 19.9 and
+    45.0 ms. Those are declared ``serial=False`` and always run in parallel form.
+    """
+
+    def __init__(self, func, serial: bool = True):
+        self.py_func = func
+        self.parallel = njit(cache=True, parallel=True)(func)
+        twin = types.FunctionType(
+            func.__code__, func.__globals__, func.__name__ + "_serial", func.__defaults__
+        )
+        twin.__qualname__ = func.__qualname__ + "_serial"
+        twin.__module__ = func.__module__
+        twin.__doc__ = func.__doc__
+        self.serial = njit(cache=True)(twin) if serial else self.parallel
+        self._cache = self.parallel._cache  # where numba caches both (sim.kernel_cache)
+        self.__doc__ = func.__doc__
+        self.__name__ = func.__name__
+
+    def __call__(self, *args):
+        """Run on numba's threads, or serially when numba has one thread."""
+        if get_num_threads() == 1:
+            return self.serial(*args)
+        return self.parallel(*args)
+
+
+def parallel_kernel(func=None, *, serial: bool = True):
+    """Decorator: compile ``func`` as a :class:`Kernel`."""
+    if func is None:
+        return lambda f: Kernel(f, serial=serial)
+    return Kernel(func, serial=serial)
+
+
+# Integer counts are added up by block of persons, one block per thread: integer sums do
+# not depend on the order of the additions, so the counts are the same for any number of
+# threads (float sums use fixed chunks instead; see CHUNK below).
+
+
+def n_blocks(n: int) -> int:
+    """Blocks of persons for integer counts: one per thread, none empty."""
+    return max(1, min(get_num_threads(), n))
+
+
+@njit(cache=True)
+def block_range(b, n, blocks):
+    """The persons ``[start, stop)`` of block ``b`` of ``blocks``."""
+    size = (n + blocks - 1) // blocks
+    return b * size, min(n, (b + 1) * size)
+
 
 # ---------------------------------------------------------------------------- demography
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(serial=False)
 def demography_decide(
     n,
     alive,
@@ -137,7 +198,7 @@ def add_newborns(
 # ---------------------------------------------------------------------------- labour market
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def labour_roles(
     n,
     alive,
@@ -163,49 +224,54 @@ def labour_roles(
     part_20_24,
     part_men,
     part_women,
+    place_market,
+    n_markets,
     role,
+    blocks,
 ):
-    """Each person's labour role this step (participation is drawn once a year)."""
-    for i in prange(n):
-        if not alive[i]:
-            role[i] = ROLE_NONE
-            continue
-        res = residence[i]
-        work_max = wage_work_age_max(female[i], hukou_urban[i], retire_men, retire_women, rural_max)
-        p_part = participation(age[i], female[i], part_16_19, part_20_24, part_men, part_women)
-        h = household[i]
-        village = hh_village[h]
-        can_farm = False
-        access = 0.0
-        if hh_land[h] > 0 and lives_at_home(res, village, town_of):
-            can_farm = True
-            if place_kind[res] == KIND_VILLAGE:
-                access = commute_access[place_county[res]]
-            else:
-                access = town_wage_share
-        role[i] = labour_role(
-            age[i],
-            work_max,
-            farm_max,
-            rng.uniform(seed, year_index, i, rng.PARTICIPATE),
-            p_part,
-            can_farm,
-            rng.uniform(seed, year_index, i, rng.COMMUTE),
-            access,
-        )
+    """Each person's labour role this step (participation is drawn once a year).
+
+    Returns:
+        Job seekers per labour market.
+    """
+    seekers = np.zeros((blocks, n_markets), np.int64)
+    for b in prange(blocks):
+        start, stop = block_range(b, n, blocks)
+        for i in range(start, stop):
+            if not alive[i]:
+                role[i] = ROLE_NONE
+                continue
+            res = residence[i]
+            work_max = wage_work_age_max(
+                female[i], hukou_urban[i], retire_men, retire_women, rural_max
+            )
+            p_part = participation(age[i], female[i], part_16_19, part_20_24, part_men, part_women)
+            h = household[i]
+            can_farm = False
+            access = 0.0
+            if hh_land[h] > 0 and lives_at_home(res, hh_village[h], town_of):
+                can_farm = True
+                if place_kind[res] == KIND_VILLAGE:
+                    access = commute_access[place_county[res]]
+                else:
+                    access = town_wage_share
+            r = labour_role(
+                age[i],
+                work_max,
+                farm_max,
+                rng.uniform(seed, year_index, i, rng.PARTICIPATE),
+                p_part,
+                can_farm,
+                rng.uniform(seed, year_index, i, rng.COMMUTE),
+                access,
+            )
+            role[i] = r
+            if r == ROLE_SEEK:
+                seekers[b, place_market[res]] += 1
+    return seekers.sum(axis=0)
 
 
-@njit(cache=True)
-def count_seekers(n, role, residence, place_market, n_markets):
-    """Job seekers per labour market (serial, exact integer counts)."""
-    counts = np.zeros(n_markets, np.int64)
-    for i in range(n):
-        if role[i] == ROLE_SEEK:
-            counts[place_market[residence[i]]] += 1
-    return counts
-
-
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def labour_assign(
     n,
     alive,
@@ -220,72 +286,149 @@ def labour_assign(
     step,
     upgrade_step,
     training_age_max,
+    hukou_place,
+    place_county,
     work,
     sector,
+    blocks,
 ):
-    """Job draws for seekers, farm work for the rest; vocational upgrades."""
-    for i in prange(n):
-        if not alive[i]:
-            continue
-        r = role[i]
-        if r == ROLE_SEEK:
-            m = place_market[residence[i]]
-            if rng.uniform(seed, step, i, rng.JOB_SEARCH) < p_employed[m]:
-                work[i] = WORK_WAGE
-                sector[i] = (
-                    1 if rng.uniform(seed, step, i, rng.JOB_SECTOR) < industry_share[m] else 2
-                )
-            else:
-                work[i] = WORK_SEEKING
+    """Job draws for seekers, farm work for the rest; vocational upgrades.
+
+    Returns:
+        Persons upgraded by county of training: the county of residence, or for persons
+        living outside the city the county of their hukou.
+    """
+    trained = np.zeros((blocks, N_COUNTIES), np.int64)
+    for b in prange(blocks):
+        start, stop = block_range(b, n, blocks)
+        for i in range(start, stop):
+            if not alive[i]:
+                continue
+            r = role[i]
+            if r == ROLE_SEEK:
+                m = place_market[residence[i]]
+                if rng.uniform(seed, step, i, rng.JOB_SEARCH) < p_employed[m]:
+                    work[i] = WORK_WAGE
+                    sector[i] = (
+                        1 if rng.uniform(seed, step, i, rng.JOB_SECTOR) < industry_share[m] else 2
+                    )
+                else:
+                    work[i] = WORK_SEEKING
+                    sector[i] = 0
+            elif r == ROLE_FARM:
+                work[i] = WORK_FARM
                 sector[i] = 0
-        elif r == ROLE_FARM:
-            work[i] = WORK_FARM
-            sector[i] = 0
-        else:
-            work[i] = WORK_NONE
-            sector[i] = 0
-        if (
-            skill[i] == 0
-            and 16 <= age[i] <= training_age_max
-            and rng.uniform(seed, step, i, rng.SKILL_UPGRADE) < upgrade_step
-        ):
-            skill[i] = 1
+            else:
+                work[i] = WORK_NONE
+                sector[i] = 0
+            if (
+                skill[i] == 0
+                and 16 <= age[i] <= training_age_max
+                and rng.uniform(seed, step, i, rng.SKILL_UPGRADE) < upgrade_step
+            ):
+                skill[i] = 1
+                county = place_county[residence[i]]
+                if county < 0:
+                    county = place_county[hukou_place[i]]
+                if county >= 0:
+                    trained[b, county] += 1
+    return trained.sum(axis=0)
 
 
-@njit(cache=True)
-def census(n, alive, work, skill, residence, place_market, n_markets, n_places):
-    """Employed persons per market and skill, and living persons per place (serial)."""
-    employed = np.zeros((n_markets, 3), np.int64)
-    residents = np.zeros(n_places, np.int64)
-    for i in range(n):
-        if alive[i]:
-            residents[residence[i]] += 1
+@parallel_kernel
+def person_census(
+    n,
+    alive,
+    age,
+    work,
+    skill,
+    residence,
+    hukou_place,
+    hukou_urban,
+    household,
+    hh_village,
+    place_kind,
+    place_county,
+    place_market,
+    n_markets,
+    village_age_max,
+    blocks,
+):
+    """The counts over persons that the incomes and budgets of a step read, in one pass.
+
+    Returns:
+        ``(employed, residents, collective, village_adults, seat_non_local,
+        kids_non_local)``: wage workers per market and skill; living persons per place;
+        rural-hukou members of each village collective; persons aged 16 to
+        ``village_age_max`` living in their household's village, by county; residents of
+        each county's seat whose hukou lies in another county or outside the city; and
+        children under 16 of its towns and seat with such a hukou.
+    """
+    n_places = place_kind.shape[0]
+    employed = np.zeros((blocks, n_markets, 3), np.int64)
+    residents = np.zeros((blocks, n_places), np.int64)
+    collective = np.zeros((blocks, n_places), np.int64)
+    by_county = np.zeros((blocks, 3, N_COUNTIES), np.int64)
+    for b in prange(blocks):
+        start, stop = block_range(b, n, blocks)
+        for i in range(start, stop):
+            if not alive[i]:
+                continue
+            res = residence[i]
+            home = hukou_place[i]
+            residents[b, res] += 1
             if work[i] == WORK_WAGE:
-                employed[place_market[residence[i]], skill[i]] += 1
-    return employed, residents
+                employed[b, place_market[res], skill[i]] += 1
+            if hukou_urban[i] == 0 and place_kind[home] == KIND_VILLAGE:
+                collective[b, home] += 1
+            village = hh_village[household[i]]
+            if village >= 0 and res == village and 16 <= age[i] <= village_age_max:
+                by_county[b, 0, place_county[village]] += 1
+            county = place_county[res]
+            if county >= 0 and place_county[home] != county:
+                kind = place_kind[res]
+                if kind == KIND_CORE:
+                    by_county[b, 1, county] += 1
+                if (kind in (KIND_CORE, KIND_TOWN)) and age[i] < CHILD_AGE:
+                    by_county[b, 2, county] += 1
+    counts = by_county.sum(axis=0)
+    return (
+        employed.sum(axis=0),
+        residents.sum(axis=0),
+        collective.sum(axis=0),
+        counts[0],
+        counts[1],
+        counts[2],
+    )
+
+
+@parallel_kernel
+def residents_by_place(n, alive, residence, n_places, blocks):
+    """Living persons per place."""
+    residents = np.zeros((blocks, n_places), np.int64)
+    for b in prange(blocks):
+        start, stop = block_range(b, n, blocks)
+        for i in range(start, stop):
+            if alive[i]:
+                residents[b, residence[i]] += 1
+    return residents.sum(axis=0)
 
 
 # ---------------------------------------------------------------------------- land market
 
 
 @njit(cache=True)
-def farm_workers(n, alive, work, residence, household, hh_village, n_households):
-    """At-home farm workers per household (serial)."""
+def household_counts(n, alive, work, household, n_households):
+    """Living members and farm workers per household (serial)."""
+    members = np.zeros(n_households, np.int64)
     workers = np.zeros(n_households, np.int64)
     for i in range(n):
-        if alive[i] and work[i] == WORK_FARM:
-            workers[household[i]] += 1
-    return workers
-
-
-@njit(cache=True)
-def living_members(n, alive, household, n_households):
-    """Living members per household (serial)."""
-    members = np.zeros(n_households, np.int64)
-    for i in range(n):
         if alive[i]:
-            members[household[i]] += 1
-    return members
+            h = household[i]
+            members[h] += 1
+            if work[i] == WORK_FARM:
+                workers[h] += 1
+    return members, workers
 
 
 @njit(cache=True)
@@ -331,7 +474,7 @@ def unplaced_by_county(
     return unplaced, let
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def land_market(
     n_households,
     hh_village,
@@ -367,7 +510,7 @@ def land_market(
 # ---------------------------------------------------------------------------- migration
 
 
-@njit(cache=True)
+@parallel_kernel
 def migration_aggregates(
     n,
     alive,
@@ -380,28 +523,31 @@ def migration_aggregates(
     n_units,
     n_households,
     network_age_max,
+    blocks,
 ):
-    """Network counts per home unit and slot, and households with children (serial).
+    """Network counts per home unit and slot, and households with children.
 
     The network counts persons of working age (16 to ``network_age_max``).
     """
-    network = np.zeros((n_units, N_SLOTS), np.int64)
+    network = np.zeros((blocks, n_units, N_SLOTS), np.int64)
     has_child = np.zeros(n_households, np.int8)
-    for i in range(n):
-        if not alive[i]:
-            continue
-        if age[i] < CHILD_AGE:
-            has_child[household[i]] = 1
-        if 16 <= age[i] <= network_age_max:
-            s = current_slot(residence[i], hukou_place[i], place_kind, town_of)
-            if s >= 0:
-                unit = (
-                    hukou_place[i]
-                    if place_kind[hukou_place[i]] != KIND_VILLAGE
-                    else town_of[hukou_place[i]]
-                )
-                network[unit, s] += 1
-    return network, has_child
+    for b in prange(blocks):
+        start, stop = block_range(b, n, blocks)
+        for i in range(start, stop):
+            if not alive[i]:
+                continue
+            if age[i] < CHILD_AGE:
+                has_child[household[i]] = 1  # threads may both write 1: same result
+            if 16 <= age[i] <= network_age_max:
+                s = current_slot(residence[i], hukou_place[i], place_kind, town_of)
+                if s >= 0:
+                    unit = (
+                        hukou_place[i]
+                        if place_kind[hukou_place[i]] != KIND_VILLAGE
+                        else town_of[hukou_place[i]]
+                    )
+                    network[b, unit, s] += 1
+    return network.sum(axis=0), has_child
 
 
 @njit(cache=True)
@@ -452,7 +598,7 @@ def choice_weights(
                         totals[row] = total
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def migration_decide(
     n,
     alive,
@@ -525,7 +671,7 @@ def migration_decide(
         new_residence[i] = slot_place(s, hukou_place[i], place_kind, town_of)
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def migration_apply(n, alive, residence, new_residence, stay, months_per_step):
     """Move persons; count months at the current residence (capped to fit int16)."""
     for i in prange(n):
@@ -541,7 +687,7 @@ def migration_apply(n, alive, residence, new_residence, stay, months_per_step):
 # ---------------------------------------------------------------------------- hukou
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def hukou_decide(
     n,
     alive,
@@ -595,7 +741,7 @@ def hukou_decide(
                 converts[i] = 2
 
 
-@njit(cache=True)
+@parallel_kernel
 def hukou_apply(
     n,
     converts,
@@ -607,23 +753,31 @@ def hukou_apply(
     citizenised,
     moved_out,
     moved_in,
+    blocks,
 ):
-    """Convert hukou to the place of residence; count citizenisation by county (serial)."""
-    for i in range(n):
-        if not converts[i]:
-            continue
-        res = residence[i]
-        old = hukou_place[i]
-        was_suining = place_kind[old] != KIND_OUTSIDE
-        in_suining = place_kind[res] != KIND_OUTSIDE
-        if in_suining and hukou_urban[i] == 0:
-            citizenised[place_county[res]] += 1
-        if was_suining and not in_suining:
-            moved_out[place_county[old]] += 1
-        if in_suining and not was_suining:
-            moved_in[place_county[res]] += 1
-        hukou_place[i] = res
-        hukou_urban[i] = 1
+    """Convert hukou to the place of residence; add citizenisation by county to the counts."""
+    counts = np.zeros((blocks, 3, N_COUNTIES), np.int64)
+    for b in prange(blocks):
+        start, stop = block_range(b, n, blocks)
+        for i in range(start, stop):
+            if not converts[i]:
+                continue
+            res = residence[i]
+            old = hukou_place[i]
+            was_suining = place_kind[old] != KIND_OUTSIDE
+            in_suining = place_kind[res] != KIND_OUTSIDE
+            if in_suining and hukou_urban[i] == 0:
+                counts[b, 0, place_county[res]] += 1
+            if was_suining and not in_suining:
+                counts[b, 1, place_county[old]] += 1
+            if in_suining and not was_suining:
+                counts[b, 2, place_county[res]] += 1
+            hukou_place[i] = res
+            hukou_urban[i] = 1
+    total = counts.sum(axis=0)
+    citizenised += total[0]
+    moved_out += total[1]
+    moved_in += total[2]
 
 
 # ---------------------------------------------------------------------------- incomes
@@ -678,7 +832,7 @@ def n_chunks(n: int) -> int:
     return (n + CHUNK - 1) // CHUNK
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(serial=False)
 def incomes_by_chunk(
     n,
     alive,
@@ -760,16 +914,6 @@ def incomes_by_chunk(
                 acc[county, urban, 3] += t
                 acc[county, urban, 4] += 1.0
         partial[c] = acc
-
-
-@njit(cache=True)
-def collective_members(n, alive, hukou_place, hukou_urban, place_kind, n_places):
-    """Rural-hukou members of each village collective (serial)."""
-    members = np.zeros(n_places, np.int64)
-    for i in range(n):
-        if alive[i] and hukou_urban[i] == 0 and place_kind[hukou_place[i]] == KIND_VILLAGE:
-            members[hukou_place[i]] += 1
-    return members
 
 
 # ---------------------------------------------------------------------------- tallies

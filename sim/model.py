@@ -333,6 +333,7 @@ class RongheModel(mesa.Model):
         )
         let = self.backend.land_offers(economy, self._withheld(policy))[1]
         self.enterprises = [FarmEnterprise(self, c, float(let[c])) for c in range(N_COUNTIES)]
+        self.census = self.backend.person_census(p.farm_work_age_max)
         self._tally_incomes(economy, repeat=self.spy)
         self._budgets(economy, citizenised=np.zeros(N_COUNTIES), repeat=self.spy)
         self._close_year()
@@ -430,6 +431,7 @@ class RongheModel(mesa.Model):
         self.year_tally.citizenised += citizenised
         self.year_tally.hukou_out += out
         self.year_tally.hukou_in += into
+        self.census = self.backend.person_census(self.params.farm_work_age_max)
         # 6 incomes
         self._tally_incomes(economy, repeat=1)
         # 7 county budgets
@@ -505,9 +507,7 @@ class RongheModel(mesa.Model):
 
     def _assign_and_train(self, economy: Economy, step: int) -> None:
         """Job draws and vocational upgrades; counts this step's trainees by county."""
-        skilled = self.backend.skilled_by_county()
-        self.backend.labour_assign(economy, step=step)
-        self.trainees = self.backend.skilled_by_county() - skilled
+        self.trainees = self.backend.labour_assign(economy, step=step)
 
     # ------------------------------------------------------------------ land market
 
@@ -761,7 +761,7 @@ class RongheModel(mesa.Model):
         """Dividends per village collective and the scalars of the income rule."""
         p, policy, w = self.params, self.policy, self.world
         dividend = np.zeros(w.n_places)
-        members = self.backend.collective_members()
+        members = self.census.collective
         villages = w.kind == KIND_VILLAGE
         county = np.maximum(w.county, 0)
         base = (
@@ -774,7 +774,7 @@ class RongheModel(mesa.Model):
         relief = p.work_relief_earnings_2023 * economy.price
         # What the income rule pays persons from county budgets (yuan per step): work-relief
         # wages to adults at their village, and the lever's part of the dividends.
-        adults = self.backend.village_adults(p.farm_work_age_max)
+        adults = self.census.village_adults
         lever_dividend = np.zeros(w.n_places)
         lever_dividend[villages] = policy.collective_dividends[county[villages]]
         self.paid_by_budgets = {
@@ -833,7 +833,7 @@ class RongheModel(mesa.Model):
         """
         p, policy, spy, price = self.params, self.policy, self.spy, economy.price
         paid = self.paid_by_budgets
-        seat, kids = self.backend.non_local_residents()
+        seat, kids = self.census.seat_non_local, self.census.kids_non_local
         more_access = {
             name: np.maximum(0.0, getattr(policy, name) - LEVERS[name].default)
             for name in ("services_by_residence", "migrant_school_access")
@@ -870,7 +870,7 @@ class RongheModel(mesa.Model):
         return out
 
     def _budgets(self, economy: Economy, citizenised: np.ndarray, repeat: int) -> None:
-        employed, residents = self.backend.census()
+        employed, residents = self.census.employed, self.census.residents
         self._employed = employed
         w = self.world
         if self._county_shares is None:  # the 2023 base year

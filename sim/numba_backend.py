@@ -7,9 +7,9 @@ import numpy as np
 from sim import kernels as K
 from sim import rng
 from sim.population import Population
-from sim.rules import CHILD_AGE, per_step
-from sim.state import Households, Persons
-from sim.world import KIND_CORE, KIND_TOWN, N_COUNTIES, N_MARKETS
+from sim.rules import per_step
+from sim.state import Households, PersonCensus, Persons
+from sim.world import N_COUNTIES, N_MARKETS
 
 
 def _by_county(county: np.ndarray) -> np.ndarray:
@@ -58,9 +58,9 @@ class NumbaBackend:
             self.births,
         )
         mothers = np.flatnonzero(self.births[:n])
-        county = m.world.county[P.residence[:n]]
-        resident_births = _by_county(county[mothers])
-        resident_deaths = _by_county(county[np.flatnonzero(self.dies[:n])])
+        county = m.world.county
+        resident_births = _by_county(county[P.residence[mothers]])
+        resident_deaths = _by_county(county[P.residence[np.flatnonzero(self.dies[:n])]])
         if n + len(mothers) > P.capacity:
             P.grow(int((n + len(mothers)) * 1.2) + 64)
             self._scratch(P.capacity)
@@ -98,7 +98,7 @@ class NumbaBackend:
         """Assign labour roles; return job seekers per market (agent units)."""
         m, p, P, W = self.model, self.model.params, self.persons, self.model.world
         H = self.households
-        K.labour_roles(
+        return K.labour_roles(
             P.n,
             P.alive,
             P.age,
@@ -123,15 +123,21 @@ class NumbaBackend:
             p.participation_20_24,
             p.participation_prime_men,
             p.participation_prime_women,
+            W.market,
+            N_MARKETS,
             self.role,
+            K.n_blocks(P.n),
         )
-        return K.count_seekers(P.n, self.role, P.residence, W.market, N_MARKETS)
 
-    def labour_assign(self, economy, step: int) -> None:
-        """Job draws and farm work."""
+    def labour_assign(self, economy, step: int) -> np.ndarray:
+        """Job draws, farm work and vocational upgrades; return the trainees by county.
+
+        A trainee counts in the county they live in, or for persons living outside the
+        city the county of their hukou.
+        """
         m, P, W = self.model, self.persons, self.model.world
         upgrade = per_step(float(m.policy.vocational_training[0]), m.spy)
-        K.labour_assign(
+        return K.labour_assign(
             P.n,
             P.alive,
             P.age,
@@ -145,36 +151,19 @@ class NumbaBackend:
             step,
             upgrade,
             m.params.training_age_max,
+            P.hukou_place,
+            W.county,
             P.work,
             P.sector,
+            K.n_blocks(P.n),
         )
-
-    def skilled_by_county(self) -> np.ndarray:
-        """Living persons with middle or high skills, by the county that trains them.
-
-        That is the county they live in, or for those living outside the city the county
-        of their hukou.
-        """
-        P, W = self.persons, self.model.world
-        n = P.n
-        county = W.county[P.residence[:n]]
-        county = np.where(county >= 0, county, W.county[P.hukou_place[:n]])
-        counted = (P.alive[:n] == 1) & (P.skill[:n] >= 1) & (county >= 0)
-        return np.bincount(county[counted], minlength=N_COUNTIES)
-
-    def census(self) -> tuple[np.ndarray, np.ndarray]:
-        """Employed persons per market and skill; living persons per place."""
-        P, W = self.persons, self.model.world
-        return K.census(P.n, P.alive, P.work, P.skill, P.residence, W.market, N_MARKETS, W.n_places)
 
     # ---------------------------------------------------------------- land
 
     def initial_land(self, transfer_rate: float, abandoned_share: float) -> None:
         """Split 2023 offered land between let and abandoned in the 2023 proportions."""
         m, P, H = self.model, self.persons, self.households
-        self.workers = K.farm_workers(
-            P.n, P.alive, P.work, P.residence, P.household, H.village, H.n
-        )
+        _, self.workers = K.household_counts(P.n, P.alive, P.work, P.household, H.n)
         capacity = K.farm_capacities(self.workers, m.params.farm_capacity_per_worker)
         offered = np.maximum(H.land - capacity, 0)
         frac = transfer_rate / (transfer_rate + abandoned_share)
@@ -184,19 +173,22 @@ class NumbaBackend:
         H.abandoned[:] = offered - rented
 
     def release_extinct_land(self, collective: np.ndarray) -> int:
-        """Move the land of households without living members to their collective."""
+        """Move the land of households without living members to their collective.
+
+        Also counts each household's farm workers for :meth:`land_offers`.
+        """
         P, H = self.persons, self.households
-        members = K.living_members(P.n, P.alive, P.household, H.n)
+        members, self.workers = K.household_counts(P.n, P.alive, P.work, P.household, H.n)
         return K.release_extinct_land(
             H.n, members, H.village, H.land, H.rented_out, H.abandoned, collective
         )
 
     def land_offers(self, economy, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Unlet offered land and let land per county (tenths of a mu)."""
-        m, P, H = self.model, self.persons, self.households
-        self.workers = K.farm_workers(
-            P.n, P.alive, P.work, P.residence, P.household, H.village, H.n
-        )
+        """Unlet offered land and let land per county (tenths of a mu).
+
+        Reads the farm workers counted by :meth:`release_extinct_land`, called first.
+        """
+        m, H = self.model, self.households
         return K.unplaced_by_county(
             H.n,
             H.village,
@@ -243,6 +235,7 @@ class NumbaBackend:
             W.n_home_units,
             H.n,
             self.model.params.rural_work_age_max,
+            K.n_blocks(P.n),
         )
         return network, farm_income_by_unit(
             self.model, H.village, H.land, H.rented_out, H.abandoned, self.workers, economy
@@ -280,8 +273,9 @@ class NumbaBackend:
     def residents_by_place(self) -> np.ndarray:
         """Living persons per place (agent units)."""
         P = self.persons
-        alive = P.alive[: P.n] == 1
-        return np.bincount(P.residence[: P.n][alive], minlength=self.model.world.n_places)
+        return K.residents_by_place(
+            P.n, P.alive, P.residence, self.model.world.n_places, K.n_blocks(P.n)
+        )
 
     # ---------------------------------------------------------------- hukou
 
@@ -332,49 +326,34 @@ class NumbaBackend:
             citizenised,
             out,
             into,
+            K.n_blocks(P.n),
         )
         return citizenised, out, into
 
     # ---------------------------------------------------------------- incomes
 
-    def collective_members(self) -> np.ndarray:
-        """Rural-hukou members per village."""
-        P, W = self.persons, self.model.world
-        return K.collective_members(P.n, P.alive, P.hukou_place, P.hukou_urban, W.kind, W.n_places)
-
-    def village_adults(self, age_max: float) -> np.ndarray:
-        """Persons aged 16 to ``age_max`` living in their household's village, by county."""
+    def person_census(self, village_age_max: float) -> PersonCensus:
+        """The counts over persons that incomes and budgets read, in one pass."""
         P, H, W = self.persons, self.households, self.model.world
-        n = P.n
-        village = H.village[P.household[:n]]
-        age = P.age[:n]
-        at_village = (
-            (P.alive[:n] == 1)
-            & (village >= 0)
-            & (P.residence[:n] == village)
-            & (age >= 16)
-            & (age <= age_max)
-        )
-        return np.bincount(W.county[village[at_village]], minlength=N_COUNTIES)
-
-    def non_local_residents(self) -> tuple[np.ndarray, np.ndarray]:
-        """Residents without a hukou of their county, by county.
-
-        Returns:
-            Residents of each county's seat (all ages), and children under 16 of its towns
-            and seat, whose hukou place lies in another county or outside the city.
-        """
-        P, W = self.persons, self.model.world
-        n = P.n
-        res = P.residence[:n]
-        county = W.county[res]
-        kind = W.kind[res]
-        non_local = (P.alive[:n] == 1) & (county >= 0) & (W.county[P.hukou_place[:n]] != county)
-        seat = non_local & (kind == KIND_CORE)
-        kids = non_local & ((kind == KIND_CORE) | (kind == KIND_TOWN)) & (P.age[:n] < CHILD_AGE)
-        return (
-            np.bincount(county[seat], minlength=N_COUNTIES),
-            np.bincount(county[kids], minlength=N_COUNTIES),
+        return PersonCensus(
+            *K.person_census(
+                P.n,
+                P.alive,
+                P.age,
+                P.work,
+                P.skill,
+                P.residence,
+                P.hukou_place,
+                P.hukou_urban,
+                P.household,
+                H.village,
+                W.kind,
+                W.county,
+                W.market,
+                N_MARKETS,
+                village_age_max,
+                K.n_blocks(P.n),
+            )
         )
 
     def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:

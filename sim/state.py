@@ -120,3 +120,18 @@ class Households:
     def copy(self) -> Households:
         """Deep copy of the state."""
         return Households(n=self.n, **{k: getattr(self, k).copy() for k in HOUSEHOLD_FIELDS})
+
+
+@dataclass(frozen=True)
+class PersonCensus:
+    """Counts over persons that a step's incomes and budgets read (agent units).
+
+    Both backends take it once a step, after the hukou phase, in one pass over persons.
+    """
+
+    employed: np.ndarray  # [market, skill] persons in wage work
+    residents: np.ndarray  # [place] living persons
+    collective: np.ndarray  # [place] rural-hukou members of each village collective
+    village_adults: np.ndarray  # [county] aged 16 to the farm-work age at their village
+    seat_non_local: np.ndarray  # [county] seat residents with a hukou from elsewhere
+    kids_non_local: np.ndarray  # [county] such children under 16 in towns and the seat

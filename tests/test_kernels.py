@@ -1,7 +1,10 @@
+import numba
 import numpy as np
 
+from sim import kernels as K
 from sim.kernels import choice_weights
 from sim.rules import cell_index, choose_slot
+from sim.world import N_MARKETS
 
 
 def reference_utilities(base, service, service_kids, housing, asc, home_bonus, home_slot, is_town):
@@ -58,3 +61,51 @@ def test_draws_follow_the_logit_with_a_stay_bonus():
             [choose_slot(weights, weights.sum(), boost, cur, u) for u in draws], minlength=11
         ) / len(draws)
         assert np.allclose(got, prob, atol=2e-4)
+
+
+def test_counts_by_block_do_not_depend_on_the_number_of_blocks(make_model):
+    """Integer counts are summed by block of persons, one block per thread."""
+    model = make_model(scale=0.001, seed=4, end_year=2024)
+    model.run()
+    P, H = model.backend.state()
+    w = model.world
+    args = (
+        P.n,
+        P.alive,
+        P.age,
+        P.work,
+        P.skill,
+        P.residence,
+        P.hukou_place,
+        P.hukou_urban,
+        P.household,
+        H.village,
+        w.kind,
+        w.county,
+        w.market,
+        N_MARKETS,
+        60.0,
+    )
+    one = K.person_census.serial(*args, 1)
+    for blocks in (2, 3, 7):
+        for form in (K.person_census.serial, K.person_census.parallel):
+            for a, b in zip(one, form(*args, blocks), strict=True):
+                assert np.array_equal(a, b)
+    alive = P.alive[: P.n] == 1
+    assert one[1].sum() == alive.sum()  # residents
+    assert np.array_equal(one[1], np.bincount(P.residence[: P.n][alive], minlength=w.n_places))
+
+
+def test_a_kernel_runs_its_serial_form_on_one_thread_only(monkeypatch):
+    calls = []
+    kernel = K.residents_by_place
+    monkeypatch.setattr(kernel, "serial", lambda *a: calls.append("serial"))
+    monkeypatch.setattr(kernel, "parallel", lambda *a: calls.append("parallel"))
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            kernel(0, None, None, 0, 1)
+    finally:
+        numba.set_num_threads(before)
+    assert calls == ["serial", "parallel"]

@@ -478,7 +478,7 @@ def test_training_spending_counts_the_persons_upgraded(make_model, backend):
 
     def counting(economy, step):
         before = model.backend.export()[0].skill.copy()
-        assign(economy, step=step)
+        trainees = assign(economy, step=step)
         after = model.backend.export()[0]
         n = len(before)
         changed = (before == 0) & (after.skill[:n] == 1) & (after.alive[:n] == 1)
@@ -486,6 +486,7 @@ def test_training_spending_counts_the_persons_upgraded(make_model, backend):
         county = model.world.county
         ours = (county[after.residence[:n]] >= 0) | (county[after.hukou_place[:n]] >= 0)
         upgraded.append(int((changed & ours).sum()))
+        return trainees
 
     model.backend.labour_assign = counting
     for _ in range(4):
