@@ -24,6 +24,16 @@ from sim.params import Params
 from sim.state import Households, Persons
 from sim.world import FIRST_OUTSIDE, KIND_OUTSIDE, N_COUNTIES, World
 
+# The behavioural parameters synthesis reads: a population depends on the data, scale,
+# seed and these only (sim.ensemble shares one population among runs that agree on them;
+# tests/test_population.py checks the list against what synthesis reads).
+POPULATION_PARAMETERS = (
+    "initial_stay_years",
+    "rural_high_skill_factor",
+    "skill_high_share_new_cohorts",
+    "skill_mid_share_new_cohorts",
+)
+
 BIRTH_HEADROOM = 0.15  # spare person slots for births, as a share of the initial population
 AWAY_BANDS = ((16, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 200))
 AWAY_NAMES = ("16_19", "20_29", "30_39", "40_49", "50_59", "60_69", "70_plus")

@@ -20,15 +20,15 @@ import pandas as pd
 from sim import __version__
 from sim.config import ValidConfig, run_targets
 from sim.data import load_region
+from sim.ensemble import RunInputs, build_model, compose_scenario, scenario_key
 from sim.goals import GOAL_FILE, assess
 from sim.indicators import TARGET_INDICATORS, indicator_table, target_values
-from sim.model import RongheModel, RunSpec
 from sim.params import resolve_params
-from sim.paths import PACKAGE_DIR, scenarios_folder
+from sim.paths import PACKAGE_DIR
 from sim.population import fit_report, synthesize
 from sim.results import git_commit, write_run
 from sim.runfolder import RunKey
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario
 from sim.sweeps import replicate_seeds
 from sim.threads import configure as configure_threads
 from sim.world import build_world
@@ -47,13 +47,7 @@ def _progress_bar(total: int, mode: str, desc: str):
 
 def load_run_scenario(cfg: ValidConfig) -> Scenario:
     """The scenario of a run, composed with the run's lever overrides."""
-    s = cfg.settings
-    return load_scenario(
-        s.scenario,
-        scenarios_folder(s.scenarios_dir),
-        period=(s.start_year, s.end_year),
-        lever_overrides=cfg.levers,
-    )
+    return compose_scenario(cfg)
 
 
 def simulate(cfg: ValidConfig, region=None, scenario: Scenario | None = None):
@@ -61,21 +55,14 @@ def simulate(cfg: ValidConfig, region=None, scenario: Scenario | None = None):
     s = cfg.settings
     region = region or load_region(s.data_dir)
     params = resolve_params(region, cfg.params)
-    scenario = scenario or load_run_scenario(cfg)
-    world = build_world(region)
-    population = synthesize(region, world, params, s.scale, s.seed)
+    inputs = RunInputs(region, build_world(region))
+    if scenario is not None:
+        inputs.scenarios[scenario_key(cfg)] = scenario
+    scenario = inputs.scenario(cfg)
+    population = synthesize(region, inputs.world, params, s.scale, s.seed)
     configure_threads(s.threads, agents=population.persons.n)
-    fit = fit_report(population, world, region)
-    spec = RunSpec(
-        seed=s.seed,
-        scale=s.scale,
-        backend=s.backend,
-        start_year=s.start_year,
-        end_year=s.end_year,
-        steps_per_year=s.steps_per_year,
-        check_invariants=s.check_invariants,
-    )
-    model = RongheModel(region, world, params, population, spec, scenario.plan.policy_at)
+    fit = fit_report(population, inputs.world, region)
+    model = build_model(cfg, inputs, params=params, population=population)
     with _progress_bar(model.n_steps, s.progress, f"{s.scenario} seed={s.seed}") as bar:
         model.run(progress=bar.update if bar is not None else None)
     return model, fit, region, scenario

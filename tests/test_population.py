@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import ConfigError
-from sim.population import fit_report, synthesize
+from sim.population import POPULATION_PARAMETERS, fit_report, synthesize
 from sim.world import KIND_OUTSIDE
 
 
@@ -75,3 +75,15 @@ def test_every_person_has_a_place(region, world, params, scale, seed):
     assert (p.hukou_place[:n] >= 0).all()
     registered = world.kind[p.hukou_place[:n]] != KIND_OUTSIDE
     assert registered.sum() * pop.weight == pytest.approx(3_531_200, rel=0.02)
+
+
+def test_population_parameters_are_the_parameters_synthesis_reads(region, world, params):
+    read = set()
+
+    class Recording:
+        def __getattr__(self, name):
+            read.add(name)
+            return getattr(params, name)
+
+    synthesize(region, world, Recording(), 0.001, 2)
+    assert read == set(POPULATION_PARAMETERS)

@@ -1,0 +1,291 @@
+"""Ensembles: many runs in one process tree, without a process or a Hydra composition each.
+
+Calibration and uncertainty need thousands of runs that differ in seed, parameters and
+lever plan. Started one by one (``ronghe run``), each pays an interpreter, imports, a
+Hydra composition and the loading of the compiled kernels, which at scale 0.02 cost as
+much as the run itself. :func:`run_ensemble` runs a list of validated configurations on
+worker processes forked once from a process that has loaded the data (each loads the
+compiled kernels from numba's cache once); runs with the same seed, scale and population
+parameters start from copies of one synthesized population. Each run gives exactly the
+indicator table ``ronghe run`` writes for the same configuration (tests/test_ensemble.py
+checks it bit for bit).
+
+Workers take one numba thread each, so ``workers`` runs share the cores without
+oversubscription (see :mod:`sim.threads`).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+
+import numba
+import pandas as pd
+
+from sim.config import ValidConfig, validate
+from sim.data import RegionData, load_region
+from sim.errors import ConfigError
+from sim.indicators import indicator_table
+from sim.model import RongheModel, RunSpec
+from sim.params import Params, resolve_params
+from sim.paths import scenarios_folder
+from sim.population import POPULATION_PARAMETERS, Population, synthesize
+from sim.scenario import Scenario, load_scenario
+from sim.threads import prepare
+from sim.world import World, build_world
+
+# Populations kept per process: a worker's runs are grouped by population, so a few
+# suffice; each costs about 3 MB at scale 0.02.
+POPULATIONS_KEPT = 4
+
+
+def population_key(cfg: ValidConfig, params: Params) -> tuple:
+    """What a synthesized population depends on: seed, scale and the parameters it reads."""
+    s = cfg.settings
+    return (s.seed, s.scale, tuple(getattr(params, name) for name in POPULATION_PARAMETERS))
+
+
+def scenario_key(cfg: ValidConfig) -> tuple:
+    """What a composed scenario depends on."""
+    s = cfg.settings
+    levers = tuple(sorted((k, repr(v)) for k, v in cfg.levers.items()))
+    return (s.scenario, s.scenarios_dir, s.start_year, s.end_year, levers)
+
+
+def compose_scenario(cfg: ValidConfig) -> Scenario:
+    """The run's scenario composed with its lever overrides."""
+    s = cfg.settings
+    return load_scenario(
+        s.scenario,
+        scenarios_folder(s.scenarios_dir),
+        period=(s.start_year, s.end_year),
+        lever_overrides=cfg.levers,
+    )
+
+
+@dataclass
+class RunInputs:
+    """What the runs of one process share: the data, the world, scenarios and populations."""
+
+    region: RegionData
+    world: World
+    scenarios: dict[tuple, Scenario] = field(default_factory=dict)
+    populations: OrderedDict = field(default_factory=OrderedDict)
+
+    def scenario(self, cfg: ValidConfig) -> Scenario:
+        """The run's scenario composed with its lever overrides (composed once per key)."""
+        key = scenario_key(cfg)
+        if key not in self.scenarios:
+            self.scenarios[key] = compose_scenario(cfg)
+        return self.scenarios[key]
+
+    def population(self, cfg: ValidConfig, params: Params) -> Population:
+        """A fresh copy of the run's synthetic population (the run changes its arrays)."""
+        key = population_key(cfg, params)
+        if key in self.populations:
+            self.populations.move_to_end(key)
+        else:
+            s = cfg.settings
+            self.populations[key] = synthesize(self.region, self.world, params, s.scale, s.seed)
+            while len(self.populations) > POPULATIONS_KEPT:
+                self.populations.popitem(last=False)
+        base = self.populations[key]
+        return Population(
+            persons=base.persons.copy(),
+            households=base.households.copy(),
+            weight=base.weight,
+            plan=base.plan,
+        )
+
+
+def build_model(
+    cfg: ValidConfig,
+    inputs: RunInputs,
+    *,
+    params: Params | None = None,
+    population: Population | None = None,
+) -> RongheModel:
+    """The model of one run, before its first step.
+
+    Args:
+        cfg: The run's configuration.
+        inputs: The shared data, world, scenarios and populations.
+        params: The resolved parameters, if the caller has them.
+        population: The run's own population; default a copy of the shared one.
+    """
+    s = cfg.settings
+    params = params or resolve_params(inputs.region, cfg.params)
+    spec = RunSpec(
+        seed=s.seed,
+        scale=s.scale,
+        backend=s.backend,
+        start_year=s.start_year,
+        end_year=s.end_year,
+        steps_per_year=s.steps_per_year,
+        check_invariants=s.check_invariants,
+    )
+    population = population or inputs.population(cfg, params)
+    plan = inputs.scenario(cfg).plan
+    return RongheModel(inputs.region, inputs.world, params, population, spec, plan.policy_at)
+
+
+def run_member(cfg: ValidConfig, inputs: RunInputs) -> pd.DataFrame:
+    """Run one configuration; return its indicator table (as ``ronghe run`` writes it)."""
+    s = cfg.settings
+    model = build_model(cfg, inputs)
+    model.run()
+    return indicator_table(
+        model.tallies,
+        weight=model.weight,
+        steps_per_year=s.steps_per_year,
+        county_area=s.county_area,
+        scenario=s.scenario,
+        seed=s.seed,
+    )
+
+
+def available_cores() -> int:
+    """CPUs this process may use: Slurm's CPUs per task, else the affinity mask."""
+    slurm = os.environ.get("SLURM_CPUS_PER_TASK", "")
+    if slurm.isdigit() and int(slurm) > 0:
+        return int(slurm)
+    return len(os.sched_getaffinity(0))
+
+
+def _as_config(member: ValidConfig | Mapping) -> ValidConfig:
+    return member if isinstance(member, ValidConfig) else validate(member)
+
+
+def _check(configs: list[ValidConfig]) -> None:
+    data = {c.settings.data_dir for c in configs}
+    if len(data) > 1:
+        raise ConfigError(
+            f"data_dir: an ensemble runs on one data folder; got {sorted(map(str, data))}"
+        )
+    for k, c in enumerate(configs):
+        if c.settings.goal.replicates:
+            raise ConfigError(
+                f"members[{k}].goal.replicates={c.settings.goal.replicates}: allowed 0 in an "
+                "ensemble (list the replicate seeds as members instead)"
+            )
+
+
+def _batches(keys: list[tuple], workers: int) -> list[list[int]]:
+    """Member indices grouped by population, in batches that keep the workers busy."""
+    order = sorted(range(len(keys)), key=lambda k: (repr(keys[k]), k))
+    size = max(1, math.ceil(len(keys) / (4 * workers)))
+    batches, current, current_key = [], [], None
+    for k in order:
+        if current and (keys[k] != current_key or len(current) == size):
+            batches.append(current)
+            current = []
+        current.append(k)
+        current_key = keys[k]
+    if current:
+        batches.append(current)
+    return batches
+
+
+# A forked worker's share of the ensemble: set once by the initializer in each worker
+# process (inherited from the parent through fork, never pickled), read by its batches.
+_worker_state: dict = {}
+
+
+def _start_worker(configs: list[ValidConfig], inputs: RunInputs) -> None:
+    numba.set_num_threads(1)
+    _worker_state["configs"] = configs
+    _worker_state["inputs"] = inputs
+
+
+def _run_batch(indices: list[int]) -> list[tuple[int, pd.DataFrame]]:
+    configs, inputs = _worker_state["configs"], _worker_state["inputs"]
+    return [(k, run_member(configs[k], inputs)) for k in indices]
+
+
+def run_ensemble(
+    members: Sequence[ValidConfig | Mapping],
+    *,
+    workers: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[pd.DataFrame]:
+    """Run every member and return their indicator tables in member order.
+
+    Args:
+        members: Validated configurations (:func:`sim.config.validate`), or mappings
+            of the keys of ``conf/config.yaml`` to validate (``{"seed": 3,
+            "scenario": "land_reform", "params": {...}, "levers": {...}}``). All use the
+            same ``data_dir``; ``threads`` and ``progress`` are ignored.
+        workers: Worker processes; 0 = one per available core, at most one per batch.
+            With 1 the runs execute in this process.
+        progress: Called with (runs done, runs in all) as runs finish.
+
+    Returns:
+        One indicator table per member, equal to the ``indicators`` that ``ronghe run``
+        writes for the same configuration.
+
+    Raises:
+        ConfigError: A member is invalid, members use different data folders, or a
+            member asks for goal replicates.
+    """
+    configs = [_as_config(m) for m in members]
+    if not configs:
+        return []
+    _check(configs)
+    prepare()
+    region = load_region(configs[0].settings.data_dir)
+    inputs = RunInputs(region, build_world(region))
+    keys = [population_key(c, resolve_params(region, c.params)) for c in configs]
+    for c in configs:
+        inputs.scenario(c)  # compose (and check) every scenario before any run
+    workers = workers or available_cores()
+    batches = _batches(keys, workers)
+    workers = min(workers, len(batches))
+    tables: list[pd.DataFrame | None] = [None] * len(configs)
+    done = 0
+    if workers <= 1:
+        before = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            for batch in batches:
+                for k in batch:
+                    tables[k] = run_member(configs[k], inputs)
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(configs))
+        finally:
+            numba.set_num_threads(before)
+        return tables  # type: ignore[return-value]
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(configs, inputs),
+    ) as pool:
+        pending = {pool.submit(_run_batch, batch) for batch in batches}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                for k, table in future.result():
+                    tables[k] = table
+                    done += 1
+                if progress is not None:
+                    progress(done, len(configs))
+    return tables  # type: ignore[return-value]
+
+
+__all__ = [
+    "POPULATIONS_KEPT",
+    "RunInputs",
+    "available_cores",
+    "build_model",
+    "compose_scenario",
+    "population_key",
+    "run_ensemble",
+    "run_member",
+    "scenario_key",
+]
