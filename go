@@ -63,7 +63,9 @@ case "${1:-}" in
     test)
         setup
         shift
-        .venv/bin/python -m pytest -q "$@"
+        # One test process per core; a module's tests stay in one process, so its
+        # fixtures (a stored sweep, a report) are made once.
+        .venv/bin/python -m pytest -q -n auto --dist loadscope "$@"
         ;;
     *)
         sed -n '2,10p' "$0"

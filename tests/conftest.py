@@ -13,6 +13,36 @@ from sim.schedules import default_plan
 from sim.world import build_world
 
 
+def pytest_configure(config):
+    """Fill numba's cache once, before pytest-xdist's workers start.
+
+    Every test process loads the compiled kernels from the cache; on a fresh checkout
+    each would otherwise compile them itself, at the same time. Only the controlling
+    process (or a run without xdist) does this.
+    """
+    if hasattr(config, "workerinput"):
+        return
+    import numba
+
+    from sim import threads
+    from sim.levers import default_policy
+
+    threads.prepare()
+    region = load_region()
+    world = build_world(region)
+    params = resolve_params(region)
+    policy = default_policy()
+    before = numba.get_num_threads()
+    try:
+        for count in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(count)  # one thread: serial forms; more: parallel forms
+            population = synthesize(region, world, params, 0.0005, 1)
+            spec = RunSpec(seed=1, scale=0.0005, end_year=2024)
+            RongheModel(region, world, params, population, spec, lambda t: policy).run()
+    finally:
+        numba.set_num_threads(before)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_numba_thread():
     """Tests run kernels on one thread; the thread tests set their own counts.
@@ -146,6 +176,24 @@ def ronghe(*args, timeout=600, **kwargs):
         timeout=timeout,
         **kwargs,
     )
+
+
+def ronghe_here(*args):
+    """Run ``ronghe`` through the CLI's ``main`` in this process (no interpreter start).
+
+    For the commands whose behaviour a separate process would not change: it returns what
+    :func:`ronghe` returns (exit code, standard output and error).
+    """
+    import contextlib
+    import io
+    import subprocess
+
+    from sim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 ARTIFACTS: list[str] = []

@@ -5,7 +5,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import ronghe
+from conftest import ronghe, ronghe_here
 
 from sim.data import DATA_FILES, DEFAULT_DATA_DIR
 
@@ -134,7 +134,7 @@ def test_multirun_sweep(tmp_path):
 )
 def test_bad_overrides_fail_in_one_line_before_any_run(tmp_path, args, message):
     out = tmp_path / "never"
-    result = ronghe("run", *args, f"hydra.run.dir={out}", f"hydra.sweep.dir={out}")
+    result = ronghe_here("run", *args, f"hydra.run.dir={out}", f"hydra.sweep.dir={out}")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
@@ -153,7 +153,7 @@ def test_bad_data_file_fails_cleanly(tmp_path, damage):
         text = (data / "facts.csv").read_text(encoding="utf-8")
         (data / "facts.csv").write_text(text.replace("2748000", "2,748,000", 1), encoding="utf-8")
     out = tmp_path / "run"
-    result = ronghe(
+    result = ronghe_here(
         "run", f"data_dir={data}", "scale=0.0005", "end_year=2024", f"hydra.run.dir={out}"
     )
     assert result.returncode == 2
@@ -192,7 +192,7 @@ def test_bad_scenario_files_fail_in_one_line_before_any_run(tmp_path, case):
     folder.mkdir()
     (folder / f"{case}.yaml").write_text(text, encoding="utf-8")
     out = tmp_path / "never"
-    result = ronghe(
+    result = ronghe_here(
         "run",
         f"scenarios_dir={folder}",
         f"scenario={case}",
@@ -252,17 +252,17 @@ def test_hydra_s_own_flags_work(tmp_path):
 
 
 def test_listings():
-    levers = ronghe("levers")
+    levers = ronghe_here("levers")
     assert levers.returncode == 0 and "落户通道" in levers.stdout and "(十四)" in levers.stdout
-    scenarios = ronghe("scenarios")
+    scenarios = ronghe_here("scenarios")
     assert scenarios.returncode == 0 and "decision_package" in scenarios.stdout
     assert "决定全面实施" in scenarios.stdout and "extends: baseline <- stalled" in scenarios.stdout
-    detail = ronghe("scenarios", "land_reform")
+    detail = ronghe_here("scenarios", "land_reform")
     assert detail.returncode == 0 and "(十六)" in detail.stdout
     assert "0.5 → 0.2 (linear 2024–2027)" in detail.stdout
-    params = ronghe("params")
+    params = ronghe_here("params")
     assert params.returncode == 0 and "beta_distance" in params.stdout
-    unknown = ronghe("fly")
+    unknown = ronghe_here("fly")
     assert unknown.returncode == 2 and "unknown command 'fly'" in unknown.stderr
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ARTIFACTS, ronghe
+from conftest import ARTIFACTS, ronghe, ronghe_here
 from matplotlib.image import AxesImage
 from matplotlib.patches import StepPatch
 
@@ -150,7 +150,9 @@ def test_the_report_carries_every_glyph_it_shows(report_zh):
 
 
 def test_the_same_results_give_the_same_report(report_zh, stored_sweep, tmp_path):
-    again = ronghe("report", str(stored_sweep), "--lang", "zh", "--out", str(tmp_path / "again"))
+    again = ronghe_here(
+        "report", str(stored_sweep), "--lang", "zh", "--out", str(tmp_path / "again")
+    )
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "again" / "report.html").read_bytes() == (
         report_zh / "report.html"
@@ -162,13 +164,13 @@ def test_report_never_replaces_what_is_not_a_report(stored_sweep, tmp_path):
     keep = tmp_path / "notes"
     keep.mkdir()
     (keep / "todo.txt").write_text("mine")
-    result = ronghe("report", str(stored_sweep), "--out", str(keep))
+    result = ronghe_here("report", str(stored_sweep), "--out", str(keep))
     assert result.returncode == 2 and "holds files Ronghe did not write there" in result.stderr
     assert (keep / "todo.txt").read_text() == "mine"
     assert [p.name for p in tmp_path.iterdir()] == ["notes"]  # no staging folder left
 
 
-def test_report_out_never_deletes_files_it_did_not_write(stored_sweep, tmp_path):
+def test_report_out_never_deletes_files_it_did_not_write(report_zh, stored_sweep, tmp_path):
     """Issue 10.2: a report.html of the user's own let --out delete the whole folder."""
     x = tmp_path / "x"
     x.mkdir()
@@ -179,12 +181,15 @@ def test_report_out_never_deletes_files_it_did_not_write(stored_sweep, tmp_path)
     assert len(result.stderr.strip().splitlines()) == 1
     assert "no report manifest" in result.stderr
     assert {p.name: p.read_text() for p in x.iterdir()} == {"report.html": "a", "thesis.docx": "b"}
-    # An earlier report of Ronghe's is replaced whole, until a file of the user's is added.
+    # An earlier report of Ronghe's (the zh report, moved) is replaced whole, until a file
+    # of the user's is added.
     out = tmp_path / "ours"
-    assert ronghe("report", str(stored_sweep), "--out", str(out), "--lang=en").returncode == 0
-    assert ronghe("report", str(stored_sweep), "--out", str(out), "--lang=en").returncode == 0
+    shutil.copytree(report_zh, out)
+    replaced = ronghe_here("report", str(stored_sweep), "--out", str(out), "--lang=en")
+    assert replaced.returncode == 0, replaced.stderr
+    assert "<html lang='en'>" in (out / "report.html").read_text(encoding="utf-8")
     (out / "figures" / "my_edit.png").write_bytes(b"mine")
-    again = ronghe("report", str(stored_sweep), "--out", str(out), "--lang=en")
+    again = ronghe_here("report", str(stored_sweep), "--out", str(out), "--lang=en")
     assert again.returncode == 2 and "figures/my_edit.png" in again.stderr
     assert (out / "figures" / "my_edit.png").read_bytes() == b"mine"
 
@@ -217,7 +222,7 @@ def test_report_of_a_single_run_in_english(stored_sweep, tmp_path):
     ],
 )
 def test_bad_report_input_fails_in_one_line(args, message, tmp_path):
-    result = ronghe(*[a.format(dir=tmp_path) for a in args])
+    result = ronghe_here(*[a.format(dir=tmp_path) for a in args])
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())  # nothing written

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ronghe
+from conftest import ronghe, ronghe_here
 
 from sim.errors import ConfigError
 from sim.paths import run_folder_name, source_digest
@@ -143,7 +143,7 @@ def test_a_rerun_into_a_folder_with_results_never_relabels_them(tmp_path):
     assert runs.status.tolist() == ["failed"] and indicators.empty
     assert "seed=7" in json.loads((folder / FAILED).read_text())["overrides"]
     assert not (folder / "indicators.parquet").exists()
-    report = ronghe("report", str(folder))
+    report = ronghe_here("report", str(folder))
     assert report.returncode == 2
     one_line_error(report, "no complete run under")
     # A rerun killed while it works leaves an incomplete folder, never the old results.
@@ -277,13 +277,13 @@ def test_bad_output_folders_fail_in_one_line(tmp_path, case, message):
         pytest.skip("no unshare -rm (user and mount namespaces) on this machine")
     if case == "file":
         (tmp_path / "afile").write_text("x")
-        result = ronghe("run", f"hydra.run.dir={tmp_path / 'afile'}", *SMALL)
+        result = ronghe_here("run", f"hydra.run.dir={tmp_path / 'afile'}", *SMALL)
     elif case == "dev_full":
-        result = ronghe("run", "hydra.run.dir=/dev/full", *SMALL)
+        result = ronghe_here("run", "hydra.run.dir=/dev/full", *SMALL)
     elif case == "long_name":
-        result = ronghe("run", f"hydra.run.dir={tmp_path / ('x' * 300)}", *SMALL)
+        result = ronghe_here("run", f"hydra.run.dir={tmp_path / ('x' * 300)}", *SMALL)
     elif case == "long_sweep":
-        result = ronghe(
+        result = ronghe_here(
             "run", "-m", "seed=1,2", f"hydra.sweep.dir={tmp_path / ('y' * 300)}", *SMALL
         )
     elif case == "read_only":
@@ -338,7 +338,7 @@ def test_report_refuses_a_run_folder_whose_results_do_not_check_out(tmp_path):
     folder = tmp_path / "run"
     assert ronghe("run", f"hydra.run.dir={folder}", *SMALL).returncode == 0
     (folder / "indicators.parquet").write_bytes(b"PAR1 garbage PAR1")
-    result = ronghe("report", str(folder))
+    result = ronghe_here("report", str(folder))
     assert result.returncode == 2
     one_line_error(result, "no complete run under")
     with pytest.raises(ConfigError, match="no complete run"):
