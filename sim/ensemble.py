@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numba
 import pandas as pd
 
-from sim.config import ValidConfig, validate
+from sim.config import DEFAULT_COUNTY_AREA, ValidConfig, validate
 from sim.data import RegionData, load_region
 from sim.errors import ConfigError
 from sim.indicators import indicator_table
@@ -44,10 +44,9 @@ from sim.world import World, build_world
 POPULATIONS_KEPT = 4
 
 
-def population_key(cfg: ValidConfig, params: Params) -> tuple:
+def population_key(seed: int, scale: float, params: Params) -> tuple:
     """What a synthesized population depends on: seed, scale and the parameters it reads."""
-    s = cfg.settings
-    return (s.seed, s.scale, tuple(getattr(params, name) for name in POPULATION_PARAMETERS))
+    return (seed, scale, tuple(getattr(params, name) for name in POPULATION_PARAMETERS))
 
 
 def scenario_key(cfg: ValidConfig) -> tuple:
@@ -84,14 +83,13 @@ class RunInputs:
             self.scenarios[key] = compose_scenario(cfg)
         return self.scenarios[key]
 
-    def population(self, cfg: ValidConfig, params: Params) -> Population:
-        """A fresh copy of the run's synthetic population (the run changes its arrays)."""
-        key = population_key(cfg, params)
+    def population(self, seed: int, scale: float, params: Params) -> Population:
+        """A fresh copy of a synthetic population (a run changes its arrays)."""
+        key = population_key(seed, scale, params)
         if key in self.populations:
             self.populations.move_to_end(key)
         else:
-            s = cfg.settings
-            self.populations[key] = synthesize(self.region, self.world, params, s.scale, s.seed)
+            self.populations[key] = synthesize(self.region, self.world, params, scale, seed)
             while len(self.populations) > POPULATIONS_KEPT:
                 self.populations.popitem(last=False)
         base = self.populations[key]
@@ -129,24 +127,28 @@ def build_model(
         steps_per_year=s.steps_per_year,
         check_invariants=s.check_invariants,
     )
-    population = population or inputs.population(cfg, params)
+    population = population or inputs.population(s.seed, s.scale, params)
     plan = inputs.scenario(cfg).plan
     return RongheModel(inputs.region, inputs.world, params, population, spec, plan.policy_at)
+
+
+def finish(model: RongheModel, *, scenario: str, county_area=DEFAULT_COUNTY_AREA) -> pd.DataFrame:
+    """Run ``model`` to its end year; return its indicator table."""
+    model.run()
+    return indicator_table(
+        model.tallies,
+        weight=model.weight,
+        steps_per_year=model.spy,
+        county_area=county_area,
+        scenario=scenario,
+        seed=model.seed,
+    )
 
 
 def run_member(cfg: ValidConfig, inputs: RunInputs) -> pd.DataFrame:
     """Run one configuration; return its indicator table (as ``ronghe run`` writes it)."""
     s = cfg.settings
-    model = build_model(cfg, inputs)
-    model.run()
-    return indicator_table(
-        model.tallies,
-        weight=model.weight,
-        steps_per_year=s.steps_per_year,
-        county_area=s.county_area,
-        scenario=s.scenario,
-        seed=s.seed,
-    )
+    return finish(build_model(cfg, inputs), scenario=s.scenario, county_area=s.county_area)
 
 
 def available_cores() -> int:
@@ -239,7 +241,10 @@ def run_ensemble(
     prepare()
     region = load_region(configs[0].settings.data_dir)
     inputs = RunInputs(region, build_world(region))
-    keys = [population_key(c, resolve_params(region, c.params)) for c in configs]
+    keys = [
+        population_key(c.settings.seed, c.settings.scale, resolve_params(region, c.params))
+        for c in configs
+    ]
     for c in configs:
         inputs.scenario(c)  # compose (and check) every scenario before any run
     workers = workers or available_cores()
@@ -284,6 +289,7 @@ __all__ = [
     "available_cores",
     "build_model",
     "compose_scenario",
+    "finish",
     "population_key",
     "run_ensemble",
     "run_member",

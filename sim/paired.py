@@ -8,19 +8,17 @@ population per seed, copied for each plan) for lever tests and scenario studies.
 
 from __future__ import annotations
 
-import copy
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-from sim.config import DEFAULT_COUNTY_AREA
 from sim.data import RegionData
-from sim.indicators import indicator_table
+from sim.ensemble import RunInputs, finish
 from sim.model import RongheModel, RunSpec
 from sim.params import Params
-from sim.population import synthesize
 from sim.schedules import LeverPlan
 from sim.world import World
 
@@ -63,15 +61,14 @@ def run_plan(
 ):
     """Run ``plan`` on ``population`` (taken over by the model); return its indicator table."""
     model = RongheModel(region, world, params, population, spec, plan.policy_at)
-    model.run()
-    return indicator_table(
-        model.tallies,
-        weight=model.weight,
-        steps_per_year=model.spy,
-        county_area=DEFAULT_COUNTY_AREA,
-        scenario=scenario,
-        seed=spec.seed,
-    )
+    return finish(model, scenario=scenario)
+
+
+TABLES_KEPT = 16
+
+
+def _plan_key(plan: LeverPlan) -> tuple:
+    return tuple(sorted(plan.schedules.items()))
 
 
 class PairedRunner:
@@ -89,24 +86,33 @@ class PairedRunner:
     ):
         self.region, self.world, self.params = region, world, params
         self.scale, self.end_year, self.steps_per_year = scale, end_year, steps_per_year
-        self._populations: dict[int, object] = {}
+        self._inputs = RunInputs(region, world)
+        self._tables: OrderedDict = OrderedDict()
 
     def population(self, seed: int):
         """The synthetic population of ``seed`` (synthesised once, copied per run)."""
-        if seed not in self._populations:
-            self._populations[seed] = synthesize(
-                self.region, self.world, self.params, self.scale, seed
-            )
-        return copy.deepcopy(self._populations[seed])
+        return self._inputs.population(seed, self.scale, self.params)
 
     def run(self, plan: LeverPlan, seed: int):
-        """Indicator table (long format) of one run."""
+        """Indicator table (long format) of one run.
+
+        The last :data:`TABLES_KEPT` tables are kept: a sweep low -> mid -> high compares
+        the middle plan twice on the same seeds.
+        """
+        key = (_plan_key(plan), seed)
+        if key in self._tables:
+            self._tables.move_to_end(key)
+            return self._tables[key]
         spec = RunSpec(
             seed=seed, scale=self.scale, end_year=self.end_year, steps_per_year=self.steps_per_year
         )
-        return run_plan(
+        table = run_plan(
             self.region, self.world, self.params, self.population(seed), spec, plan, "paired"
         )
+        self._tables[key] = table
+        while len(self._tables) > TABLES_KEPT:
+            self._tables.popitem(last=False)
+        return table
 
     def compare(
         self,
