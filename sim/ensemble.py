@@ -36,7 +36,7 @@ from sim.params import Params, resolve_params
 from sim.paths import scenarios_folder
 from sim.population import POPULATION_PARAMETERS, Population, synthesize
 from sim.scenario import Scenario, load_scenario
-from sim.threads import prepare
+from sim.threads import fork_is_safe, prepare
 from sim.world import World, build_world
 
 # Populations kept per process: a worker's runs are grouped by population, so a few
@@ -193,8 +193,8 @@ def _batches(keys: list[tuple], workers: int) -> list[list[int]]:
     return batches
 
 
-# A forked worker's share of the ensemble: set once by the initializer in each worker
-# process (inherited from the parent through fork, never pickled), read by its batches.
+# A worker's share of the ensemble: set once by the initializer in each worker process
+# (inherited through fork, or unpickled from the server process), read by its batches.
 _worker_state: dict = {}
 
 
@@ -265,9 +265,13 @@ def run_ensemble(
         finally:
             numba.set_num_threads(before)
         return tables  # type: ignore[return-value]
+    # Forked workers share the parent's loaded data without a copy; a process whose
+    # OpenMP threads run cannot fork (sim.threads), so its workers start from a server
+    # process and receive the data pickled.
+    method = "fork" if fork_is_safe() else "forkserver"
     with ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
+        mp_context=multiprocessing.get_context(method),
         initializer=_start_worker,
         initargs=(configs, inputs),
     ) as pool:

@@ -74,6 +74,14 @@ def prepare() -> None:
             )
 
 
+def fork_is_safe() -> bool:
+    """Whether a process forked from this one can run kernels.
+
+    False once numba's OpenMP threads run here: a forked child would hang on them.
+    """
+    return _layer() != "omp"
+
+
 # Below this many agents per thread a second thread buys nothing and loses under
 # contention. Measured with the workqueue layer on the 2-core machine, 2 threads over 1
 # (person-steps per second, quiet / one core busy elsewhere): 18,000 agents (1:200)

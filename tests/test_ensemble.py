@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numba
 import pandas as pd
 import pytest
@@ -103,3 +107,25 @@ def test_bad_members_are_refused_before_any_run(members, message):
 
 def test_an_empty_ensemble_returns_no_tables():
     assert ensemble.run_ensemble([]) == []
+
+
+SCRIPT = """
+import numba
+from sim.ensemble import run_ensemble
+members = [{"scale": 0.0005, "end_year": 2024, "seed": s} for s in (1, 2, 3)]
+alone = run_ensemble(members, workers=1)  # starts numba's OpenMP threads in this process
+assert numba.threading_layer() == "omp"
+pooled = run_ensemble(members, workers=2)
+assert all(a.equals(b) for a, b in zip(alone, pooled, strict=True))
+print("same")
+"""
+
+
+def test_a_process_running_openmp_threads_starts_its_workers_from_a_server(tmp_path):
+    """Forking it would hang the workers; they start from a fork server instead."""
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "omp"}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "same"
