@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from sim import rng
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS, RegionData
@@ -302,6 +303,24 @@ def synthesize(
     return Population(persons=persons, households=households, weight=weight, plan=plan)
 
 
+@njit(cache=True)
+def _stable_order(keys, n_keys):
+    """Indices that sort ``keys`` (integers in [0, n_keys)), ties in index order.
+
+    A counting sort: the same order as ``np.argsort(keys, kind="stable")`` in linear time.
+    """
+    starts = np.zeros(n_keys + 1, np.int64)
+    for i in range(keys.shape[0]):
+        starts[keys[i] + 1] += 1
+    for k in range(n_keys):
+        starts[k + 1] += starts[k]
+    order = np.empty(keys.shape[0], np.int64)
+    for i in range(keys.shape[0]):
+        order[starts[keys[i]]] = i
+        starts[keys[i]] += 1
+    return order
+
+
 def _order_by_household(persons: Persons, households: Households) -> None:
     """Renumber households by home place and persons by household.
 
@@ -314,13 +333,13 @@ def _order_by_household(persons: Persons, households: Households) -> None:
     first = np.full(h.n, n, np.int64)
     np.minimum.at(first, p.household[:n], np.arange(n))
     home = np.where(h.village >= 0, h.village, p.hukou_place[first])
-    hh_order = np.lexsort((np.arange(h.n), home))
+    hh_order = _stable_order(home, int(home.max()) + 1 if h.n else 0)
     new_hh = np.empty(h.n, np.int64)
     new_hh[hh_order] = np.arange(h.n)
     for name, arr in h.arrays().items():
         setattr(h, name, arr[hh_order].copy())
     keys = new_hh[p.household[:n]]
-    order = np.lexsort((np.arange(n), keys))
+    order = _stable_order(keys, h.n)
     new_id = np.empty(n, np.int64)
     new_id[order] = np.arange(n)
     for arr in p.arrays().values():
@@ -535,8 +554,9 @@ def _settle_households(region, world, persons, households, county_of_person, wei
         in_core = _quota_by_key(
             rng.uniforms(seed, 2, urbanites, rng.POP_HOUSEHOLD), home_members[urbanites], own_core
         )
-        own_town = np.zeros(len(urbanites), bool)
-        own_town[np.isin(urbanites, dwellers)] = True
+        is_dweller = np.zeros(n_hh, bool)
+        is_dweller[dwellers] = True
+        own_town = is_dweller[urbanites]
         fresh_town = _pick_town(
             world, np.full(len(urbanites), c), rng.uniforms(seed, 3, urbanites, rng.POP_PLACE)
         )
@@ -648,7 +668,7 @@ def fit_report(population: Population, world: World, region: RegionData) -> pd.D
         "city",
         "registered_household_size",
         region.value("city", "registered_household_size", 2019),
-        len(hh) / len(np.unique(hh)),
+        len(hh) / max(np.count_nonzero(np.bincount(hh)), 1),
     )
     male = (p.female[:n][registered] == 0).sum()
     add(
