@@ -418,16 +418,47 @@ def residents_by_place(n, alive, residence, n_places, blocks):
 
 
 @njit(cache=True)
-def household_counts(n, alive, work, household, n_households):
-    """Living members and farm workers per household (serial)."""
+def household_bounds(household, grouped, n, blocks):
+    """Person ranges for per-household sums, in household order, then the births.
+
+    ``blocks`` ranges never split a household, and the persons after ``grouped`` form
+    one more range. Persons up to ``grouped`` sit in household order (the synthesis
+    orders them; births are appended after), so the first ranges can update
+    per-household arrays in parallel; the last must follow them, alone. Returns
+    ``blocks + 2`` bounds.
+    """
+    bounds = np.empty(blocks + 2, np.int64)
+    bounds[0] = 0
+    size = (grouped + blocks - 1) // blocks if blocks > 0 else 0
+    for b in range(1, blocks):
+        j = max(bounds[b - 1], min(grouped, b * size))
+        while 0 < j < grouped and household[j] == household[j - 1]:
+            j += 1
+        bounds[b] = j
+    bounds[blocks] = grouped
+    bounds[blocks + 1] = n
+    return bounds
+
+
+@parallel_kernel
+def household_counts(n, alive, work, household, n_households, bounds):
+    """Living members and farm workers per household.
+
+    ``bounds`` (:func:`household_bounds`): blocks of persons in household order counted
+    in parallel, then the births after them.
+    """
     members = np.zeros(n_households, np.int64)
     workers = np.zeros(n_households, np.int64)
-    for i in range(n):
-        if alive[i]:
-            h = household[i]
-            members[h] += 1
-            if work[i] == WORK_FARM:
-                workers[h] += 1
+    blocks = bounds.shape[0] - 2
+    for phase in range(2):  # the blocks in parallel, then the births alone
+        first, last = (0, blocks) if phase == 0 else (blocks, blocks + 1)
+        for b in prange(first, last):
+            for i in range(bounds[b], bounds[b + 1]):
+                if alive[i]:
+                    h = household[i]
+                    members[h] += 1
+                    if work[i] == WORK_FARM:
+                        workers[h] += 1
     return members, workers
 
 
@@ -783,7 +814,7 @@ def hukou_apply(
 # ---------------------------------------------------------------------------- incomes
 
 
-@njit(cache=True)
+@parallel_kernel
 def household_pools(
     n,
     alive,
@@ -800,27 +831,40 @@ def household_pools(
     net_factor,
     remit_share,
     spy,
+    bounds,
 ):
-    """At-home members and remittances received per household (serial, id order)."""
+    """At-home members and remittances received per household.
+
+    Each household's remittances are added in id order: ``bounds``
+    (:func:`household_bounds`) keeps a household's members before the births within one
+    block, and the births are added after all blocks.
+    """
     at_home = np.zeros(n_households, np.int64)
     living = np.zeros(n_households, np.int64)
-    for i in range(n):
-        if alive[i]:
-            h = household[i]
-            living[h] += 1
-            if lives_at_home(residence[i], hh_village[h], town_of):
-                at_home[h] += 1
     remit = np.zeros(n_households, np.float64)
-    for i in range(n):
-        if alive[i] and work[i] == WORK_WAGE:
-            h = household[i]
-            if (
-                hh_village[h] >= 0
-                and at_home[h] > 0
-                and not lives_at_home(residence[i], hh_village[h], town_of)
-            ):
-                w = wages[place_market[residence[i]], skill[i]] * net_factor / spy
-                remit[h] += remit_share * w
+    blocks = bounds.shape[0] - 2
+    for phase in range(2):  # the blocks in parallel, then the births alone
+        first, last = (0, blocks) if phase == 0 else (blocks, blocks + 1)
+        for b in prange(first, last):
+            for i in range(bounds[b], bounds[b + 1]):
+                if alive[i]:
+                    h = household[i]
+                    living[h] += 1
+                    if lives_at_home(residence[i], hh_village[h], town_of):
+                        at_home[h] += 1
+    for phase in range(2):
+        first, last = (0, blocks) if phase == 0 else (blocks, blocks + 1)
+        for b in prange(first, last):
+            for i in range(bounds[b], bounds[b + 1]):
+                if alive[i] and work[i] == WORK_WAGE:
+                    h = household[i]
+                    if (
+                        hh_village[h] >= 0
+                        and at_home[h] > 0
+                        and not lives_at_home(residence[i], hh_village[h], town_of)
+                    ):
+                        w = wages[place_market[residence[i]], skill[i]] * net_factor / spy
+                        remit[h] += remit_share * w
     return at_home, living, remit
 
 

@@ -26,6 +26,15 @@ class NumbaBackend:
         self.households: Households = population.households
         self._scratch(self.persons.capacity)
         self.workers = np.zeros(self.households.n, np.int64)
+        # Persons up to here sit in household order (births are appended after them).
+        n, household = self.persons.n, self.persons.household
+        unordered = np.flatnonzero(household[1:n] < household[: n - 1])
+        self.grouped = int(unordered[0]) + 1 if len(unordered) else n
+
+    def _household_bounds(self) -> np.ndarray:
+        """Blocks of persons that never split a household (see kernels.household_bounds)."""
+        blocks = K.n_blocks(self.grouped)
+        return K.household_bounds(self.persons.household, self.grouped, self.persons.n, blocks)
 
     def _scratch(self, capacity: int) -> None:
         self.role = np.zeros(capacity, np.int64)
@@ -163,7 +172,9 @@ class NumbaBackend:
     def initial_land(self, transfer_rate: float, abandoned_share: float) -> None:
         """Split 2023 offered land between let and abandoned in the 2023 proportions."""
         m, P, H = self.model, self.persons, self.households
-        _, self.workers = K.household_counts(P.n, P.alive, P.work, P.household, H.n)
+        _, self.workers = K.household_counts(
+            P.n, P.alive, P.work, P.household, H.n, self._household_bounds()
+        )
         capacity = K.farm_capacities(self.workers, m.params.farm_capacity_per_worker)
         offered = np.maximum(H.land - capacity, 0)
         frac = transfer_rate / (transfer_rate + abandoned_share)
@@ -178,7 +189,9 @@ class NumbaBackend:
         Also counts each household's farm workers for :meth:`land_offers`.
         """
         P, H = self.persons, self.households
-        members, self.workers = K.household_counts(P.n, P.alive, P.work, P.household, H.n)
+        members, self.workers = K.household_counts(
+            P.n, P.alive, P.work, P.household, H.n, self._household_bounds()
+        )
         return K.release_extinct_land(
             H.n, members, H.village, H.land, H.rented_out, H.abandoned, collective
         )
@@ -381,6 +394,7 @@ class NumbaBackend:
             p.net_wage_factor,
             p.remittance_share,
             m.spy,
+            self._household_bounds(),
         )
         partial = np.empty((K.n_chunks(P.n), N_COUNTIES, 2, 5))
         K.incomes_by_chunk(

@@ -1,5 +1,7 @@
 import numba
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim import kernels as K
 from sim.kernels import choice_weights
@@ -109,3 +111,22 @@ def test_a_kernel_runs_its_serial_form_on_one_thread_only(monkeypatch):
     finally:
         numba.set_num_threads(before)
     assert calls == ["serial", "parallel"]
+
+
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=0, max_size=60),
+    births=st.integers(0, 20),
+    blocks=st.integers(1, 8),
+)
+def test_household_bounds_never_split_a_household(sizes, births, blocks):
+    grouped_households = np.repeat(np.arange(len(sizes)), sizes)
+    grouped = len(grouped_households)
+    tail = np.arange(births) % max(len(sizes), 1)
+    household = np.concatenate([grouped_households, tail]).astype(np.int32)
+    n = len(household)
+    bounds = K.household_bounds(household, grouped, n, blocks)
+    assert len(bounds) == blocks + 2
+    assert bounds[0] == 0 and bounds[-2] == grouped and bounds[-1] == n
+    assert (np.diff(bounds) >= 0).all()
+    for cut in bounds[1:-2]:
+        assert cut in (0, grouped) or household[cut] != household[cut - 1]
