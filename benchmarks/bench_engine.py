@@ -17,7 +17,8 @@ Prints, in one run on this machine:
    state arrays;
 5. with another process keeping one core busy, the throughput of the default thread
    count (``threads=0``) and of two threads over one thread, at 1:200 and at full
-   scale.
+   scale;
+6. the cold start: a tiny run compiling into an empty numba cache.
 
 Figures are measured side by side in the same run, since machines here are noisy. The
 results are also written to ``benchmarks/results/engine.json``.
@@ -168,6 +169,28 @@ def step_vs_copy(region, world, params, scale: float, steps: int) -> dict:
     }
 
 
+def cold_start() -> dict:
+    """Wall time of a tiny ``ronghe run`` compiling into an empty numba cache, and warm.
+
+    One thread compiles the serial forms of the kernels (what small runs use); two
+    threads then compile the parallel forms (what full-scale runs use).
+    """
+    ronghe = [sys.executable, "-m", "sim.cli", "run", "scale=0.0005", "end_year=2024"]
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp, "empty-cache")))
+        for label, threads_ in (("one_thread_s", 1), ("two_threads_s", 2), ("warm_s", 2)):
+            started = time.perf_counter()
+            subprocess.run(
+                [*ronghe, f"threads={threads_}", f"hydra.run.dir={tmp}/{label}"],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
+            out[label] = round(time.perf_counter() - started, 2)
+    return out
+
+
 def ensemble_rate(scale: float, runs: int, workers: int) -> dict:
     """Runs per minute of :func:`sim.ensemble.run_ensemble`: ``runs`` seeds to 2035.
 
@@ -305,6 +328,13 @@ def main() -> None:
             f"one thread (target >= 0.9x); two threads forced: {c['forced_two_over_one']:.2f}x"
         )
 
+    cold = cold_start()
+    print(
+        f"6. cold start (tiny run, empty numba cache): {cold['one_thread_s']:.1f} s on one "
+        f"thread (target <= 30 s); then {cold['two_threads_s']:.1f} s on two threads "
+        f"(compiles the parallel forms); warm {cold['warm_s']:.1f} s"
+    )
+
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     record = {
@@ -316,6 +346,7 @@ def main() -> None:
         "step_vs_copy": sc,
         "contention": {**ct, "full_scale": ct_full},
         "ensemble": ens,
+        "cold_start": cold,
         "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     (out / "engine.json").write_text(json.dumps(record, indent=2) + "\n")
