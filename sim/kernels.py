@@ -144,6 +144,26 @@ def demography_decide(
 
 
 @njit(cache=True)
+def demography_events(n, births, dies, residence, place_county):
+    """Mothers in id order, and births and deaths of residents by county (serial)."""
+    mothers = np.empty(n, np.int64)
+    n_mothers = 0
+    born = np.zeros(N_COUNTIES, np.int64)
+    died = np.zeros(N_COUNTIES, np.int64)
+    for i in range(n):
+        if births[i] or dies[i]:
+            county = place_county[residence[i]]
+            if births[i]:
+                mothers[n_mothers] = i
+                n_mothers += 1
+                if county >= 0:
+                    born[county] += 1
+            if dies[i] and county >= 0:
+                died[county] += 1
+    return mothers[:n_mothers].copy(), born, died
+
+
+@njit(cache=True)
 def add_newborns(
     n,
     mothers,
@@ -460,6 +480,23 @@ def household_counts(n, alive, work, household, n_households, bounds):
                     if work[i] == WORK_FARM:
                         workers[h] += 1
     return members, workers
+
+
+@njit(cache=True)
+def farm_land_by_unit(hh_village, land, rented, abandoned, workers, town_of, n_units):
+    """Own-operated land (tenths of a mu) and at-home farm workers by home town.
+
+    Sums over each town's households, serially in household order.
+    """
+    operated = np.zeros(n_units)
+    farmers = np.zeros(n_units)
+    for h in range(hh_village.shape[0]):
+        if hh_village[h] >= 0:
+            town = town_of[hh_village[h]]
+            if town < n_units:
+                operated[town] += land[h] - rented[h] - abandoned[h]
+                farmers[town] += workers[h]
+    return operated, farmers
 
 
 @njit(cache=True)

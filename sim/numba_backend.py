@@ -12,11 +12,6 @@ from sim.state import Households, PersonCensus, Persons
 from sim.world import N_COUNTIES, N_MARKETS
 
 
-def _by_county(county: np.ndarray) -> np.ndarray:
-    """Counts per county of residence (persons living outside Suining are left out)."""
-    return np.bincount(county[county >= 0], minlength=N_COUNTIES).astype(np.int64)
-
-
 class NumbaBackend:
     """Array state and the kernels that update it; see :class:`sim.model.RongheModel`."""
 
@@ -66,10 +61,9 @@ class NumbaBackend:
             self.dies,
             self.births,
         )
-        mothers = np.flatnonzero(self.births[:n])
-        county = m.world.county
-        resident_births = _by_county(county[P.residence[mothers]])
-        resident_deaths = _by_county(county[P.residence[np.flatnonzero(self.dies[:n])]])
+        mothers, resident_births, resident_deaths = K.demography_events(
+            n, self.births, self.dies, P.residence, m.world.county
+        )
         if n + len(mothers) > P.capacity:
             P.grow(int((n + len(mothers)) * 1.2) + 64)
             self._scratch(P.capacity)
@@ -449,11 +443,7 @@ def farm_income_by_unit(model, village, land, rented, abandoned, workers, econom
     """
     W, p = model.world, model.params
     n_units = W.n_home_units
-    has = village >= 0
-    town = W.town_of[village[has]]
-    own = (land - rented - abandoned)[has].astype(np.float64)
-    op = np.bincount(town, weights=own, minlength=n_units)[:n_units]
-    wk = np.bincount(town, weights=workers[has], minlength=n_units)[:n_units]
+    op, wk = K.farm_land_by_unit(village, land, rented, abandoned, workers, W.town_of, n_units)
     per_worker = np.where(wk > 0, op / np.maximum(wk, 1), p.farm_capacity_per_worker * 10.0)
     county = np.maximum(W.county[:n_units], 0)
     return per_worker * economy.crop_per_tenth[county] * model.spy
