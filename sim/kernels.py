@@ -1000,7 +1000,7 @@ def incomes_by_chunk(
 # ---------------------------------------------------------------------------- tallies
 
 
-@njit(cache=True)
+@parallel_kernel
 def tally_stocks(
     n,
     alive,
@@ -1024,8 +1024,9 @@ def tally_stocks(
     registered_16_59,
     home_by_residence,
     pyramid,
+    blocks,
 ):
-    """Year-end stocks by county (serial).
+    """Year-end stocks by county, added to the count arrays (by block of persons).
 
     ``registered_16_59[c, s]`` counts registered persons aged 16-59 by skill band;
     ``home_by_residence[c, d]`` registered persons of county ``c`` by where they live
@@ -1034,34 +1035,56 @@ def tally_stocks(
     (the last band open).
     """
     last_band = pyramid.shape[2] - 1
-    for i in range(n):
-        if not alive[i]:
-            continue
-        res = residence[i]
-        c = place_county[res]
-        if c >= 0:
-            u = place_urban[res]
-            residents[c, u] += 1
-            by_kind[c, place_kind[res]] += 1
-            if age[i] < 16:
-                children[c, u] += 1
-            elif u == 0 and age[i] >= 60:
-                rural_old[c] += 1
-            if work[i] == WORK_WAGE:
-                workers[c, 0] += 1
-            elif work[i] == WORK_SEEKING:
-                workers[c, 1] += 1
-            pyramid[u, female[i], min(age[i] // 5, last_band)] += 1
-        hc = place_county[hukou_place[i]]
-        if hc >= 0:
-            registered[hc, hukou_urban[i]] += 1
-            if 16 <= age[i] < 60:
-                registered_16_59[hc, skill[i]] += 1
-            if place_kind[res] == KIND_OUTSIDE:
-                outside_by_dest[res - N_COUNTIES] += 1
-                home_by_residence[hc, res] += 1
-            else:
-                home_by_residence[hc, c] += 1
+    residents_b = np.zeros((blocks, *residents.shape), np.int64)
+    registered_b = np.zeros((blocks, *registered.shape), np.int64)
+    rural_old_b = np.zeros((blocks, *rural_old.shape), np.int64)
+    outside_b = np.zeros((blocks, *outside_by_dest.shape), np.int64)
+    workers_b = np.zeros((blocks, *workers.shape), np.int64)
+    children_b = np.zeros((blocks, *children.shape), np.int64)
+    by_kind_b = np.zeros((blocks, *by_kind.shape), np.int64)
+    registered_16_59_b = np.zeros((blocks, *registered_16_59.shape), np.int64)
+    home_b = np.zeros((blocks, *home_by_residence.shape), np.int64)
+    pyramid_b = np.zeros((blocks, *pyramid.shape), np.int64)
+    for b in prange(blocks):
+        start, stop = block_range(b, n, blocks)
+        for i in range(start, stop):
+            if not alive[i]:
+                continue
+            res = residence[i]
+            c = place_county[res]
+            if c >= 0:
+                u = place_urban[res]
+                residents_b[b, c, u] += 1
+                by_kind_b[b, c, place_kind[res]] += 1
+                if age[i] < 16:
+                    children_b[b, c, u] += 1
+                elif u == 0 and age[i] >= 60:
+                    rural_old_b[b, c] += 1
+                if work[i] == WORK_WAGE:
+                    workers_b[b, c, 0] += 1
+                elif work[i] == WORK_SEEKING:
+                    workers_b[b, c, 1] += 1
+                pyramid_b[b, u, female[i], min(age[i] // 5, last_band)] += 1
+            hc = place_county[hukou_place[i]]
+            if hc >= 0:
+                registered_b[b, hc, hukou_urban[i]] += 1
+                if 16 <= age[i] < 60:
+                    registered_16_59_b[b, hc, skill[i]] += 1
+                if place_kind[res] == KIND_OUTSIDE:
+                    outside_b[b, res - N_COUNTIES] += 1
+                    home_b[b, hc, res] += 1
+                else:
+                    home_b[b, hc, c] += 1
+    residents += residents_b.sum(axis=0)
+    registered += registered_b.sum(axis=0)
+    rural_old += rural_old_b.sum(axis=0)
+    outside_by_dest += outside_b.sum(axis=0)
+    workers += workers_b.sum(axis=0)
+    children += children_b.sum(axis=0)
+    by_kind += by_kind_b.sum(axis=0)
+    registered_16_59 += registered_16_59_b.sum(axis=0)
+    home_by_residence += home_b.sum(axis=0)
+    pyramid += pyramid_b.sum(axis=0)
 
 
 @njit(cache=True)

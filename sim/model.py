@@ -27,7 +27,13 @@ from sim.agents import (
     Firm,
 )
 from sim.data import RegionData
-from sim.kernels import choice_weights, tally_land, tally_migrant_workers, tally_stocks
+from sim.kernels import (
+    choice_weights,
+    n_blocks,
+    tally_land,
+    tally_migrant_workers,
+    tally_stocks,
+)
 from sim.levers import (
     LEVERS,
     SPENDING_CATEGORIES,
@@ -935,6 +941,7 @@ class RongheModel(mesa.Model):
             tally.registered_16_59,
             tally.home_by_residence,
             tally.pyramid,
+            n_blocks(P.n),
         )
         tally_land(
             H.n,
