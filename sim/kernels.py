@@ -1035,16 +1035,16 @@ def tally_stocks(
     (the last band open).
     """
     last_band = pyramid.shape[2] - 1
-    residents_b = np.zeros((blocks, *residents.shape), np.int64)
-    registered_b = np.zeros((blocks, *registered.shape), np.int64)
-    rural_old_b = np.zeros((blocks, *rural_old.shape), np.int64)
-    outside_b = np.zeros((blocks, *outside_by_dest.shape), np.int64)
-    workers_b = np.zeros((blocks, *workers.shape), np.int64)
-    children_b = np.zeros((blocks, *children.shape), np.int64)
-    by_kind_b = np.zeros((blocks, *by_kind.shape), np.int64)
-    registered_16_59_b = np.zeros((blocks, *registered_16_59.shape), np.int64)
-    home_b = np.zeros((blocks, *home_by_residence.shape), np.int64)
-    pyramid_b = np.zeros((blocks, *pyramid.shape), np.int64)
+    residents_b = np.zeros((blocks,) + residents.shape, np.int64)  # noqa: RUF005 (numba)
+    registered_b = np.zeros((blocks,) + registered.shape, np.int64)  # noqa: RUF005 (numba)
+    rural_old_b = np.zeros((blocks,) + rural_old.shape, np.int64)  # noqa: RUF005 (numba)
+    outside_b = np.zeros((blocks,) + outside_by_dest.shape, np.int64)  # noqa: RUF005 (numba)
+    workers_b = np.zeros((blocks,) + workers.shape, np.int64)  # noqa: RUF005 (numba)
+    children_b = np.zeros((blocks,) + children.shape, np.int64)  # noqa: RUF005 (numba)
+    by_kind_b = np.zeros((blocks,) + by_kind.shape, np.int64)  # noqa: RUF005 (numba)
+    registered_16_59_b = np.zeros((blocks,) + registered_16_59.shape, np.int64)  # noqa: RUF005 (numba)
+    home_b = np.zeros((blocks,) + home_by_residence.shape, np.int64)  # noqa: RUF005 (numba)
+    pyramid_b = np.zeros((blocks,) + pyramid.shape, np.int64)  # noqa: RUF005 (numba)
     for b in prange(blocks):
         start, stop = block_range(b, n, blocks)
         for i in range(start, stop):
