@@ -524,32 +524,22 @@ def release_extinct_land(
     return released
 
 
-@parallel_kernel
+@njit(cache=True)
 def unplaced_by_county(
-    n_households,
-    hh_village,
-    land,
-    rented_out,
-    workers,
-    mu_per_worker,
-    withheld,
-    place_county,
-    blocks,
+    n_households, hh_village, land, rented_out, workers, mu_per_worker, withheld, place_county
 ):
-    """Offered-but-unlet land and let land per county (tenths of a mu, by block)."""
-    unplaced = np.zeros((blocks, N_COUNTIES), np.int64)
-    let = np.zeros((blocks, N_COUNTIES), np.int64)
-    for b in prange(blocks):
-        start, stop = block_range(b, n_households, blocks)
-        for h in range(start, stop):
-            if land[h] <= 0:
-                continue
-            c = place_county[hh_village[h]]
-            offer = land_offer(land[h], workers[h], mu_per_worker, withheld[c])[1]
-            if offer > rented_out[h]:
-                unplaced[b, c] += offer - rented_out[h]
-            let[b, c] += rented_out[h]
-    return unplaced.sum(axis=0), let.sum(axis=0)
+    """Offered-but-unlet land and let land per county (tenths of a mu, serial)."""
+    unplaced = np.zeros(N_COUNTIES, np.int64)
+    let = np.zeros(N_COUNTIES, np.int64)
+    for h in range(n_households):
+        if land[h] <= 0:
+            continue
+        c = place_county[hh_village[h]]
+        offer = land_offer(land[h], workers[h], mu_per_worker, withheld[c])[1]
+        if offer > rented_out[h]:
+            unplaced[c] += offer - rented_out[h]
+        let[c] += rented_out[h]
+    return unplaced, let
 
 
 @parallel_kernel

@@ -205,7 +205,6 @@ class NumbaBackend:
             m.params.farm_capacity_per_worker,
             withheld,
             m.world.county,
-            K.n_blocks(H.n),
         )
 
     def land_apply(self, match_by_county: np.ndarray, withheld: np.ndarray, step: int) -> None:
