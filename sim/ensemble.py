@@ -16,6 +16,7 @@ oversubscription (see :mod:`sim.threads`).
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import os
@@ -40,8 +41,26 @@ from sim.threads import fork_is_safe, prepare
 from sim.world import World, build_world
 
 # Populations kept per process: a worker's runs are grouped by population, so a few
-# suffice; each costs about 3 MB at scale 0.02.
+# suffice; each costs about 3 MB at scale 0.02. Larger ones (a full-scale population
+# takes about 250 MB) are not kept.
 POPULATIONS_KEPT = 4
+PERSONS_KEPT_MAX = 1_000_000
+
+
+@functools.lru_cache(maxsize=2)
+def _inputs_for(data_dir: str | None, data_hash: str) -> RunInputs:
+    region = load_region(data_dir)
+    return RunInputs(region, build_world(region))
+
+
+def process_inputs(region: RegionData, data_dir: str | None) -> RunInputs:
+    """The :class:`RunInputs` this process keeps for runs on ``region``'s data.
+
+    The jobs a sweep worker runs one after another share populations through it (a goal
+    sweep evaluates every package on the same replicate seeds). Keyed by the data files'
+    hash, so edited data never meet a population synthesized from the old.
+    """
+    return _inputs_for(data_dir, region.data_hash)
 
 
 def population_key(seed: int, scale: float, params: Params) -> tuple:
@@ -89,7 +108,10 @@ class RunInputs:
         if key in self.populations:
             self.populations.move_to_end(key)
         else:
-            self.populations[key] = synthesize(self.region, self.world, params, scale, seed)
+            population = synthesize(self.region, self.world, params, scale, seed)
+            if population.persons.n > PERSONS_KEPT_MAX:
+                return population
+            self.populations[key] = population
             while len(self.populations) > POPULATIONS_KEPT:
                 self.populations.popitem(last=False)
         base = self.populations[key]
@@ -288,6 +310,7 @@ def run_ensemble(
 
 
 __all__ = [
+    "PERSONS_KEPT_MAX",
     "POPULATIONS_KEPT",
     "RunInputs",
     "available_cores",
@@ -295,6 +318,7 @@ __all__ = [
     "compose_scenario",
     "finish",
     "population_key",
+    "process_inputs",
     "run_ensemble",
     "run_member",
     "scenario_key",

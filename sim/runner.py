@@ -20,12 +20,18 @@ import pandas as pd
 from sim import __version__
 from sim.config import ValidConfig, run_targets
 from sim.data import load_region
-from sim.ensemble import RunInputs, build_model, compose_scenario, scenario_key
+from sim.ensemble import (
+    RunInputs,
+    build_model,
+    compose_scenario,
+    process_inputs,
+    scenario_key,
+)
 from sim.goals import GOAL_FILE, assess
 from sim.indicators import TARGET_INDICATORS, indicator_table, target_values
 from sim.params import resolve_params
 from sim.paths import PACKAGE_DIR
-from sim.population import fit_report, synthesize
+from sim.population import fit_report
 from sim.results import git_commit, write_run
 from sim.runfolder import RunKey
 from sim.scenario import Scenario
@@ -50,16 +56,31 @@ def load_run_scenario(cfg: ValidConfig) -> Scenario:
     return compose_scenario(cfg)
 
 
-def simulate(cfg: ValidConfig, region=None, scenario: Scenario | None = None):
-    """Build and run the model; return ``(model, population, region, scenario)``."""
+def simulate(
+    cfg: ValidConfig,
+    region=None,
+    scenario: Scenario | None = None,
+    *,
+    inputs: RunInputs | None = None,
+):
+    """Build and run the model; return ``(model, population fit, region, scenario)``.
+
+    Args:
+        cfg: The run's configuration.
+        region: Its loaded data (loaded here if None).
+        scenario: Its composed scenario (composed here if None).
+        inputs: Shared inputs (:func:`sim.ensemble.process_inputs`) whose kept
+            populations the run may start from; None synthesizes afresh.
+    """
     s = cfg.settings
     region = region or load_region(s.data_dir)
     params = resolve_params(region, cfg.params)
-    inputs = RunInputs(region, build_world(region))
+    if inputs is None:
+        inputs = RunInputs(region, build_world(region))
     if scenario is not None:
         inputs.scenarios[scenario_key(cfg)] = scenario
     scenario = inputs.scenario(cfg)
-    population = synthesize(region, inputs.world, params, s.scale, s.seed)
+    population = inputs.population(s.seed, s.scale, params)
     configure_threads(s.threads, agents=population.persons.n)
     fit = fit_report(population, inputs.world, region)
     model = build_model(cfg, inputs, params=params, population=population)
@@ -102,7 +123,9 @@ def run_to_directory(
     tables = []
     for seed in seeds:
         run_cfg = dataclasses.replace(cfg, settings=dataclasses.replace(s, seed=seed))
-        model_k, fit_k, region, scenario = simulate(run_cfg, region, scenario)
+        model_k, fit_k, region, scenario = simulate(
+            run_cfg, region, scenario, inputs=process_inputs(region, s.data_dir)
+        )
         if seed == s.seed:
             model, fit = model_k, fit_k
         threads = numba.get_num_threads()

@@ -173,7 +173,9 @@ def read_indicators(path: Path) -> pd.DataFrame:
 def _collect_run(run_dir: Path, run_id: str) -> tuple[dict, pd.DataFrame | None]:
     """One run's row of the runs table, and its indicator table if it is complete."""
     row: dict[str, object] = {"run_id": run_id, "overrides": ""}
-    has_results = (run_dir / PROVENANCE).exists() or (run_dir / "indicators.parquet").exists()
+    # The provenance is written last and removed first (sim.runfolder.retire): result
+    # files without it are a write or a rerun that stopped midway, not results.
+    has_results = (run_dir / PROVENANCE).exists()
     failure = read_failure(run_dir)
     if not has_results:
         if failure is None:

@@ -216,3 +216,12 @@ def test_collect_refuses_what_is_not_a_sweep(tmp_path):
     with pytest.raises(ConfigError, match="is not a folder"):
         collect(tmp_path / "nowhere")
     assert not (tmp_path / FAILED).exists()
+
+
+def test_results_without_their_provenance_are_an_incomplete_run(tmp_path):
+    """A rerun killed after retiring the provenance (removed first) but not the rest."""
+    run = fake_run(tmp_path, "a", seed=1, status="complete")
+    (run / "provenance.json").unlink()
+    assert (run / "indicators.parquet").exists()
+    table, runs = collect(tmp_path)
+    assert runs.status.tolist() == ["incomplete"] and table.empty
