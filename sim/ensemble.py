@@ -40,11 +40,10 @@ from sim.scenario import Scenario, load_scenario
 from sim.threads import fork_is_safe, prepare
 from sim.world import World, build_world
 
-# Populations kept per process: a worker's runs are grouped by population, so a few
-# suffice; each costs about 3 MB at scale 0.02. Larger ones (a full-scale population
-# takes about 250 MB) are not kept.
-POPULATIONS_KEPT = 4
-PERSONS_KEPT_MAX = 1_000_000
+# Persons in the populations a process keeps (least recently used dropped first): about
+# 70 MB, room for 25 populations at scale 0.02 (a goal sweep's replicate seeds), none
+# at full scale (3.7 million persons, about 250 MB).
+PERSONS_KEPT_MAX = 2_000_000
 
 
 @functools.lru_cache(maxsize=2)
@@ -112,7 +111,7 @@ class RunInputs:
             if population.persons.n > PERSONS_KEPT_MAX:
                 return population
             self.populations[key] = population
-            while len(self.populations) > POPULATIONS_KEPT:
+            while sum(p.persons.n for p in self.populations.values()) > PERSONS_KEPT_MAX:
                 self.populations.popitem(last=False)
         base = self.populations[key]
         return Population(
@@ -311,7 +310,6 @@ def run_ensemble(
 
 __all__ = [
     "PERSONS_KEPT_MAX",
-    "POPULATIONS_KEPT",
     "RunInputs",
     "available_cores",
     "build_model",

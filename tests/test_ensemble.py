@@ -129,3 +129,17 @@ def test_a_process_running_openmp_threads_starts_its_workers_from_a_server(tmp_p
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "same"
+
+
+def test_kept_populations_stay_within_the_persons_budget(monkeypatch, region, world, params):
+    inputs = ensemble.RunInputs(region, world)
+    one = inputs.population(1, 0.001, params)
+    monkeypatch.setattr(ensemble, "PERSONS_KEPT_MAX", int(one.persons.n * 2.5))
+    for seed in (1, 2, 3, 4):
+        copy = inputs.population(seed, 0.001, params)
+        assert copy is not inputs.populations[ensemble.population_key(seed, 0.001, params)]
+    kept = [key[0] for key in inputs.populations]
+    assert kept == [3, 4]  # the least recently used went first
+    monkeypatch.setattr(ensemble, "PERSONS_KEPT_MAX", one.persons.n - 1)
+    inputs.population(5, 0.001, params)  # larger than the whole budget: not kept
+    assert [key[0] for key in inputs.populations] == [3, 4]
