@@ -192,7 +192,10 @@ def ronghe_here(*args):
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # a run that fails exits from inside Hydra's task
+            code = exc.code if isinstance(exc.code, int) else 1
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 

@@ -13,7 +13,7 @@ from sim.data import DATA_FILES, DEFAULT_DATA_DIR
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "r"
-    result = ronghe("run", "scale=0.002", "seed=4", "end_year=2028", f"hydra.run.dir={out}")
+    result = ronghe_here("run", "scale=0.002", "seed=4", "end_year=2028", f"hydra.run.dir={out}")
     assert result.returncode == 0, result.stderr
     return out, result
 
@@ -86,7 +86,7 @@ def test_provenance(run_dir):
 
 def test_multirun_sweep(tmp_path):
     sweep = tmp_path / "sweep"
-    result = ronghe(
+    result = ronghe_here(
         "run", "-m", "seed=1,2", "scale=0.0005", "end_year=2024", f"hydra.sweep.dir={sweep}"
     )
     assert result.returncode == 0, result.stderr
@@ -208,7 +208,7 @@ def test_bad_scenario_files_fail_in_one_line_before_any_run(tmp_path, case):
 def test_every_scenario_runs_and_records_its_levers(tmp_path):
     sweep = tmp_path / "sweep"
     names = "baseline,stalled,hukou_services,land_reform,county_industry,services_roads,"
-    result = ronghe(
+    result = ronghe_here(
         "run",
         "-m",
         f"scenario={names}decision_package",

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ronghe_here
 
 from sim.config import GoalSettings
 from sim.goals import assess
@@ -83,13 +84,10 @@ def test_every_lever_has_a_documented_cost():
 
 def test_goal_seeking_sweep_runs_end_to_end(tmp_path):
     """Optuna proposes packages; each trial runs replicates and returns its objective."""
-    result = subprocess.run(
-        [
-            sys.executable, "-m", "sim.cli", "run", "-m", "+experiment=goal_seek",
-            "hydra.sweeper.n_trials=3", "hydra.sweeper.n_jobs=1", "goal.replicates=2",
-            "scale=0.0005", f"hydra.sweep.dir={tmp_path}",
-        ],
-        capture_output=True, text=True, timeout=600,
+    result = ronghe_here(
+        "run", "-m", "+experiment=goal_seek", "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.n_jobs=1", "goal.replicates=2", "scale=0.0005",
+        f"hydra.sweep.dir={tmp_path}",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     goals = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*/goal.json"))]
@@ -109,16 +107,9 @@ def test_goal_seeking_sweep_runs_end_to_end(tmp_path):
 
 
 def test_goal_settings_are_validated(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "run", "goal.replicates=-1",
-         f"hydra.run.dir={tmp_path / 'never'}"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    result = ronghe_here("run", "goal.replicates=-1", f"hydra.run.dir={tmp_path / 'never'}")
     assert result.returncode == 2
     assert "goal.replicates=-1: allowed integer in [0, 1000]" in result.stderr
-    unknown = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "run", "-m", "+experiment=moonshot"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    unknown = ronghe_here("run", "-m", "+experiment=moonshot")
     assert unknown.returncode == 2 and "unknown experiment; allowed: goal_seek" in unknown.stderr
     assert dataclasses.asdict(GoalSettings())["replicates"] == 0

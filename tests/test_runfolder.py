@@ -50,12 +50,12 @@ def test_a_failed_run_keeps_every_file_it_did_not_write(tmp_path):
     (folder / "server.log").write_text("precious")
     (folder / ".hydra").mkdir()
     (folder / ".hydra" / "notes.yaml").write_text("mine")
-    bad_data = ronghe("run", f"hydra.run.dir={folder}", "data_dir=/nonexistent", *SMALL)
+    bad_data = ronghe_here("run", f"hydra.run.dir={folder}", "data_dir=/nonexistent", *SMALL)
     assert bad_data.returncode == 2
     one_line_error(bad_data, "data_dir '/nonexistent': not a directory")
     assert sorted(p.name for p in folder.iterdir()) == [".hydra", "server.log"]
     # A failure inside the run (goal.year outside the run's years is checked there).
-    inside = ronghe(
+    inside = ronghe_here(
         "run",
         f"hydra.run.dir={folder}",
         "goal.replicates=1",
@@ -89,14 +89,14 @@ def test_resume_reruns_a_run_whose_scenario_file_changed(tmp_path):
         *SMALL,
         f"hydra.sweep.dir={sweep}",
     ]
-    first = ronghe(*command)
+    first = ronghe_here(*command)
     assert first.returncode == 0, first.stderr[-2000:]
-    again = ronghe(*command)
+    again = ronghe_here(*command)
     assert again.stdout.count("skipped (complete results of this run exist)") == 2
     (scenarios / "mine.yaml").write_text(
         (scenarios / "mine.yaml").read_text().replace("0.05", "0.15"), encoding="utf-8"
     )
-    edited = ronghe(*command)
+    edited = ronghe_here(*command)
     assert edited.returncode == 0, edited.stderr[-2000:]
     assert "skipped" not in edited.stdout
     _, runs = collect(sweep)
@@ -124,13 +124,13 @@ def test_the_code_digest_follows_every_source_edit(tmp_path):
 def test_a_rerun_into_a_folder_with_results_never_relabels_them(tmp_path):
     """Issue 10.4: old results stayed beside the new config of a failed or killed rerun."""
     folder = tmp_path / "run"
-    first = ronghe("run", f"hydra.run.dir={folder}", "seed=1", *SMALL)
+    first = ronghe_here("run", f"hydra.run.dir={folder}", "seed=1", *SMALL)
     assert first.returncode == 0, first.stderr[-2000:]
     _, runs = collect(folder)
     assert runs.status.tolist() == ["complete"]
     assert runs.overrides[0] == "seed=1 scale=0.0005 end_year=2024 progress=off"
     # The rerun fails inside the run: the seed=1 results are gone, not relabelled seed=7.
-    failed = ronghe(
+    failed = ronghe_here(
         "run",
         f"hydra.run.dir={folder}",
         "seed=7",
@@ -147,7 +147,7 @@ def test_a_rerun_into_a_folder_with_results_never_relabels_them(tmp_path):
     assert report.returncode == 2
     one_line_error(report, "no complete run under")
     # A rerun killed while it works leaves an incomplete folder, never the old results.
-    assert ronghe("run", f"hydra.run.dir={folder}", "seed=1", *SMALL).returncode == 0
+    assert ronghe_here("run", f"hydra.run.dir={folder}", "seed=1", *SMALL).returncode == 0
     proc = start("run", f"hydra.run.dir={folder}", "seed=9", "scale=0.05", "progress=off")
     try:
         deadline = time.time() + 120
@@ -197,7 +197,7 @@ def test_two_runs_into_one_folder_never_both_succeed(tmp_path):
         deadline = time.time() + 120
         while not (folder / LOCK).exists() and time.time() < deadline:
             time.sleep(0.02)
-        second = ronghe("run", f"hydra.run.dir={folder}", "scale=0.001", "seed=2", *SMALL[1:])
+        second = ronghe_here("run", f"hydra.run.dir={folder}", "scale=0.001", "seed=2", *SMALL[1:])
         still_running = first.poll() is None
         _, err = first.communicate(timeout=600)
     finally:
@@ -336,7 +336,7 @@ def test_sweep_run_folders_stay_inside_the_sweep_folder(tmp_path):
 def test_report_refuses_a_run_folder_whose_results_do_not_check_out(tmp_path):
     """Issue 10.8: a garbage parquet made `report` die with a traceback."""
     folder = tmp_path / "run"
-    assert ronghe("run", f"hydra.run.dir={folder}", *SMALL).returncode == 0
+    assert ronghe_here("run", f"hydra.run.dir={folder}", *SMALL).returncode == 0
     (folder / "indicators.parquet").write_bytes(b"PAR1 garbage PAR1")
     result = ronghe_here("report", str(folder))
     assert result.returncode == 2
