@@ -63,9 +63,8 @@ case "${1:-}" in
     test)
         setup
         shift
-        # One test process per core; a module's tests stay in one process, so its
-        # fixtures (a stored sweep, a report) are made once.
-        .venv/bin/python -m pytest -q -n auto --dist loadscope "$@"
+        # One test process per core (pytest-xdist), tests handed out one by one.
+        .venv/bin/python -m pytest -q -n auto --dist load "$@"
         ;;
     *)
         sed -n '2,10p' "$0"

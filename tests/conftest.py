@@ -126,29 +126,20 @@ def tallies_equal(a, b) -> bool:
 def stored_sweep(tmp_path_factory):
     """Results stored by the model: baseline and decision_package, 3 seeds, 2023-2035.
 
-    Made by ``ronghe run -m`` at scale 0.001 (about 3,600 agents), as a user would.
+    Made by ``ronghe run -m`` at scale 0.001 (about 3,600 agents), through the CLI's
+    ``main`` in this process.
     """
-    import subprocess
-    import sys
 
     folder = tmp_path_factory.mktemp("stored") / "sweep"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim.cli",
-            "run",
-            "-m",
-            "scenario=baseline,decision_package",
-            "seeds=3",
-            "scale=0.001",
-            "end_year=2035",
-            "progress=off",
-            f"hydra.sweep.dir={folder}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    done = ronghe_here(
+        "run",
+        "-m",
+        "scenario=baseline,decision_package",
+        "seeds=3",
+        "scale=0.001",
+        "end_year=2035",
+        "progress=off",
+        f"hydra.sweep.dir={folder}",
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return folder

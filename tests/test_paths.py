@@ -1,7 +1,7 @@
 import os
 
 import pytest
-from conftest import ronghe
+from conftest import ronghe_here
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,7 +58,7 @@ def test_a_scenarios_dir_too_long_for_the_filesystem_is_one_line():
 
 def test_a_sweep_over_a_long_value_keeps_its_run_folder_short(tmp_path):
     years = ",".join(f"{y}: {1.0e7 + y}" for y in range(2024, 2036))
-    result = ronghe(
+    result = ronghe_here(
         "run",
         "-m",
         f"levers.rural_roads={{per_year: {{{years}}}}}",
