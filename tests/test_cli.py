@@ -5,7 +5,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import ronghe, ronghe_here
+from conftest import ronghe_here
 
 from sim.data import DATA_FILES, DEFAULT_DATA_DIR
 
@@ -232,20 +232,21 @@ def test_every_scenario_runs_and_records_its_levers(tmp_path):
         assert set(table.year) == {2023, 2024, 2025, 2026, 2027}
 
 
-def test_hydra_s_own_flags_work(tmp_path):
+def test_hydra_s_own_flags_work(tmp_path, monkeypatch):
     """Issue 10.11: `--cfg job` (Hydra's documented form) was taken for an override."""
-    shown = ronghe("run", "--cfg", "job", "scale=0.002", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    shown = ronghe_here("run", "--cfg", "job", "scale=0.002")
     assert shown.returncode == 0, shown.stderr
     assert "scale: 0.002" in shown.stdout and "scenario: baseline" in shown.stdout
-    swept = ronghe("run", "-m", "--cfg=job", "seeds=2", cwd=tmp_path)  # Hydra refuses both
+    swept = ronghe_here("run", "-m", "--cfg=job", "seeds=2")  # Hydra refuses both
     assert swept.returncode == 2
     assert swept.stderr.strip().splitlines() == [
         "ronghe: error: run: --multirun and --cfg exclude each other; give one of them"
     ]
-    info = ronghe("run", "--info", "defaults", cwd=tmp_path)
+    info = ronghe_here("run", "--info", "defaults")
     assert info.returncode == 0 and "ronghe_schema" in info.stdout
     assert not (tmp_path / "outputs").exists()  # showing runs nothing
-    bad = ronghe("run", "--cfg", "everything", cwd=tmp_path)
+    bad = ronghe_here("run", "--cfg", "everything")
     assert bad.returncode == 2
     lines = bad.stderr.strip().splitlines()
     assert len(lines) == 1 and "--cfg/-c: invalid choice: 'everything'" in lines[0]
