@@ -220,6 +220,7 @@ _worker_state: dict = {}
 
 
 def _start_worker(configs: list[ValidConfig], inputs: RunInputs) -> None:
+    prepare()  # Ronghe's threading layer before set_num_threads starts one
     numba.set_num_threads(1)
     _worker_state["configs"] = configs
     _worker_state["inputs"] = inputs
