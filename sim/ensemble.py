@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import math
 import multiprocessing
-import os
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -37,7 +36,7 @@ from sim.params import Params, resolve_params
 from sim.paths import scenarios_folder
 from sim.population import POPULATION_PARAMETERS, Population, synthesize
 from sim.scenario import Scenario, load_scenario
-from sim.threads import fork_is_safe, prepare
+from sim.threads import available_cores, fork_is_safe, prepare
 from sim.world import World, build_world
 
 # Persons in the populations a process keeps (least recently used dropped first): about
@@ -172,14 +171,6 @@ def run_member(cfg: ValidConfig, inputs: RunInputs) -> pd.DataFrame:
     return finish(build_model(cfg, inputs), scenario=s.scenario, county_area=s.county_area)
 
 
-def available_cores() -> int:
-    """CPUs this process may use: Slurm's CPUs per task, else the affinity mask."""
-    slurm = os.environ.get("SLURM_CPUS_PER_TASK", "")
-    if slurm.isdigit() and int(slurm) > 0:
-        return int(slurm)
-    return len(os.sched_getaffinity(0))
-
-
 def _as_config(member: ValidConfig | Mapping) -> ValidConfig:
     return member if isinstance(member, ValidConfig) else validate(member)
 
@@ -312,7 +303,6 @@ def run_ensemble(
 __all__ = [
     "PERSONS_KEPT_MAX",
     "RunInputs",
-    "available_cores",
     "build_model",
     "compose_scenario",
     "finish",

@@ -94,6 +94,17 @@ def automatic_threads(agents: int, available: int) -> int:
     return max(1, min(available, agents // AGENTS_PER_THREAD))
 
 
+def slurm_cpus() -> int | None:
+    """Slurm's CPUs per task for this job, or None outside a Slurm job."""
+    value = os.environ.get("SLURM_CPUS_PER_TASK", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def available_cores() -> int:
+    """CPUs this process may use: Slurm's CPUs per task, else the affinity mask."""
+    return slurm_cpus() or len(os.sched_getaffinity(0))
+
+
 def configure(requested: int, agents: int | None = None) -> int:
     """Set numba's thread count.
 
@@ -106,8 +117,8 @@ def configure(requested: int, agents: int | None = None) -> int:
     """
     prepare()
     n = requested
-    if n == 0 and os.environ.get("SLURM_CPUS_PER_TASK", "").isdigit():
-        n = int(os.environ["SLURM_CPUS_PER_TASK"])
+    if n == 0:
+        n = slurm_cpus() or 0
     if n == 0 and agents is not None:
         n = automatic_threads(agents, numba.config.NUMBA_NUM_THREADS)
     if n > 0:
