@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -432,9 +432,27 @@ class AgeBandRow(Row):
         return age_to
 
 
-class ParameterRow(Row):
+class BoundedRow(Row):
+    """A row with an interval: ``low`` <= ``high`` (their columns: ``bound_columns``)."""
+
+    bound_columns: ClassVar[tuple[str, str]] = ("low", "high")
+
+    @field_validator("high", check_fields=False)
+    @classmethod
+    def _not_below_low(cls, high: float, info: ValidationInfo) -> float:
+        low_column, high_column = cls.bound_columns
+        if "low" in info.data and high < info.data["low"]:
+            raise invalid(
+                f"is below {low_column} ({info.data['low']:g}); "
+                f"allowed: {high_column} >= {low_column}"
+            )
+        return high
+
+
+class ParameterRow(BoundedRow):
     """A row of parameters.csv (the range is read before the value it bounds)."""
 
+    bound_columns: ClassVar[tuple[str, str]] = ("min", "max")
     name: Annotated[str, AfterValidator(_key)]
     low: float = Field(alias="min")
     high: float = Field(alias="max")
@@ -443,13 +461,6 @@ class ParameterRow(Row):
     basis: Basis
     source: Source
     description: Described
-
-    @field_validator("high")
-    @classmethod
-    def _not_below_low(cls, high: float, info: ValidationInfo) -> float:
-        if "low" in info.data and high < info.data["low"]:
-            raise invalid(f"is below min ({info.data['low']:g}); allowed: max >= min")
-        return high
 
     @field_validator("value")
     @classmethod
@@ -463,7 +474,7 @@ class ParameterRow(Row):
         return value
 
 
-class LeverEvidenceRow(Row):
+class LeverEvidenceRow(BoundedRow):
     """A row of lever_evidence.csv: the interval of one mechanism parameter of a lever.
 
     ``parameter`` names a row of parameters.csv or ``default`` (the lever's 2023 value
@@ -481,13 +492,6 @@ class LeverEvidenceRow(Row):
     source: Source
     design: Described
     note: str = ""
-
-    @field_validator("high")
-    @classmethod
-    def _not_below_low(cls, high: float, info: ValidationInfo) -> float:
-        if "low" in info.data and high < info.data["low"]:
-            raise invalid(f"is below low ({info.data['low']:g}); allowed: high >= low")
-        return high
 
     @model_validator(mode="after")
     def _central_inside(self) -> LeverEvidenceRow:
