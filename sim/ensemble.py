@@ -244,9 +244,13 @@ def run_ensemble(
         writes for the same configuration.
 
     Raises:
-        ConfigError: A member is invalid, members use different data folders, or a
-            member asks for goal replicates.
+        ConfigError: ``workers`` is not a non-negative integer, a member is invalid,
+            members use different data folders, or a member asks for goal replicates.
     """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise ConfigError(
+            f"workers={workers!r}: allowed an integer >= 0 (0 = one per available core)"
+        )
     configs = [_as_config(m) for m in members]
     if not configs:
         return []

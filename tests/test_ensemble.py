@@ -105,6 +105,15 @@ def test_bad_members_are_refused_before_any_run(members, message):
         ensemble.run_ensemble(members, workers=1)
 
 
+@pytest.mark.parametrize("workers", [-1, 1.5, "2", True])
+def test_a_bad_worker_count_is_refused_in_one_line(workers):
+    with pytest.raises(ConfigError) as info:
+        ensemble.run_ensemble([BASE], workers=workers)
+    assert str(info.value) == (
+        f"workers={workers!r}: allowed an integer >= 0 (0 = one per available core)"
+    )
+
+
 def test_an_empty_ensemble_returns_no_tables():
     assert ensemble.run_ensemble([]) == []
 
