@@ -176,7 +176,7 @@ def test_report_out_never_deletes_files_it_did_not_write(report_zh, stored_sweep
     x.mkdir()
     (x / "report.html").write_text("a")
     (x / "thesis.docx").write_text("b")
-    result = ronghe("report", str(stored_sweep), "--out", str(x))
+    result = ronghe_here("report", str(stored_sweep), "--out", str(x))
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "no report manifest" in result.stderr
@@ -198,7 +198,7 @@ def test_report_of_a_single_run_in_english(stored_sweep, tmp_path):
     run = next(p.parent for p in sorted(stored_sweep.rglob("provenance.json")))
     single = tmp_path / "single"
     shutil.copytree(run, single)
-    result = ronghe("report", str(single), "--lang=en")
+    result = ronghe_here("report", str(single), "--lang=en")
     assert result.returncode == 0, result.stderr
     page = (single / "report-en" / "report.html").read_text(encoding="utf-8")
     assert "<html lang='en'>" in page and "1 runs (1 scenarios, 1 seeds each)" in page
