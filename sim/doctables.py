@@ -1,8 +1,9 @@
 """Generate the documentation tables from the data folder and the lever catalogue.
 
 ``python -m sim.doctables`` rewrites ``docs/parameters.md``, ``docs/figures.md``,
-``docs/levers.md``, ``docs/scenarios.md`` and ``docs/evidence.md`` (with the virtual
-replications' estimates that ``python -m sim.replications`` stored);
+``docs/levers.md``, ``docs/scenarios.md``, ``docs/evidence.md`` (with the virtual
+replications' estimates that ``python -m sim.replications`` stored),
+``docs/observations.md`` and ``docs/priors.md``;
 a test fails when the committed files differ from what this module generates, so the
 docs cannot drift from the data.
 """
@@ -307,6 +308,108 @@ def read_estimates(path: Path) -> dict[str, list[float]]:
     return estimates
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def observations_markdown(region: RegionData) -> str:
+    """The observed moments the calibration compares the model with."""
+    from sim.moments import PERSISTENCE_YEARS
+
+    uses = {
+        "fit": "fitted",
+        "holdout": "held out to validate",
+        "input": "input: the start state is built to match it",
+        "context": "context: not compared",
+    }
+    lines = [
+        HEADER,
+        "# Observations: the record the calibration compares the model with\n",
+        "Every observed moment of Suining's record from 2015 to 2023 that the model can be "
+        "compared with (`sim/data/observations.csv`), with its source, its error and its "
+        "side of the 2020 census. A moment is a *level* in a year, the annual *change* of a "
+        "share (points a year, as a fraction) or the annual *growth* of a stock or income. "
+        "The error of each is `sd_obs` (how sure the observation is) combined with "
+        "`sd_discrepancy` (what the comparison adds), independent, into `sd`.\n",
+        "**How the model is compared.** The model starts from the end of 2023. A moment "
+        "whose years it simulates is compared over those years. A trend that ends by 2023 "
+        f"is compared with the model's first {PERSISTENCE_YEARS} years (2023 to "
+        f"{2023 + PERSISTENCE_YEARS}), annualised: the recent trend is taken to go on for a "
+        "while, which `sd_discrepancy` prices; only the first years are compared, so the "
+        "projection to 2027 follows from the rules, not from the trend. A birth or death "
+        "rate before 2023 is compared with the model's first simulated year. The code is "
+        "`sim/moments.py`.\n",
+        "**The 2020 census break.** Before the 2020 census, Suining's resident estimates "
+        "missed residents living away: 318.9万 in 2019 against 281.4万 counted in 2020, and "
+        "the urbanisation rate jumped about 6 points. So pre-census *levels* are context "
+        "only (the schema refuses to fit them), a change across the break is context only, "
+        "and pre-census *changes* enter with wide errors, saying only what they still can "
+        "(residents fell and urbanisation rose, faster than after the census). The "
+        "registered (hukou) figures are police counts that the census did not revise.\n",
+        "**The county-area rate.** No observation of Suining's county-area (县域) "
+        "urbanisation rate, nor of any county's rate after 2018, was found (searches listed "
+        "in `../shared/data/suining_counties.md` and the closing notes): the model's 2023 "
+        "county rates are assumptions (figures.md), so the county-area target's "
+        "probability depends on them.\n",
+    ]
+    for use, title in uses.items():
+        rows = [o for o in region.observations if o.use == use]
+        if not rows:
+            continue
+        lines += [
+            f"## {title[0].upper() + title[1:]}\n",
+            "| moment | unit | indicator | statistic | years | value | sd_obs | "
+            "sd_discrepancy | census side | basis | source | why this error |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for o in rows:
+            years = str(o.year) if o.year_from is None else f"{o.year_from}-{o.year}"
+            lines.append(
+                f"| `{o.moment}` | {o.unit} | {o.indicator} | {o.statistic} | {years} | "
+                f"{_number(o.value)} | {_number(o.sd_obs)} | {_number(o.sd_discrepancy)} | "
+                f"{o.side} | {o.basis} | {_cell(o.source)} | {_cell(o.note)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def priors_markdown(region: RegionData) -> str:
+    """The prior of every parameter that is not sourced, and of every lever interval."""
+    from sim.priors import priors_of
+
+    priors = priors_of(region)
+    free = [p for p in priors.values() if p.free]
+    lines = [
+        HEADER,
+        "# Priors\n",
+        "The prior distribution of every parameter that is an assumption, derived or was "
+        "calibrated, and of every lever interval of [evidence.md](evidence.md) "
+        "(`sim/data/priors.csv`; code: `sim/priors.py`). Families: `uniform` on the "
+        "support; `normal` (mean, sd) and `lognormal` (median, sd of the log), truncated to "
+        "the support; `fixed`, held at the value in use, with the reason. *Basis*: "
+        "`evidence` (a study or statistic gives the interval), `calibrated` (a wide prior "
+        "for a parameter the record should inform), `judgement` (a documented assumption). "
+        f"{len(free)} priors vary, {len(priors) - len(free)} are fixed.\n",
+        "| name | family | centre | spread | support | 5%-95% | value in use | basis | reasoning |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in priors.values():
+        value = "default" if p.value is None else f"{p.value:.4g}"
+        if p.free:
+            q05, _, q95 = p.quantiles()
+            support = f"[{p.low:.4g}, {p.high:.4g}]"
+            band = f"{q05:.4g}-{q95:.4g}"
+        else:
+            support = band = "-"
+        centre = "-" if p.loc is None else f"{p.loc:.4g}"
+        spread = "-" if p.scale is None else f"{p.scale:.4g}"
+        lines.append(
+            f"| `{p.name}` | {p.family} | {centre} | {spread} | {support} | {band} | "
+            f"{value} | {p.basis} | {_cell(p.reasoning)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def generated() -> dict[str, str]:
     """File name to generated content."""
     from sim.paths import replication_estimates_file
@@ -320,6 +423,8 @@ def generated() -> dict[str, str]:
         "levers.md": levers_markdown(scenarios),
         "scenarios.md": scenarios_markdown(scenarios),
         "evidence.md": evidence_markdown(region, simulated),
+        "observations.md": observations_markdown(region),
+        "priors.md": priors_markdown(region),
     }
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.data import (
+    CALIBRATION_FILES,
     DATA_FILES,
     DEFAULT_DATA_DIR,
     OUTSIDE_KEYS,
@@ -502,7 +503,7 @@ def test_the_shipped_data_passes_every_check(region):
     assert set(REQUIRED_PARAMETERS) <= set(region.parameters)
     assert set(REQUIRED_TARGETS) <= {(t.unit, t.indicator, t.year) for t in region.targets}
     assert all(measure_of(f.unit_of_measure) is not None for f in region.figures.values())
-    assert set(TABLES) == set(DATA_FILES)
+    assert set(TABLES) == set(DATA_FILES) | set(CALIBRATION_FILES)
     city = region.value("city", "resident_population", 2023)
     counties = sum(region.value(u.key, "resident_population", 2023) for u in region.counties)
     assert abs(counties - city) <= COUNTY_SUM_TOLERANCE * city
@@ -687,5 +688,84 @@ def test_lever_evidence_keeps_one_value_in_one_place(data_copy, old, new, expect
     damage(data_copy, "lever_evidence.csv", old, new)
     message = one_line_error(data_copy)
     assert "lever_evidence.csv line" in message, message
+    for text in expected:
+        assert text in message, message
+
+
+# --- the calibration's files: observations.csv and priors.csv ---------------------------
+
+
+@pytest.fixture
+def calibration_copy(data_copy):
+    for name in CALIBRATION_FILES:
+        shutil.copy(DEFAULT_DATA_DIR / name, data_copy / name)
+    return data_copy
+
+
+def test_the_calibration_files_are_optional_and_hashed_apart(data_copy, calibration_copy):
+    """A region without them loads (it cannot be calibrated); editing them leaves the
+    model's data hash, which stored runs record, unchanged."""
+    region = load_region(calibration_copy)
+    assert region.observations and region.priors
+    before = (region.data_hash, region.calibration_hash)
+    damage(calibration_copy, "observations.csv", "0.0025,0.0025", "0.0025,0.003")
+    after = load_region(calibration_copy)
+    assert after.data_hash == before[0] and after.calibration_hash != before[1]
+    for name in CALIBRATION_FILES:
+        (calibration_copy / name).unlink()
+    bare = load_region(calibration_copy)
+    assert bare.observations == () and bare.priors == {}
+
+
+OBSERVATION_ROW = "resident_population_growth_2021_2023,city,resident_population,growth,2021,2023,"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            OBSERVATION_ROW,
+            "resident_population_growth_2021_2023,city,resident_population,growth,,2023,",
+            ["column 'year_from'", "must be a year before 2023 for a growth"],
+            id="growth_without_its_first_year",
+        ),
+        pytest.param(
+            "resident_population_2015,city,resident_population,level,,2015,3290000,30000,0,"
+            "pre_census,context",
+            "resident_population_2015,city,resident_population,level,,2015,3290000,30000,0,"
+            "pre_census,fit",
+            ["column 'use'", "pre-census level, revised by the 2020 census"],
+            id="pre_census_level_fitted",
+        ),
+        pytest.param(
+            "-0.1175,0.01,0,across_break,context",
+            "-0.1175,0.01,0,across_break,holdout",
+            ["column 'use'", "across_break", "allowed use: context"],
+            id="change_across_the_census_break_held_out",
+        ),
+        pytest.param(
+            OBSERVATION_ROW + "-0.006129,0.0025",
+            OBSERVATION_ROW + "-0.6129,0.0025",
+            ["column 'value'", "neither halves nor doubles"],
+            id="misplaced_digit_in_a_growth",
+        ),
+        pytest.param(
+            OBSERVATION_ROW + "-0.006129,0.0025",
+            OBSERVATION_ROW + "-0.006129,0",
+            ["column 'sd_obs' value '0'", "a standard deviation"],
+            id="an_observation_without_error",
+        ),
+        pytest.param(
+            "post_census,fit,derived",
+            "post_census,fitted,derived",
+            ["column 'use' value 'fitted'", "is not one of context, fit, holdout, input"],
+            id="unknown_use",
+        ),
+    ],
+)
+def test_broken_observations_fail_in_one_line(calibration_copy, old, new, expected):
+    damage(calibration_copy, "observations.csv", old, new)
+    message = one_line_error(calibration_copy)
+    assert "observations.csv line" in message, message
     for text in expected:
         assert text in message, message

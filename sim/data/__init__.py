@@ -11,7 +11,7 @@ the file, line, column, value and what is allowed.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,10 @@ DATA_FILES = (
     "history.csv",
     "lever_evidence.csv",
 )
+# What a calibration reads besides the model's data: the observed moments and the priors.
+# Optional (a region without them cannot be calibrated); hashed on their own, so editing
+# them does not make stored runs stale, only a posterior fitted to them.
+CALIBRATION_FILES = ("observations.csv", "priors.csv")
 COUNTY_KEYS = ("chuanshan", "anju", "shehong", "pengxi", "daying")
 OUTSIDE_KEYS = ("chengdu", "chongqing", "rest_of_sichuan", "other_provinces")
 BASES = {"sourced", "derived", "computed", "assumption", "calibrated"}
@@ -120,6 +124,54 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Observation:
+    """An observed moment of the record: a level, or an annual change between two years.
+
+    ``statistic`` is ``level`` (the value in ``year``), ``change`` (the annual change of a
+    share, ``(v[year] - v[year_from]) / years``) or ``growth`` (the annual growth of a
+    stock or income, ``(v[year] / v[year_from]) ** (1 / years) - 1``). ``sd_obs`` is the
+    error of the observation; ``sd_discrepancy`` what the comparison adds (a trend before
+    the model's start compared with the model's first years). ``use``: ``fit``,
+    ``holdout`` (kept out of the fit, to validate), ``input`` (the start state is built
+    to match it) or ``context`` (not comparable, for example a pre-census level).
+    """
+
+    moment: str
+    unit: str
+    indicator: str
+    statistic: str
+    year_from: int | None
+    year: int
+    value: float
+    sd_obs: float
+    sd_discrepancy: float
+    side: str
+    use: str
+    basis: str
+    source: str
+    note: str
+
+    @property
+    def sd(self) -> float:
+        """The total error: observation and discrepancy, independent."""
+        return float(np.hypot(self.sd_obs, self.sd_discrepancy))
+
+
+@dataclass(frozen=True)
+class PriorSpec:
+    """The prior of a parameter (or ``lever:<lever>.<parameter>``) as priors.csv gives it."""
+
+    name: str
+    family: str
+    loc: float | None
+    scale: float | None
+    low: float | None
+    high: float | None
+    basis: str
+    reasoning: str
+
+
+@dataclass(frozen=True)
 class RegionData:
     """Everything the model reads from the data folder."""
 
@@ -133,6 +185,9 @@ class RegionData:
     data_dir: Path
     data_hash: str
     lever_evidence: tuple[LeverEvidence, ...] = ()
+    observations: tuple[Observation, ...] = ()
+    priors: dict[str, PriorSpec] = field(default_factory=dict)
+    calibration_hash: str = ""
 
     @property
     def counties(self) -> tuple[Unit, ...]:
@@ -159,6 +214,16 @@ def data_hash(data_dir: Path) -> str:
     """SHA-256 over the data files' names and bytes, in a fixed order."""
     digest = hashlib.sha256()
     for name in DATA_FILES:
+        path = data_dir / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()
+
+
+def calibration_hash(data_dir: Path) -> str:
+    """SHA-256 over the model's data and the calibration's files: what a posterior fits."""
+    digest = hashlib.sha256(data_hash(data_dir).encode())
+    for name in CALIBRATION_FILES:
         path = data_dir / name
         digest.update(name.encode())
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")

@@ -17,14 +17,17 @@ from pydantic import ValidationError
 from sim.data import (
     Figure,
     LeverEvidence,
+    Observation,
     ParameterSpec,
+    PriorSpec,
     RegionData,
     Target,
     Unit,
+    calibration_hash,
     data_hash,
 )
 from sim.data.consistency import Located, check_figures
-from sim.data.schema import REFERENCE_AREAS, TABLES, Row, Rows, Table, where
+from sim.data.schema import REFERENCE_AREAS, TABLES, Row, Rows, Table, listed, where
 from sim.errors import DataError, shown
 
 
@@ -266,7 +269,86 @@ def read_region(folder: Path) -> RegionData:
         data_dir=folder,
         data_hash=data_hash(folder),
         lever_evidence=evidence,
+        observations=_observations(folder / "observations.csv"),
+        priors=_priors(folder / "priors.csv", parameters, evidence),
+        calibration_hash=calibration_hash(folder),
     )
+
+
+def _observations(path: Path) -> tuple[Observation, ...]:
+    if not path.is_file():
+        return ()
+    return tuple(
+        Observation(**r.model_dump()) for _, r in validate_rows(path, TABLES["observations.csv"])
+    )
+
+
+def _priors(
+    path: Path, parameters: dict[str, ParameterSpec], evidence: tuple[LeverEvidence, ...]
+) -> dict[str, PriorSpec]:
+    """The priors, each checked against what it is a prior of.
+
+    A parameter's prior lies inside the parameter's allowed range and holds its current
+    value; a lever's prior (``lever:<lever>.<parameter>``, for a catalogue default or a
+    value held outside parameters.csv) lies inside the evidence interval it stands for.
+    Every parameter that is not sourced, and every such lever interval, has a prior
+    (``fixed`` declares one held at its value).
+    """
+    if not path.is_file():
+        return {}
+    intervals = {f"lever:{e.lever}.{e.parameter}": e for e in evidence}
+    priors: dict[str, PriorSpec] = {}
+    for line, r in validate_rows(path, TABLES["priors.csv"]):
+        spec = PriorSpec(**r.model_dump())
+        if spec.name.startswith("lever:"):
+            interval = intervals.get(spec.name)
+            if interval is None:
+                raise DataError(
+                    f"{where(path, line)}: {spec.name} names no row of lever_evidence.csv; "
+                    f"allowed: lever:<lever>.<parameter> of one of its rows"
+                )
+            if interval.parameter in parameters:
+                raise DataError(
+                    f"{where(path, line)}: {spec.name}: {interval.parameter} is a parameter, "
+                    f"whose own row is its prior; allowed: one prior per value"
+                )
+            low, high, what = interval.low, interval.high, "its evidence interval"
+            value = interval.central
+        else:
+            parameter = parameters.get(spec.name)
+            if parameter is None:
+                raise DataError(
+                    f"{where(path, line)}: {spec.name!r} is not a parameter of parameters.csv"
+                )
+            low, high, what = parameter.low, parameter.high, "the parameter's allowed range"
+            value = parameter.value
+        if spec.family != "fixed":
+            if spec.low < low or spec.high > high:
+                raise DataError(
+                    f"{where(path, line)}: {spec.name} prior [{spec.low:g}, {spec.high:g}] "
+                    f"reaches outside [{low:g}, {high:g}], {what}"
+                )
+            if value is not None and not spec.low <= value <= spec.high:
+                raise DataError(
+                    f"{where(path, line)}: {spec.name} = {value:g} lies outside its prior "
+                    f"[{spec.low:g}, {spec.high:g}]; a prior must hold the value in use"
+                )
+        priors[spec.name] = spec
+    missing = [
+        name
+        for name, parameter in parameters.items()
+        if parameter.basis != "sourced" and name not in priors
+    ]
+    for name, interval in intervals.items():
+        own = interval.parameter if interval.parameter in parameters else name
+        if own not in priors and own not in missing:
+            missing.append(own)
+    if missing:
+        raise DataError(
+            f"{where(path)}: no prior for {listed(missing)}; every parameter that is not "
+            f"sourced and every lever interval needs one (family 'fixed' to hold it)"
+        )
+    return priors
 
 
 def _lever_evidence(path: Path, parameters: dict) -> tuple[LeverEvidence, ...]:

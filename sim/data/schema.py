@@ -11,6 +11,7 @@ Plausibility caps are named constants with the reason for their size; ``docs/dat
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -539,6 +540,139 @@ class HistoryRow(Row):
         return _check_value(value, info.data.get("indicator"), None)
 
 
+# Observed moments (observations.csv): what the calibration compares the model with.
+STATISTICS = ("level", "change", "growth")
+OBSERVATION_UNITS = ("city", "county_area", *COUNTY_KEYS)
+CENSUS_SIDES = ("post_census", "census", "pre_census", "across_break")
+OBSERVATION_USES = ("fit", "holdout", "input", "context")
+# An annual change of a share by more than 10 points, or a stock or income growing or
+# shrinking by half in a year, is a misplaced digit for a prefecture's statistics.
+CHANGE = Measure("per year", -0.1, 0.1, "a share does not move 10 points in a year")
+MOMENT_GROWTH = Measure("per year", -0.5, 1, "a stock or income neither halves nor doubles yearly")
+
+
+class ObservationRow(Row):
+    """A row of observations.csv: one observed moment and how sure it is."""
+
+    moment: Key
+    unit: Annotated[str, AfterValidator(_one_of(OBSERVATION_UNITS))]
+    indicator: Annotated[str, AfterValidator(_one_of(INDICATORS))]
+    statistic: Annotated[str, AfterValidator(_one_of(STATISTICS))]
+    year_from: OptionalYear = None
+    year: Year
+    value: float
+    sd_obs: Annotated[float, AfterValidator(_between(1e-12, math.inf, "a standard deviation"))]
+    sd_discrepancy: Annotated[float, AfterValidator(_between(0, math.inf, "a standard deviation"))]
+    side: Annotated[str, AfterValidator(_one_of(CENSUS_SIDES))]
+    use: Annotated[str, AfterValidator(_one_of(OBSERVATION_USES))]
+    basis: Basis
+    source: Source
+    note: Source
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ObservationRow:
+        if self.statistic == "level":
+            if self.year_from is not None:
+                raise invalid(
+                    "must be empty for a level (it is the first year of a change)", "year_from"
+                )
+            _check_value(self.value, self.indicator, None)
+        else:
+            if self.year_from is None or self.year_from >= self.year:
+                raise invalid(
+                    f"must be a year before {self.year} for a {self.statistic}", "year_from"
+                )
+            measure = CHANGE if self.statistic == "change" else MOMENT_GROWTH
+            if not measure.allows(self.value):
+                raise invalid(
+                    f"is outside {measure.describe()}, the range of a {self.statistic} "
+                    f"{measure.unit}: {measure.why}",
+                    "value",
+                )
+        if self.use in ("fit", "holdout"):
+            if self.side == "across_break":
+                raise invalid(
+                    "is across_break, which the census revision makes incomparable; allowed "
+                    "use: context",
+                    "use",
+                )
+            if self.side == "pre_census" and self.statistic == "level":
+                raise invalid(
+                    "is a pre-census level, revised by the 2020 census; use its change "
+                    "instead, or allowed use: context",
+                    "use",
+                )
+        return self
+
+
+PRIOR_FAMILIES = ("uniform", "normal", "lognormal", "fixed")
+PRIOR_BASES = ("evidence", "calibrated", "judgement")
+LEVER_PRIOR = re.compile(r"lever:([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)")
+
+
+def _prior_name(text: str) -> str:
+    if text.startswith("lever:"):
+        if not LEVER_PRIOR.fullmatch(text):
+            raise invalid("is not lever:<lever>.<parameter> with keys as in lever_evidence.csv")
+        return text
+    return _key(text)
+
+
+OptionalNumber = Annotated[float | None, BeforeValidator(_blank_to_none)]
+
+
+class PriorRow(Row):
+    """A row of priors.csv: the prior distribution of a parameter or a lever interval."""
+
+    name: Annotated[str, AfterValidator(_prior_name)]
+    family: Annotated[str, AfterValidator(_one_of(PRIOR_FAMILIES))]
+    loc: OptionalNumber = None
+    scale: OptionalNumber = None
+    low: OptionalNumber = None
+    high: OptionalNumber = None
+    basis: Annotated[str, AfterValidator(_one_of(PRIOR_BASES))]
+    reasoning: Source
+
+    @model_validator(mode="after")
+    def _complete(self) -> PriorRow:
+        if self.family == "fixed":
+            for column in ("loc", "scale", "low", "high"):
+                if getattr(self, column) is not None:
+                    raise invalid(
+                        "must be empty for a fixed parameter (its value lives in parameters.csv)",
+                        column,
+                    )
+            return self
+        if self.low is None or self.high is None:
+            raise invalid(
+                "is empty; a prior needs its support [low, high]",
+                "low" if self.low is None else "high",
+            )
+        if not self.low < self.high:
+            raise invalid(f"is not above low ({self.low:g}); allowed: high > low", "high")
+        if self.family == "uniform":
+            for column in ("loc", "scale"):
+                if getattr(self, column) is not None:
+                    raise invalid("must be empty for a uniform prior", column)
+            return self
+        if self.loc is None or self.scale is None:
+            raise invalid(
+                f"is empty; a {self.family} prior needs loc and scale",
+                "loc" if self.loc is None else "scale",
+            )
+        if self.scale <= 0:
+            raise invalid("is not above 0; allowed: a positive standard deviation", "scale")
+        if self.family == "lognormal" and (self.loc <= 0 or self.low <= 0):
+            column = "loc" if self.loc <= 0 else "low"
+            raise invalid("is not above 0; a lognormal prior lives on positive values", column)
+        if not self.low <= self.loc <= self.high:
+            raise invalid(
+                f"lies outside [{self.low:g}, {self.high:g}]; the centre must lie in the support",
+                "loc",
+            )
+        return self
+
+
 # --- rules over a whole file -----------------------------------------------------------
 
 Rows = list[tuple[int, Any]]  # (line, validated row)
@@ -637,6 +771,12 @@ def check_history(path: Path, rows: Rows) -> None:
         raise DataError(f"{where(path)}: no rows after the header; the record is required")
 
 
+def check_observations(path: Path, rows: Rows) -> None:
+    """Something to fit: at least one moment with use 'fit'."""
+    if not any(r.use == "fit" for _, r in rows):
+        raise DataError(f"{where(path)}: no moment with use 'fit'; a calibration needs one")
+
+
 @dataclass(frozen=True)
 class Table:
     """A file's schema: its row model, the columns no two rows may share, its file rule."""
@@ -656,4 +796,6 @@ TABLES: dict[str, Table] = {
     "targets.csv": Table(TargetRow, ("unit", "indicator", "year"), check_targets),
     "history.csv": Table(HistoryRow, ("unit", "indicator", "year"), check_history),
     "lever_evidence.csv": Table(LeverEvidenceRow, ("lever", "parameter")),
+    "observations.csv": Table(ObservationRow, ("moment",), check_observations),
+    "priors.csv": Table(PriorRow, ("name",)),
 }
