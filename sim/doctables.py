@@ -327,8 +327,9 @@ def observations_markdown(region: RegionData) -> str:
         "# Observations: the record the calibration compares the model with\n",
         "Every observed moment of Suining's record from 2015 to 2023 that the model can be "
         "compared with (`sim/data/observations.csv`), with its source, its error and its "
-        "side of the 2020 census. A moment is a *level* in a year, the annual *change* of a "
-        "share (points a year, as a fraction) or the annual *growth* of a stock or income. "
+        "side of the 2020 census. A moment is a *level* in a year, a *share* of a total in a "
+        "year, the annual *change* of a rate (points a year, as a fraction) or the annual "
+        "*growth* of a stock or income. "
         "The error of each is `sd_obs` (how sure the observation is) combined with "
         "`sd_discrepancy` (what the comparison adds), independent, into `sd`.\n",
         "**How the model is compared.** The model starts from the end of 2023. A moment "
@@ -364,8 +365,9 @@ def observations_markdown(region: RegionData) -> str:
         ]
         for o in rows:
             years = str(o.year) if o.year_from is None else f"{o.year_from}-{o.year}"
+            statistic = f"share of {o.of}" if o.of else o.statistic
             lines.append(
-                f"| `{o.moment}` | {o.unit} | {o.indicator} | {o.statistic} | {years} | "
+                f"| `{o.moment}` | {o.unit} | {o.indicator} | {statistic} | {years} | "
                 f"{_number(o.value)} | {_number(o.sd_obs)} | {_number(o.sd_discrepancy)} | "
                 f"{o.side} | {o.basis} | {_cell(o.source)} | {_cell(o.note)} |"
             )

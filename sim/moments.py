@@ -1,7 +1,7 @@
 """Observed moments against simulated ones: what a calibration measures a run by.
 
-An observed moment (``observations.csv``, :class:`sim.data.Observation`) is a level in a
-year or an annual change between two years. The model starts at the end of
+An observed moment (``observations.csv``, :class:`sim.data.Observation`) is a level or a
+share of a total in a year, or an annual change between two years. The model starts at the end of
 ``start_year`` (its first row is the start state) and simulates the years after it, so:
 
 - a moment whose years the model simulates is compared over the same years;
@@ -12,6 +12,7 @@ year or an annual change between two years. The model starts at the end of
   trend;
 - a level of a rate (births or deaths per resident) in a year before the start is
   compared with the model's first simulated year, with the same reading;
+- a share is compared in its year, as a level is;
 - a level of a stock (persons, incomes, shares) in a year before the start is not
   comparable: such a row can only be ``input`` or ``context``.
 
@@ -40,7 +41,7 @@ def model_years(obs: Observation, start_year: int) -> tuple[int | None, int]:
     Raises:
         ConfigError: A level of a stock in a year before the model's start.
     """
-    if obs.statistic == "level":
+    if obs.statistic in ("level", "share"):
         if obs.year >= start_year:
             return None, obs.year
         if obs.indicator in RATE_INDICATORS:
@@ -87,6 +88,9 @@ def simulated_value(table: pd.DataFrame, obs: Observation, start_year: int) -> f
             f"{missing[0]}; allowed: runs from {start_year} to at least {max(years)}"
         )
     end = float(series.loc[last])
+    if obs.statistic == "share":
+        total = _series(table, obs.unit, obs.of)
+        return end / float(total.loc[last])
     if first is None:
         return end
     begin = float(series.loc[first])

@@ -717,7 +717,7 @@ def test_the_calibration_files_are_optional_and_hashed_apart(data_copy, calibrat
     assert bare.observations == () and bare.priors == {}
 
 
-OBSERVATION_ROW = "resident_population_growth_2021_2023,city,resident_population,growth,2021,2023,"
+OBSERVATION_ROW = "resident_population_growth_2021_2023,city,resident_population,growth,,2021,2023,"
 
 
 @pytest.mark.parametrize(
@@ -725,14 +725,14 @@ OBSERVATION_ROW = "resident_population_growth_2021_2023,city,resident_population
     [
         pytest.param(
             OBSERVATION_ROW,
-            "resident_population_growth_2021_2023,city,resident_population,growth,,2023,",
+            "resident_population_growth_2021_2023,city,resident_population,growth,,,2023,",
             ["column 'year_from'", "must be a year before 2023 for a growth"],
             id="growth_without_its_first_year",
         ),
         pytest.param(
-            "resident_population_2015,city,resident_population,level,,2015,3290000,30000,0,"
+            "resident_population_2015,city,resident_population,level,,,2015,3290000,30000,0,"
             "pre_census,context",
-            "resident_population_2015,city,resident_population,level,,2015,3290000,30000,0,"
+            "resident_population_2015,city,resident_population,level,,,2015,3290000,30000,0,"
             "pre_census,fit",
             ["column 'use'", "pre-census level, revised by the 2020 census"],
             id="pre_census_level_fitted",
@@ -754,6 +754,18 @@ OBSERVATION_ROW = "resident_population_growth_2021_2023,city,resident_population
             OBSERVATION_ROW + "-0.006129,0",
             ["column 'sd_obs' value '0'", "a standard deviation"],
             id="an_observation_without_error",
+        ),
+        pytest.param(
+            "urban_wage_income_per_capita,share,urban_income_per_capita,",
+            "urban_wage_income_per_capita,share,,",
+            ["column 'of'", "names the total of a share, and only of a share"],
+            id="share_without_its_total",
+        ),
+        pytest.param(
+            "growth,,2021,2023",
+            "growth,urban_income_per_capita,2021,2023",
+            ["column 'of'", "names the total of a share, and only of a share"],
+            id="total_of_a_growth",
         ),
         pytest.param(
             "post_census,fit,derived",

@@ -29,6 +29,7 @@ def observation(**changes) -> Observation:
         unit="city",
         indicator="resident_population",
         statistic="growth",
+        of="",
         year_from=2021,
         year=2023,
         value=-0.006,

@@ -129,7 +129,8 @@ class Observation:
 
     ``statistic`` is ``level`` (the value in ``year``), ``change`` (the annual change of a
     share, ``(v[year] - v[year_from]) / years``) or ``growth`` (the annual growth of a
-    stock or income, ``(v[year] / v[year_from]) ** (1 / years) - 1``). ``sd_obs`` is the
+    stock or income, ``(v[year] / v[year_from]) ** (1 / years) - 1``) or ``share`` (the
+    indicator over the total ``of`` in ``year``). ``sd_obs`` is the
     error of the observation; ``sd_discrepancy`` what the comparison adds (a trend before
     the model's start compared with the model's first years). ``use``: ``fit``,
     ``holdout`` (kept out of the fit, to validate), ``input`` (the start state is built
@@ -140,6 +141,7 @@ class Observation:
     unit: str
     indicator: str
     statistic: str
+    of: str
     year_from: int | None
     year: int
     value: float

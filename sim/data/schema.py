@@ -224,6 +224,12 @@ INDICATORS: dict[str, Measure] = {
     "rural_income": YUAN_PER_PERSON,
     "urban_income_per_capita": YUAN_PER_PERSON,
     "rural_income_per_capita": YUAN_PER_PERSON,
+    "abandoned_land_rate": FRACTION,
+    **{
+        f"{area}_{source}_income_per_capita": YUAN_PER_PERSON
+        for area in ("urban", "rural")
+        for source in ("wage", "operating", "property", "transfer")
+    },
     "income_ratio": INCOME_RATIO,
     "income_ratio_h1": INCOME_RATIO,
     "urban_income_growth": GROWTH,
@@ -541,7 +547,7 @@ class HistoryRow(Row):
 
 
 # Observed moments (observations.csv): what the calibration compares the model with.
-STATISTICS = ("level", "change", "growth")
+STATISTICS = ("level", "change", "growth", "share")
 OBSERVATION_UNITS = ("city", "county_area", *COUNTY_KEYS)
 CENSUS_SIDES = ("post_census", "census", "pre_census", "across_break")
 OBSERVATION_USES = ("fit", "holdout", "input", "context")
@@ -558,6 +564,7 @@ class ObservationRow(Row):
     unit: Annotated[str, AfterValidator(_one_of(OBSERVATION_UNITS))]
     indicator: Annotated[str, AfterValidator(_one_of(INDICATORS))]
     statistic: Annotated[str, AfterValidator(_one_of(STATISTICS))]
+    of: Annotated[str, AfterValidator(lambda t: t if not t else _one_of(INDICATORS)(t))] = ""
     year_from: OptionalYear = None
     year: Year
     value: float
@@ -571,7 +578,14 @@ class ObservationRow(Row):
 
     @model_validator(mode="after")
     def _consistent(self) -> ObservationRow:
-        if self.statistic == "level":
+        if (self.statistic == "share") != bool(self.of):
+            raise invalid("names the total of a share, and only of a share", "of")
+        if self.statistic == "share":
+            if self.year_from is not None:
+                raise invalid("must be empty for a share", "year_from")
+            if not FRACTION.allows(self.value):
+                raise invalid(f"is outside {FRACTION.describe()}, the range of a share", "value")
+        elif self.statistic == "level":
             if self.year_from is not None:
                 raise invalid(
                     "must be empty for a level (it is the first year of a change)", "year_from"
