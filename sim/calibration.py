@@ -50,6 +50,8 @@ from sim.sweeps import replicate_seeds
 CUTOFF = 3.0  # Pukelsheim's three-sigma rule: 95% of any unimodal distribution within 3 sd
 ACTIVE_INPUTS = 8  # parameters a moment's Gaussian process sees; the rest act as noise
 GP_POINTS_MAX = 600  # training points of a Gaussian process (its cost grows as n^3)
+# A posterior too peaked for the candidates is retried with 4 and 16 times as many.
+CANDIDATES_GROWTH_MAX = 16
 
 
 def free_parameters(region: RegionData) -> tuple[str, ...]:
@@ -291,13 +293,23 @@ def not_ruled_out(
     seed: int,
     batch: int = 20_000,
 ) -> np.ndarray:
-    """Candidates uniform over the cube whose largest implausibility is at most CUTOFF."""
+    """Candidates uniform over the cube whose largest implausibility is at most CUTOFF.
+
+    Moments are checked one after the other on the candidates still standing, so most
+    candidates cost only the first few emulators (the same set as checking all at once).
+    """
     u = latin_design(n_candidates, d, seed)
-    keep = np.zeros(n_candidates, dtype=bool)
-    for start in range(0, n_candidates, batch):
-        part = u[start : start + batch]
-        keep[start : start + batch] = implausibility(emulators, observations, part).max(1) <= CUTOFF
-    return u[keep]
+    alive = np.arange(n_candidates)
+    for em, o in zip(emulators, observations, strict=True):
+        keep = np.zeros(len(alive), dtype=bool)
+        for start in range(0, len(alive), batch):
+            part = u[alive[start : start + batch]]
+            mean, var = em.predict(part)
+            keep[start : start + batch] = np.abs(o.value - mean) <= CUTOFF * np.sqrt(o.sd**2 + var)
+        alive = alive[keep]
+        if len(alive) == 0:
+            break
+    return u[alive]
 
 
 def thin(u: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -543,8 +555,17 @@ def history_match(
         share = len(not_ruled_out(emulators, fit, 20_000, d, setup.seed * 31 + wave)) / 20_000
         nroy.append(share)
         log(f"wave {wave}: {share:.1%} of the parameter space not ruled out")
-    candidates = not_ruled_out(emulators, fit, plan.candidates, d, setup.seed * 104729)
-    posterior = posterior_draws(emulators, fit, candidates, plan.draws, setup.seed)
+    n_candidates = plan.candidates
+    while True:
+        candidates = not_ruled_out(emulators, fit, n_candidates, d, setup.seed * 104729)
+        try:
+            posterior = posterior_draws(emulators, fit, candidates, plan.draws, setup.seed)
+            break
+        except ConfigError:
+            if n_candidates >= CANDIDATES_GROWTH_MAX * plan.candidates or len(candidates) == 0:
+                raise
+            n_candidates *= 4
+            log(f"posterior: too few effective candidates; trying {n_candidates}")
     log(
         f"posterior: {plan.draws} draws from {posterior.candidates} candidates not ruled out "
         f"(effective sample size {posterior.effective_size:.0f})"

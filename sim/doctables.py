@@ -3,7 +3,8 @@
 ``python -m sim.doctables`` rewrites ``docs/parameters.md``, ``docs/figures.md``,
 ``docs/levers.md``, ``docs/scenarios.md``, ``docs/evidence.md`` (with the virtual
 replications' estimates that ``python -m sim.replications`` stored),
-``docs/observations.md`` and ``docs/priors.md``;
+``docs/observations.md``, ``docs/priors.md`` and ``docs/validation.md`` (from the
+committed calibration results);
 a test fails when the committed files differ from what this module generates, so the
 docs cannot drift from the data.
 """
@@ -412,9 +413,109 @@ def priors_markdown(region: RegionData) -> str:
     return "\n".join(lines) + "\n"
 
 
+def validation_markdown(region: RegionData, folder: Path) -> str:
+    """The calibration's fit, parameter intervals, predictive checks and held-out results.
+
+    Read from the committed results of ``experiments/calibration/history_match.py``.
+    """
+    import json
+
+    lines = [
+        HEADER.replace("sim/data and sim/levers.py", "experiments/calibration/results/main"),
+        "# Validation: the calibrated model against the record\n",
+    ]
+    settings_file = folder / "settings.json"
+    if not settings_file.is_file():
+        return "\n".join(
+            [
+                *lines,
+                "No calibration results are committed yet: run "
+                "`python experiments/calibration/history_match.py --write`.",
+                "",
+            ]
+        )
+    settings = json.loads(settings_file.read_text(encoding="utf-8"))
+    cover = list(csv.DictReader((folder / "coverage.csv").open(encoding="utf-8")))
+    informed = list(csv.DictReader((folder / "informed.csv").open(encoding="utf-8")))
+    notes = {o.moment: o for o in region.observations}
+    plan = settings["plan"]
+    lines += [
+        f"Calibrated by history matching with Gaussian-process emulators (method: "
+        f"`sim/calibration.py`; record: [observations.md](observations.md); priors: "
+        f"[priors.md](priors.md)). {len(settings['parameters'])} parameters vary; "
+        f"{plan['waves']} waves of {plan['points']} runs at scale {settings['scale']} "
+        f"({settings['start_year']}-{settings['end_year']}); {plan['draws']} posterior draws, "
+        f"each then run with the model itself. Moments marked *holdout* were left out of the "
+        f"fit. An observation is *covered* when it lies in the central 90% of its posterior "
+        f"predictive: the draws' simulated values plus the observation and discrepancy error. "
+        f"Details: `experiments/calibration/results/main/summary.md`.\n",
+    ]
+    for use, title in (("fit", "Fit against the observations"), ("holdout", "Held out")):
+        rows = [r for r in cover if r["use"] == use]
+        covered = sum(r["covered"] == "True" for r in rows)
+        lines += [
+            f"## {title}: {covered} of {len(rows)} covered\n",
+            "| moment | observed | predictive median | 90% interval | covered |",
+            "|---|---|---|---|---|",
+        ]
+        for r in rows:
+            lines.append(
+                f"| `{r['moment']}` | {_number(float(r['observed']))} | "
+                f"{_number(float(r['predictive_median']))} | "
+                f"{_number(float(r['low']))} to {_number(float(r['high']))} | "
+                f"{'yes' if r['covered'] == 'True' else '**no**'} |"
+            )
+        lines.append("")
+    lines += [
+        "## Known misfits\n",
+        "Observations outside their 90% predictive interval, with what the record's notes "
+        "say of them:\n",
+    ]
+    misses = [r for r in cover if r["covered"] != "True"]
+    for r in misses:
+        o = notes.get(r["moment"])
+        lines.append(f"- `{r['moment']}` ({r['use']}): {_cell(o.note) if o else ''}")
+    if not misses:
+        lines.append("- none")
+    lines += [
+        "",
+        "## Parameter intervals: what the record informs\n",
+        "`width` is the posterior's sd over the prior's in quantile space: 1 means the record "
+        "leaves the parameter where its prior had it (prior-driven).\n",
+        "| parameter | width | prior 5%-95% | posterior 5%-95% | posterior median |",
+        "|---|---|---|---|---|",
+    ]
+    for r in informed[:15]:
+        lines.append(
+            f"| `{r['parameter']}` | {float(r['width_ratio']):.2f} | "
+            f"{float(r['prior_q05']):.4g} to {float(r['prior_q95']):.4g} | "
+            f"{float(r['posterior_q05']):.4g} to {float(r['posterior_q95']):.4g} | "
+            f"{float(r['posterior_q50']):.4g} |"
+        )
+    driven = sum(float(r["width_ratio"]) > 0.9 for r in informed)
+    lines += [
+        "",
+        f"{driven} of {len(informed)} parameters keep more than 90% of their prior width: the "
+        "record, as it stands, does not inform them; their uncertainty enters the projections "
+        "as the priors give it.\n",
+        "## A 2020 start and a 2020-2023 hindcast: not possible yet\n",
+        "The model starts from a synthetic population matched to 2023 figures. A start in "
+        "2020 needs the same figures for 2020, and these are missing: the 2020 census's "
+        "county age structures and household sizes, Daying's census population (only a "
+        "residual of the city total is known), the counties' urban populations except "
+        "Chuanshan's, the 2020 hukou split by county and residence, incomes by source in "
+        "2020, and the land transfer and abandonment of 2020 (searches recorded in "
+        "`../shared/data/suining_counties.md` and `experiments/calibration`'s notes). The "
+        "held-out moments above (registered population 2021-2023, Chuanshan and Shehong "
+        "2020-2023, the income ratio's pace 2019-2023) test the model on the record after "
+        "the census instead.\n",
+    ]
+    return "\n".join(lines)
+
+
 def generated() -> dict[str, str]:
     """File name to generated content."""
-    from sim.paths import replication_estimates_file
+    from sim.paths import calibration_results_folder, replication_estimates_file
 
     region = load_region()
     scenarios = _scenarios()
@@ -427,6 +528,7 @@ def generated() -> dict[str, str]:
         "evidence.md": evidence_markdown(region, simulated),
         "observations.md": observations_markdown(region),
         "priors.md": priors_markdown(region),
+        "validation.md": validation_markdown(region, calibration_results_folder()),
     }
 
 

@@ -41,6 +41,11 @@ def replication_estimates_file() -> Path:
     return PACKAGE_DIR.parent / "experiments" / "replications" / "estimates.csv"
 
 
+def calibration_results_folder() -> Path:
+    """The committed results of the main calibration (experiments/calibration)."""
+    return PACKAGE_DIR.parent / "experiments" / "calibration" / "results" / "main"
+
+
 def scenarios_folder(setting: str | None) -> Path:
     """The folder named by ``scenarios_dir``, else the project's ``scenarios/``.
 

@@ -214,3 +214,29 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("artifacts")
         for line in ARTIFACTS:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def data_copy(tmp_path):
+    """A copy of the model's data files (without the calibration's) to damage."""
+    import shutil
+
+    from sim.data import DATA_FILES, DEFAULT_DATA_DIR
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in DATA_FILES:
+        shutil.copy(DEFAULT_DATA_DIR / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def calibration_copy(data_copy):
+    """:func:`data_copy` with the calibration's files (observations and priors)."""
+    import shutil
+
+    from sim.data import CALIBRATION_FILES, DEFAULT_DATA_DIR
+
+    for name in CALIBRATION_FILES:
+        shutil.copy(DEFAULT_DATA_DIR / name, data_copy / name)
+    return data_copy

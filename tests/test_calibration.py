@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from test_launchers import slurm_ready
+from test_moments import observation
 
 from sim import rng
 from sim.calibration import (
@@ -20,7 +21,7 @@ from sim.calibration import (
     slurm_runner,
     to_params,
 )
-from sim.data import Observation, PriorSpec
+from sim.data import PriorSpec
 from sim.ensemble import run_ensemble
 from sim.errors import ConfigError
 from sim.moments import compared, moments_of
@@ -33,22 +34,15 @@ OBSERVED, OBS_SD, NOISE_SD = 0.45, 0.02, 0.01
 
 
 def toy_region(region):
-    obs = Observation(
+    obs = observation(
         moment="toy",
-        unit="city",
         indicator="resident_urbanisation_rate",
         statistic="level",
-        of="",
         year_from=None,
         year=2023,
         value=OBSERVED,
         sd_obs=OBS_SD,
         sd_discrepancy=0.0,
-        side="post_census",
-        use="fit",
-        basis="derived",
-        source="test",
-        note="test",
     )
     priors = {
         "stay_bonus": PriorSpec("stay_bonus", "uniform", None, None, 1.5, 3.5, "judgement", "t"),
@@ -161,40 +155,8 @@ def test_designs_and_seeds_are_fixed_by_the_seed():
 
 def test_coverage_counts_an_observation_inside_its_predictive_interval():
     obs = [
-        Observation(
-            "a",
-            "city",
-            "x",
-            "level",
-            "",
-            None,
-            2023,
-            1.0,
-            0.1,
-            0.0,
-            "post_census",
-            "fit",
-            "sourced",
-            "s",
-            "n",
-        ),
-        Observation(
-            "b",
-            "city",
-            "x",
-            "level",
-            "",
-            None,
-            2023,
-            5.0,
-            0.1,
-            0.0,
-            "post_census",
-            "holdout",
-            "sourced",
-            "s",
-            "n",
-        ),
+        observation(moment="a", value=1.0, sd_obs=0.1, sd_discrepancy=0.0),
+        observation(moment="b", value=5.0, sd_obs=0.1, sd_discrepancy=0.0, use="holdout"),
     ]
     predictive = pd.DataFrame({"a": np.full(50, 1.05), "b": np.full(50, 1.0)})
     table = coverage(obs, predictive).set_index("moment")

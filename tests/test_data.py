@@ -27,15 +27,6 @@ from sim.data.schema import FRACTION, TABLES, measure_of
 from sim.errors import ECHO_CHARS, DataError
 
 
-@pytest.fixture
-def data_copy(tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    for name in DATA_FILES:
-        shutil.copy(DEFAULT_DATA_DIR / name, folder / name)
-    return folder
-
-
 def test_default_data_loads_with_sources(region):
     assert [u.key for u in region.counties] == ["chuanshan", "anju", "shehong", "pengxi", "daying"]
     assert region.value("city", "resident_population", 2023) == 2748000
@@ -121,6 +112,15 @@ def last_line_of(folder, name, fragment):
     found = [n for n, line in enumerate(lines, start=1) if fragment in line]
     assert found, fragment
     return found[-1]
+
+
+def assert_refused(folder, name, old, new, expected):
+    """Damage ``name`` and check the load fails in one line naming the file and ``expected``."""
+    damage(folder, name, old, new)
+    message = one_line_error(folder)
+    assert f"{name} line" in message or f"{name}:" in message, message
+    for text in expected:
+        assert text in message, message
 
 
 def one_line_error(folder):
@@ -685,21 +685,10 @@ def test_a_run_on_impossible_data_exits_2_with_one_line(data_copy, tmp_path):
     ],
 )
 def test_lever_evidence_keeps_one_value_in_one_place(data_copy, old, new, expected):
-    damage(data_copy, "lever_evidence.csv", old, new)
-    message = one_line_error(data_copy)
-    assert "lever_evidence.csv line" in message, message
-    for text in expected:
-        assert text in message, message
+    assert_refused(data_copy, "lever_evidence.csv", old, new, expected)
 
 
 # --- the calibration's files: observations.csv and priors.csv ---------------------------
-
-
-@pytest.fixture
-def calibration_copy(data_copy):
-    for name in CALIBRATION_FILES:
-        shutil.copy(DEFAULT_DATA_DIR / name, data_copy / name)
-    return data_copy
 
 
 def test_the_calibration_files_are_optional_and_hashed_apart(data_copy, calibration_copy):
@@ -776,8 +765,4 @@ OBSERVATION_ROW = "resident_population_growth_2021_2023,city,resident_population
     ],
 )
 def test_broken_observations_fail_in_one_line(calibration_copy, old, new, expected):
-    damage(calibration_copy, "observations.csv", old, new)
-    message = one_line_error(calibration_copy)
-    assert "observations.csv line" in message, message
-    for text in expected:
-        assert text in message, message
+    assert_refused(calibration_copy, "observations.csv", old, new, expected)

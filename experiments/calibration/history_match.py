@@ -28,8 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim.calibration import (
     Plan,
@@ -40,14 +38,14 @@ from sim.calibration import (
     simulate,
     slurm_runner,
 )
-from sim.data import DEFAULT_DATA_DIR, load_region
+from sim.data import load_region
 from sim.moments import compared
 from sim.paths import code_digest
+from sim.posterior import POSTERIOR_FILE, write_posterior
 from sim.results import git_commit
 from sim.sweeps import replicate_seeds
 
 HERE = Path(__file__).resolve().parent
-POSTERIOR_FILE = DEFAULT_DATA_DIR / "posterior.parquet"
 
 
 def seed_noise(region, setup: Setup, seeds: int = 12) -> pd.DataFrame:
@@ -61,11 +59,9 @@ def seed_noise(region, setup: Setup, seeds: int = 12) -> pd.DataFrame:
     ).rename_axis("moment")
 
 
-def write_posterior(result: dict, region, setup: Setup) -> None:
-    """Store the draws with what they were fitted on (parquet schema metadata)."""
-    draws = result["draws"].reset_index()
-    table = pa.Table.from_pandas(draws, preserve_index=False)
-    meta = {
+def posterior_meta(result: dict, region, setup: Setup) -> dict[str, str]:
+    """What the draws were fitted on."""
+    return {
         "commit": git_commit(HERE) or "unknown",
         "code_digest": code_digest(),
         "data_hash": region.data_hash,
@@ -74,13 +70,6 @@ def write_posterior(result: dict, region, setup: Setup) -> None:
         "method": "history matching with GP emulators, importance resampling (sim.calibration)",
         "effective_size": f"{result['effective_size']:.0f}",
     }
-    table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), **{f"ronghe.{k}": v for k, v in meta.items()}}
-    )
-    tmp = POSTERIOR_FILE.with_name(".posterior.parquet.tmp")
-    pq.write_table(table, tmp)
-    tmp.replace(POSTERIOR_FILE)
-    print(f"wrote {POSTERIOR_FILE} ({len(draws)} draws)")
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -175,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"wrote {folder}/summary.md")
     if args.write:
-        write_posterior(result, region, setup)
+        draws = result["draws"].reset_index()
+        write_posterior(draws, posterior_meta(result, region, setup))
+        print(f"wrote {POSTERIOR_FILE} ({len(draws)} draws)")
     return 0
 
 
