@@ -90,7 +90,12 @@ class RunSettings:
     scenarios_dir: str | None = None
     targets_2035: Targets2035 = field(default_factory=Targets2035)
     goal: GoalSettings = field(default_factory=GoalSettings)
+    ensemble: str = "none"
+    draws: int = 0
 
+
+ENSEMBLES = ("none", "posterior")
+MAX_DRAWS = 10_000
 
 RANGES = {
     "scenario": "a file name in scenarios/ (see `ronghe scenarios`)",
@@ -113,6 +118,8 @@ RANGES = {
     "goal.probability": "(0, 1]",
     "goal.year": "a year with targets: 2027 or 2035, within [start_year, end_year]",
     "goal.penalty": "[0, 1e9] million yuan",
+    "ensemble": "none or posterior (the draws of sim/data/posterior.parquet)",
+    "draws": f"integer in [0, {MAX_DRAWS}] (with ensemble=posterior; 0 = every draw)",
 }
 
 
@@ -194,6 +201,12 @@ def check_key(key: str, value: object, *, start_year: int = BASE_YEAR) -> None:
     elif key == "goal.penalty":
         if not _is_number(value) or not 0 <= value <= 1e9:
             raise _fail(key, value)
+    elif key == "ensemble":
+        if value not in ENSEMBLES:
+            raise _fail(key, value)
+    elif key == "draws":
+        if not _is_int(value) or not 0 <= value <= MAX_DRAWS:
+            raise _fail(key, value)
     else:
         raise ConfigError(f"unknown key {key!r}; allowed: {', '.join(sorted(RANGES))}, params.*")
 
@@ -243,6 +256,15 @@ def validate(cfg: Mapping[str, Any]) -> ValidConfig:
         raise ConfigError(
             f"goal.year={goal.year}: allowed a year within start_year..end_year "
             f"({settings.start_year}..{settings.end_year})"
+        )
+    if settings.draws and settings.ensemble == "none":
+        raise ConfigError(
+            f"draws={settings.draws}: allowed 0 without an ensemble (add ensemble=posterior)"
+        )
+    if settings.ensemble != "none" and goal.replicates:
+        raise ConfigError(
+            f"ensemble={settings.ensemble}: allowed none with goal.replicates="
+            f"{goal.replicates} (a goal run draws its own replicates)"
         )
     params = dict(cfg.get("params") or {})
     levers = {k: v for k, v in dict(cfg.get("levers") or {}).items() if v is not None}

@@ -63,6 +63,13 @@ TEXT = {
         "{runs} 次模拟（{scenarios} 个情景，每个情景 {seeds} 个随机种子），{start}–{end} 年。",
         "{runs} runs ({scenarios} scenarios, {seeds} seeds each), {start}–{end}.",
     ),
+    "summary_draws": (
+        "{runs} 次模拟（{scenarios} 个情景，每个情景 {seeds} 个后验参数抽样，各有其随机种子），"
+        "{start}–{end} 年。区间与概率同时反映参数不确定性与随机性。",
+        "{runs} runs ({scenarios} scenarios, {seeds} posterior draws each, each with its own "
+        "seed), {start}–{end}. Bands and probabilities carry the parameters' uncertainty as "
+        "well as chance.",
+    ),
     "one_seed": (
         "每个情景只有一个种子：图中没有不确定性区间，概率只能是 0 或 100%。",
         "One seed per scenario: the charts have no uncertainty bands and probabilities are "
@@ -635,9 +642,10 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
         )
         if card is not None:
             card.to_csv(staging / "scorecard.csv", index=False)
-        seeds = done.groupby("scenario")["seed"].nunique()
+        seeds = table.groupby("scenario")["seed"].nunique()
+        over_draws = "draw" in table.columns and bool((table["draw"] >= 0).all())
         summary = _t(
-            "summary",
+            "summary_draws" if over_draws else "summary",
             lang,
             runs=len(done),
             scenarios=len(titles),

@@ -25,8 +25,10 @@ from sim.ensemble import (
     build_model,
     compose_scenario,
     process_inputs,
+    run_ensemble,
     scenario_key,
 )
+from sim.errors import ConfigError
 from sim.goals import GOAL_FILE, assess
 from sim.indicators import TARGET_INDICATORS, indicator_table, target_values
 from sim.params import resolve_params
@@ -89,6 +91,48 @@ def simulate(
     return model, fit, region, scenario
 
 
+@dataclasses.dataclass(frozen=True)
+class PosteriorEnsemble:
+    """The runs of ``ensemble=posterior``: one per draw, with the posterior they come from."""
+
+    members: list[ValidConfig]
+    posterior: object
+    digest: str
+    stale: list[str]
+
+
+def posterior_members(cfg: ValidConfig, region) -> PosteriorEnsemble:
+    """One configuration per posterior draw (``draws`` of them; 0 = all).
+
+    Draw ``k`` runs with its calibrated parameter values, over which the run's own
+    ``params`` take precedence, and with the ``k``-th replicate seed of the run's
+    ``seed``: the same draws and seeds in every scenario of a sweep, so differences
+    between scenarios are paired. What changed since the posterior was fitted is logged
+    as a warning and kept in the provenance.
+
+    Raises:
+        ConfigError: No posterior, or more draws asked for than it holds.
+    """
+    from sim.posterior import POSTERIOR_FILE, load_posterior, stale_reasons
+    from sim.results import file_digest
+
+    s = cfg.settings
+    posterior = load_posterior()
+    available = len(posterior.draws)
+    n = s.draws or available
+    if n > available:
+        raise ConfigError(f"draws={n}: allowed at most {available}, the posterior's draws")
+    stale = stale_reasons(posterior, region)
+    for reason in stale:
+        log.warning("posterior: %s; refit: python experiments/calibration/history_match.py", reason)
+    members = []
+    for k, seed in enumerate(replicate_seeds(s.seed, n)):
+        settings = dataclasses.replace(s, seed=seed, ensemble="none", draws=0)
+        params = {**posterior.params_of(k), **cfg.params}
+        members.append(dataclasses.replace(cfg, settings=settings, params=params))
+    return PosteriorEnsemble(members, posterior, file_digest(POSTERIOR_FILE), stale)
+
+
 def run_to_directory(
     cfg: ValidConfig,
     resolved: dict,
@@ -118,15 +162,24 @@ def run_to_directory(
     started = time.time()
     threads = configure_threads(s.threads)
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    # A goal run evaluates one package on several replicate seeds; a plain run on one.
-    seeds = replicate_seeds(s.seed, s.goal.replicates) if s.goal.replicates else [s.seed]
+    ensemble = posterior_members(cfg, region) if s.ensemble == "posterior" else None
+    # A goal run evaluates one package on several replicate seeds; a plain run on one;
+    # an ensemble run its first draw here and the others on the ensemble's workers.
+    if ensemble is not None:
+        runs = ensemble.members[:1]
+    elif s.goal.replicates:
+        runs = [
+            dataclasses.replace(cfg, settings=dataclasses.replace(s, seed=seed))
+            for seed in replicate_seeds(s.seed, s.goal.replicates)
+        ]
+    else:
+        runs = [cfg]
     tables = []
-    for seed in seeds:
-        run_cfg = dataclasses.replace(cfg, settings=dataclasses.replace(s, seed=seed))
+    for run_cfg in runs:
         model_k, fit_k, region, scenario = simulate(
             run_cfg, region, scenario, inputs=process_inputs(region, s.data_dir)
         )
-        if seed == s.seed:
+        if run_cfg is runs[0]:
             model, fit = model_k, fit_k
         threads = numba.get_num_threads()
         tables.append(
@@ -136,9 +189,15 @@ def run_to_directory(
                 steps_per_year=s.steps_per_year,
                 county_area=s.county_area,
                 scenario=s.scenario,
-                seed=seed,
+                seed=run_cfg.settings.seed,
             )
         )
+    seeds = [r.settings.seed for r in runs]
+    if ensemble is not None:
+        tables += run_ensemble(ensemble.members[1:])
+        for k, table_k in enumerate(tables):
+            table_k["draw"] = np.int64(k)
+        seeds = [m.settings.seed for m in ensemble.members]
     table = pd.concat(tables, ignore_index=True)
     extra = {}
     goal = None
@@ -182,6 +241,15 @@ def run_to_directory(
     }
     if goal is not None:
         provenance["replicate_seeds"] = seeds
+    if ensemble is not None:
+        provenance["ensemble"] = {
+            "kind": "posterior",
+            "draws": len(ensemble.members),
+            "seeds": seeds,
+            "posterior": ensemble.posterior.meta,
+            "posterior_sha256": ensemble.digest,
+            "stale": ensemble.stale,
+        }
     write_run(
         run_dir,
         indicators=table,
@@ -193,15 +261,46 @@ def run_to_directory(
     return table, goal
 
 
+TARGET_LABELS = {
+    ("city", "resident_urbanisation_rate"): "resident urbanisation 常住人口城镇化率",
+    ("county_area", "resident_urbanisation_rate"): "county-area urbanisation 县域城镇化率",
+    ("city", "income_ratio"): "urban-rural income ratio 城乡居民收入比",
+}
+
+
+def _target_summary_over_runs(table: pd.DataFrame, region, year: int) -> str:
+    """The targets' median, 90% interval and chance of being met over the table's runs."""
+    what = "posterior draws" if "draw" in table.columns else "seeds"
+    runs = table["seed"].nunique()
+    targets = {(t.unit, t.indicator): t for t in region.targets if t.year == year}
+    now = table[table["year"] == year]
+    lines = [f"{year} target indicators over {runs} {what} (median, 90% interval):"]
+    for key in TARGET_INDICATORS:
+        values = now[(now.unit == key[0]) & (now.indicator == key[1])].groupby("seed")["value"]
+        values = values.first()
+        target = targets[key]
+        low, mid, high = np.quantile(values, [0.05, 0.5, 0.95])
+        if key[1] == "income_ratio":
+            shown = f"{mid:.3f} ({low:.3f}-{high:.3f})"
+            goal = f"{'≤' if target.direction == 'at_most' else '≥'} {target.value:.2f}"
+        else:
+            shown = f"{mid:.2%} ({low:.2%}-{high:.2%})"
+            goal = f"≥ {target.value:.1%}"
+        chance = float(target.met(values).mean())
+        lines.append(
+            f"  {TARGET_LABELS[key]:<42} {shown:>24}   target {goal:<8} "
+            f"P(met in {year}) = {chance:.2f} over {runs} {what}"
+        )
+    return "\n".join(lines)
+
+
 def target_summary(table: pd.DataFrame, region, year: int = 2027) -> str:
     """Lines comparing the target indicators in ``year`` with the decision's targets."""
+    if table["seed"].nunique() > 1:
+        return _target_summary_over_runs(table, region, year)
     values = target_values(table, year)
     targets = {(t.unit, t.indicator): t for t in region.targets if t.year == year}
-    labels = {
-        ("city", "resident_urbanisation_rate"): "resident urbanisation 常住人口城镇化率",
-        ("county_area", "resident_urbanisation_rate"): "county-area urbanisation 县域城镇化率",
-        ("city", "income_ratio"): "urban-rural income ratio 城乡居民收入比",
-    }
+    labels = TARGET_LABELS
     lines = [f"{year} target indicators (model vs decision):"]
     for key in TARGET_INDICATORS:
         value, target = values[key], targets.get(key)

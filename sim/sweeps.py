@@ -156,13 +156,15 @@ def read_indicators(path: Path) -> pd.DataFrame:
     except (OSError, pa.ArrowException) as exc:
         raise ResultsError(f"{path}: not a readable parquet file ({type(exc).__name__})") from None
     found = {f.name: str(f.type) for f in schema}
-    if list(found) != list(INDICATOR_SCHEMA) or any(
-        found[c] not in types for c, types in INDICATOR_SCHEMA.items()
-    ):
+    expected = dict(INDICATOR_SCHEMA)
+    if "draw" in found:  # an ensemble run (ensemble=posterior): the draw of each row
+        expected["draw"] = ("int64",)
+    if list(found) != list(expected) or any(found[c] not in types for c, types in expected.items()):
         shown = ", ".join(f"{c}:{t}" for c, t in found.items())[:200]
         raise ResultsError(
             f"{path}: columns {shown}; expected {', '.join(INDICATOR_SCHEMA)} "
-            "(year, seed integers; value float; the others text)"
+            "(and draw after them in an ensemble run; year, seed, draw integers; value float; "
+            "the others text)"
         )
     try:
         return pd.read_parquet(path)
@@ -237,6 +239,8 @@ def collect(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     if tables:
         indicators = pd.concat(tables, ignore_index=True)
+        if "draw" in indicators.columns:  # -1: a run that is not an ensemble's
+            indicators["draw"] = indicators["draw"].fillna(-1).astype("int64")
         front = ["run_id", "scenario"]
         middle = [c for c in indicators.columns if c not in (*front, "seed", "year", "unit")]
         middle = [c for c in middle if c not in ("indicator", "value")]

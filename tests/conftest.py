@@ -20,6 +20,11 @@ def pytest_configure(config):
     each would otherwise compile them itself, at the same time. Only the controlling
     process (or a run without xdist) does this.
     """
+    # One BLAS thread per test process (the calibration's Gaussian processes): the
+    # processes share the cores, as the numba kernels do with one thread each.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
     if hasattr(config, "workerinput"):
         return
     import numba

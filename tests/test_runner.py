@@ -48,3 +48,80 @@ def test_the_smallest_allowed_scale_runs_with_every_indicator_defined(seed):
     assert set(undefined.indicator) <= UNDEFINED_IN_2023 and (undefined.year == 2023).all()
     first = model.tallies[0]
     assert 300 < first.residents.sum() + first.outside_by_dest.sum() < 400  # about 353 agents
+
+
+# --- ensemble=posterior ------------------------------------------------------------------
+
+
+def test_a_posterior_ensemble_runs_every_draw_with_its_own_parameters_and_seed(tmp_path, region):
+    import json
+
+    import pandas as pd
+    from conftest import ronghe_here
+
+    from sim.charts.scorecard import scorecard
+    from sim.ensemble import run_ensemble
+    from sim.posterior import load_posterior
+    from sim.sweeps import read_indicators, replicate_seeds
+
+    out = tmp_path / "run"
+    done = ronghe_here(
+        "run",
+        "ensemble=posterior",
+        "draws=3",
+        "scale=0.002",
+        "end_year=2027",
+        "progress=off",
+        f"hydra.run.dir={out}",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "P(met in 2027) =" in done.stdout and "over 3 posterior draws" in done.stdout
+    table = read_indicators(out / "indicators.parquet")
+    seeds = replicate_seeds(1, 3)
+    assert sorted(table.draw.unique()) == [0, 1, 2]
+    assert table.groupby("draw").seed.first().tolist() == seeds
+    # Draw k is the run of its parameters and seed, bit for bit.
+    posterior = load_posterior()
+    alone = run_ensemble(
+        [
+            {"seed": seeds[k], "scale": 0.002, "end_year": 2027, "params": posterior.params_of(k)}
+            for k in range(3)
+        ],
+        workers=1,
+    )
+    for k in range(3):
+        own = table[table.draw == k].drop(columns="draw").reset_index(drop=True)
+        pd.testing.assert_frame_equal(own, alone[k])
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["ensemble"]["draws"] == 3 and prov["ensemble"]["seeds"] == seeds
+    assert len(prov["ensemble"]["posterior_sha256"]) == 64
+    # The scorecard's probabilities are over the draws.
+    card = scorecard(table, region.targets)
+    assert (card.runs == 3).all()
+
+
+def test_ensemble_settings_are_checked_in_one_line(tmp_path):
+    from conftest import ronghe_here
+
+    from sim.posterior import load_posterior
+
+    available = len(load_posterior().draws)
+    cases = [
+        (["draws=5"], "draws=5: allowed 0 without an ensemble (add ensemble=posterior)"),
+        (["ensemble=prior"], "ensemble='prior': allowed none or posterior"),
+        (
+            ["ensemble=posterior", f"draws={available + 1}"],
+            f"draws={available + 1}: allowed at most {available}, the posterior's draws",
+        ),
+    ]
+    for k, (args, message) in enumerate(cases):
+        done = ronghe_here(
+            "run",
+            *args,
+            "scale=0.002",
+            "end_year=2024",
+            "progress=off",
+            f"hydra.run.dir={tmp_path / str(k)}",
+        )
+        assert done.returncode == 2, (args, done.stderr)
+        assert message in done.stderr, done.stderr

@@ -24,11 +24,12 @@ def scorecard(table: pd.DataFrame, targets, year: int = 2027) -> pd.DataFrame:
     The probability is the share of runs (seeds) meeting the target in ``year``; the
     first year is the median over runs of the first simulated year in which the target
     is met (``NaN`` when most runs never meet it within the run). Runs are told apart by
-    ``run_id`` when the table has it (a sweep may hold several runs per seed), else by
-    ``seed``.
+    ``run_id`` and ``seed`` (a sweep may hold several runs per seed, and an ensemble run
+    or a goal run several seeds): in an ensemble run (``ensemble=posterior``), each
+    posterior draw is a run, so the probability is over draws.
     """
     by_key = {(t.unit, t.indicator): t for t in targets if t.year == year}
-    run = "run_id" if "run_id" in table.columns else "seed"
+    run = [c for c in ("run_id", "seed") if c in table.columns]
     rows = []
     for scenario, runs in table.groupby("scenario", sort=False):
         for unit, indicator in TARGET_INDICATORS:
