@@ -2,8 +2,9 @@
 # One-command set-up for Ronghe.
 #
 #   ./go main    install into .venv, run the baseline, stalled and decision_package
-#                scenarios 2023-2035 at full scale, print their 2027 targets and write
-#                the report (outputs/main/report-zh/report.html and report-en/)
+#                scenarios 2023-2035 over 100 posterior draws at scale 0.02, print their
+#                2027 targets with P(met) over the draws and write the report
+#                (outputs/main/report-zh/report.html and report-en/)
 #   ./go test    install into .venv (with test tools) and run the test suite
 #
 # Finds a Python >= 3.12 that actually runs (python3.13, python3.12, pyenv's versions,
@@ -55,8 +56,9 @@ case "${1:-}" in
     main)
         setup
         shift
-        .venv/bin/ronghe run -m scenario=baseline,stalled,decision_package scale=1.0 seed=1 \
-            end_year=2035 hydra.sweep.dir=outputs/main 'hydra.sweep.subdir=${scenario}' "$@"
+        .venv/bin/ronghe run -m scenario=baseline,stalled,decision_package ensemble=posterior \
+            draws=100 scale=0.02 seed=1 end_year=2035 hydra.sweep.dir=outputs/main \
+            'hydra.sweep.subdir=${scenario}' "$@"
         .venv/bin/ronghe report outputs/main --lang zh
         .venv/bin/ronghe report outputs/main --lang en
         ;;
@@ -67,7 +69,7 @@ case "${1:-}" in
         .venv/bin/python -m pytest -q -n auto --dist load "$@"
         ;;
     *)
-        sed -n '2,10p' "$0"
+        sed -n '2,11p' "$0"
         exit 2
         ;;
 esac

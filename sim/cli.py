@@ -231,7 +231,7 @@ def _task(cfg) -> float | None:
                         return stored["objective"]
                     if valid.settings.start_year <= 2027 <= valid.settings.end_year:
                         table = read_indicators(run_dir / "indicators.parquet")
-                        print(target_summary(table, region, 2027))
+                        print(target_summary(table, region, 2027, valid.settings.scale))
                     return None
                 retire(run_dir, writes)
                 table, goal = run_to_directory(
@@ -264,7 +264,7 @@ def _task(cfg) -> float | None:
         print(f"package cost {goal.cost:,.0f} million yuan a year; targets met: {chances}")
         return goal.objective
     if valid.settings.start_year <= 2027 <= valid.settings.end_year:
-        print(target_summary(table, region, 2027))
+        print(target_summary(table, region, 2027, valid.settings.scale))
     return None
 
 

@@ -77,9 +77,10 @@ TEXT = {
     ),
     "scorecard": ("目标达成情况", "Target scorecard"),
     "scorecard_note": (
-        "各情景在 {y} 年达到目标的概率（各种子中达标的比例）与首次达标年份（各种子的中位数）。",
-        "Per scenario: the share of seeds meeting each target in {y}, and the first year it "
-        "is met (median over seeds).",
+        "各情景在 {y} 年达到目标的概率（各次模拟中达标的比例；集合运行中每个后验抽样为一次模拟）"
+        "与首次达标年份（各次模拟的中位数）。",
+        "Per scenario: the share of runs meeting each target in {y} (in an ensemble run each "
+        "posterior draw is a run), and the first year it is met (median over runs).",
     ),
     "no_scorecard": ("结果未覆盖 {y} 年，无法计算目标达成情况。", "The results do not reach {y}."),
     "fans": ("指标轨迹", "Trajectories"),

@@ -268,13 +268,14 @@ TARGET_LABELS = {
 }
 
 
-def _target_summary_over_runs(table: pd.DataFrame, region, year: int) -> str:
+def _target_summary_over_runs(table: pd.DataFrame, region, year: int, scale) -> str:
     """The targets' median, 90% interval and chance of being met over the table's runs."""
     what = "posterior draws" if "draw" in table.columns else "seeds"
     runs = table["seed"].nunique()
     targets = {(t.unit, t.indicator): t for t in region.targets if t.year == year}
     now = table[table["year"] == year]
-    lines = [f"{year} target indicators over {runs} {what} (median, 90% interval):"]
+    at = f" at scale {scale:g}" if scale is not None else ""
+    lines = [f"{year} target indicators over {runs} {what}{at} (median, 90% interval):"]
     for key in TARGET_INDICATORS:
         values = now[(now.unit == key[0]) & (now.indicator == key[1])].groupby("seed")["value"]
         values = values.first()
@@ -294,10 +295,10 @@ def _target_summary_over_runs(table: pd.DataFrame, region, year: int) -> str:
     return "\n".join(lines)
 
 
-def target_summary(table: pd.DataFrame, region, year: int = 2027) -> str:
+def target_summary(table: pd.DataFrame, region, year: int = 2027, scale=None) -> str:
     """Lines comparing the target indicators in ``year`` with the decision's targets."""
     if table["seed"].nunique() > 1:
-        return _target_summary_over_runs(table, region, year)
+        return _target_summary_over_runs(table, region, year, scale)
     values = target_values(table, year)
     targets = {(t.unit, t.indicator): t for t in region.targets if t.year == year}
     labels = TARGET_LABELS
