@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     result = history_match(folder, region, setup, plan, free_parameters(region), runner)
     wall = time.perf_counter() - started
+    meta = posterior_meta(result, region, setup)  # before this run's own files change the tree
     noise = seed_noise(region, setup) if args.seed_noise else None
     result["informed"].to_csv(folder / "informed.csv", index=False)
     result["coverage"].to_csv(folder / "coverage.csv", index=False)
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {folder}/summary.md")
     if args.write:
         draws = result["draws"].reset_index()
-        write_posterior(draws, posterior_meta(result, region, setup))
+        write_posterior(draws, meta)
         print(f"wrote {POSTERIOR_FILE} ({len(draws)} draws)")
     return 0
 

@@ -37,6 +37,18 @@ LABELS = {
 }
 
 
+# The county-area (县域) membership is uncertain: Anju is a district (区) of the city; the
+# runs use the default membership with it, and this is the rate without it.
+THREE_COUNTIES = ("shehong", "pengxi", "daying")
+
+
+def area_rate(table: pd.DataFrame, year: int, units) -> float:
+    """Urban residents over residents of ``units`` in ``year``."""
+    now = table[(table.year == year) & table.unit.isin(units)]
+    sums = now.groupby("indicator")["value"].sum()
+    return float(sums["urban_resident_population"] / sums["resident_population"])
+
+
 def run(scale: float, seeds: int, workers: int) -> pd.DataFrame:
     region = load_region()
     posterior = load_posterior()
@@ -64,6 +76,7 @@ def run(scale: float, seeds: int, workers: int) -> pd.DataFrame:
         for year in (2027, 2035):
             for key, value in target_values(table, year).items():
                 row[f"{key[0]}.{key[1]}.{year}"] = value
+            row[f"county_area_without_anju.{year}"] = area_rate(table, year, THREE_COUNTIES)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -100,7 +113,36 @@ def summary(frame: pd.DataFrame, region) -> str:
                 f"{q50:.2f}{unit} | {q05:.2f} to {q95:.2f}{unit} | {p_met:.2f} (se {se:.2f}) | "
                 f"{between / total:.0%} | {within / total:.0%} |"
             )
-    lines.append("")
+    target = targets[("county_area", "resident_urbanisation_rate")]
+    lines += [
+        "",
+        "**County-area membership.** The runs count Anju (a district) in the county area, as "
+        "`county_area` does by default. Without it (Shehong, Pengxi and Daying only):",
+        "",
+        "| scenario | median 2027 | 90% interval | P(met in 2027) |",
+        "|---|---|---|---|",
+    ]
+    for scenario in SCENARIOS:
+        values = (
+            frame[frame.scenario == scenario]
+            .groupby("draw")
+            .head(1)["county_area_without_anju.2027"]
+        )
+        q05, q50, q95 = np.quantile(values * 100, [0.05, 0.5, 0.95])
+        lines.append(
+            f"| {scenario} | {q50:.2f}% | {q05:.2f} to {q95:.2f}% | "
+            f"{float(target.met(values).mean()):.2f} |"
+        )
+    lines += [
+        "",
+        "Either way the county-area target (48.5%) is met in every draw: the model's 2023 "
+        "county rates are assumptions (2018 rates shifted by one logit amount, with "
+        "Chuanshan at 84.5%) that already give 48.8% in 2023, above the 2027 target, which "
+        "no plan would set. The counties' own 2023 rates are not published (searches in "
+        "docs/observations.md); until they are, or until the county rates are drawn as "
+        "uncertain inputs, this probability says nothing about the target.",
+        "",
+    ]
     return "\n".join(lines)
 
 
