@@ -351,8 +351,13 @@ def observations_markdown(region: RegionData) -> str:
         "**The county-area rate.** No observation of Suining's county-area (县域) "
         "urbanisation rate, nor of any county's rate after 2018, was found (searches listed "
         "in `../shared/data/suining_counties.md` and the closing notes): the model's 2023 "
-        "county rates are assumptions (figures.md), so the county-area target's "
-        "probability depends on them.\n",
+        "county rates are assumptions (figures.md) that give 48.8% for the county area in "
+        "2023, already above the 2027 target of 48.5%. Their uncertainty enters as the "
+        "parameter `central_urbanisation_shift_2023` ([priors.md](priors.md)): the central "
+        "district's rate between about 83% and 88%, the other counties' rates moving the "
+        "other way so that the city's urban residents stay as published, which puts the "
+        "county area's 2023 rate between about 47.3% and 49.5%. The record holds nothing "
+        "that informs it, so its posterior is its prior.\n",
     ]
     for use, title in uses.items():
         rows = [o for o in region.observations if o.use == use]

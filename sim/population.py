@@ -29,6 +29,7 @@ from sim.world import FIRST_OUTSIDE, KIND_OUTSIDE, N_COUNTIES, World
 # seed and these only (sim.ensemble shares one population among runs that agree on them;
 # tests/test_population.py checks the list against what synthesis reads).
 POPULATION_PARAMETERS = (
+    "central_urbanisation_shift_2023",
     "initial_stay_years",
     "rural_high_skill_factor",
     "skill_high_share_new_cohorts",
@@ -69,8 +70,46 @@ class ResidencePlan:
     external_origin: np.ndarray  # fraction by outside destination
 
 
-def residence_plan(region: RegionData) -> ResidencePlan:
+def shifted_rates(resident: np.ndarray, rates: np.ndarray, central_shift: float) -> np.ndarray:
+    """County urbanisation rates with the central district's moved by ``central_shift``.
+
+    The central district's rate moves by ``central_shift`` in logit space and the other
+    counties' by one common amount the other way, found so that the counties keep their
+    urban residents in all: the city's total is published, the split between its
+    counties is not (``assumptions.csv``). A shift of 0 returns ``rates`` unchanged.
+    """
+    if central_shift == 0:
+        return rates
+    logit = np.log(rates / (1 - rates))
+    out = rates.copy()
+    out[0] = 1 / (1 + np.exp(-(logit[0] + central_shift)))
+    others = slice(1, None)
+    wanted = resident @ rates - resident[0] * out[0]
+
+    def urban(delta: float) -> float:
+        return float(resident[others] @ (1 / (1 + np.exp(-(logit[others] + delta)))))
+
+    low, high = -20.0, 20.0
+    if not urban(low) <= wanted <= urban(high):
+        raise ConfigError(
+            f"central_urbanisation_shift_2023={central_shift:g}: leaves the other counties "
+            f"{wanted:,.0f} urban residents, more or fewer than they can hold"
+        )
+    for _ in range(200):  # bisection: the urban total rises with delta
+        mid = (low + high) / 2
+        low, high = (mid, high) if urban(mid) < wanted else (low, mid)
+    delta = (low + high) / 2
+    out[others] = 1 / (1 + np.exp(-(logit[others] + delta)))
+    return out
+
+
+def residence_plan(region: RegionData, central_shift: float = 0.0) -> ResidencePlan:
     """Turn the 2023 figures into consistent per-county targets.
+
+    Args:
+        region: The data.
+        central_shift: Logit shift of the central district's 2023 urbanisation rate
+            (parameter ``central_urbanisation_shift_2023``; see :func:`shifted_rates`).
 
     Raises:
         DataError: The figures imply a negative number of persons somewhere.
@@ -80,6 +119,7 @@ def residence_plan(region: RegionData) -> ResidencePlan:
     reg_rate = np.array([region.value(k, "registered_urbanisation_rate", 2023) for k in keys])
     resident = np.array([region.value(k, "resident_population", 2023) for k in keys])
     urb_rate = np.array([region.value(k, "resident_urbanisation_rate", 2023) for k in keys])
+    urb_rate = shifted_rates(resident, urb_rate, central_shift)
     core_share = np.array([region.value(k, "urban_core_share", 2023) for k in keys])
     ext_total = region.value("city", "external_residents", 2023)
     ext_share = np.array([region.value(k, "external_resident_share", 2023) for k in keys])
@@ -272,7 +312,7 @@ def synthesize(
     """
     if not 0 < scale <= 1:
         raise ConfigError(f"scale={scale!r}: outside the allowed range (0, 1]")
-    plan = residence_plan(region)
+    plan = residence_plan(region, params.central_urbanisation_shift_2023)
     n_reg = np.maximum(1, np.round(plan.registered * scale)).astype(np.int64)
     n_ext = max(1, round(plan.external.sum() * scale))
     n_total = int(n_reg.sum()) + n_ext
@@ -297,7 +337,7 @@ def synthesize(
     households = Households.empty(len(anchors))
     county_of_person = np.repeat(np.arange(N_COUNTIES), n_reg)
     county_of_person = np.concatenate([county_of_person, np.full(n_ext, -1)])
-    _settle_households(region, world, persons, households, county_of_person, weight, seed)
+    _settle_households(region, world, plan, persons, households, county_of_person, weight, seed)
     persons.stay_months[:n_total] = round(12 * params.initial_stay_years)
     _order_by_household(persons, households)
     return Population(persons=persons, households=households, weight=weight, plan=plan)
@@ -496,7 +536,7 @@ def _pick_village(world: World, county: np.ndarray, u: np.ndarray) -> np.ndarray
     return out
 
 
-def _settle_households(region, world, persons, households, county_of_person, weight, seed):
+def _settle_households(region, world, plan, persons, households, county_of_person, weight, seed):
     """Home places, the residences of persons living at home, and contracted land."""
     p = persons
     n = p.n
@@ -508,7 +548,6 @@ def _settle_households(region, world, persons, households, county_of_person, wei
     hh_county = county_of_person[first]
     hh_external = hh_county < 0
     hh_urban = p.hukou_urban[first] == 1
-    plan = residence_plan(region)
 
     residence = p.residence[:n]
     at_home = residence < 0

@@ -87,3 +87,29 @@ def test_population_parameters_are_the_parameters_synthesis_reads(region, world,
 
     synthesize(region, world, Recording(), 0.001, 2)
     assert read == set(POPULATION_PARAMETERS)
+
+
+@given(shift=st.one_of(st.just(0.0), st.floats(1e-4, 1.0), st.floats(-1.0, -1e-4)))
+def test_a_shifted_central_rate_keeps_the_citys_urban_residents(region, shift):
+    from sim.population import residence_plan
+
+    base = residence_plan(region)
+    moved = residence_plan(region, shift)
+    assert moved.urban_resident.sum() == pytest.approx(base.urban_resident.sum(), rel=1e-9)
+    assert np.array_equal(moved.resident, base.resident)
+    rates, base_rates = moved.urban_resident / moved.resident, base.urban_resident / base.resident
+    # The central district moves one way, every other county the other way.
+    if shift > 0:
+        assert rates[0] > base_rates[0] and (rates[1:] < base_rates[1:]).all()
+    elif shift < 0:
+        assert rates[0] < base_rates[0] and (rates[1:] > base_rates[1:]).all()
+
+
+def test_no_shift_keeps_the_assumed_county_rates_exactly(region):
+    from sim.population import shifted_rates
+
+    resident = np.array([1.0, 2.0, 3.0])
+    rates = np.array([0.8, 0.4, 0.5])
+    assert shifted_rates(resident, rates, 0.0) is rates
+    with pytest.raises(ConfigError, match="central_urbanisation_shift_2023=-30"):
+        shifted_rates(np.array([10.0, 1.0]), np.array([0.9, 0.1]), -30.0)

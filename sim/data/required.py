@@ -193,6 +193,7 @@ REQUIRED_PARAMETERS: tuple[str, ...] = (
     "parent_age_max",
     "rural_high_skill_factor",
     "initial_stay_years",
+    "central_urbanisation_shift_2023",
 )
 
 # The decision's three target indicators, for its target year and for 2035 (whose
