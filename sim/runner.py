@@ -268,6 +268,18 @@ TARGET_LABELS = {
 }
 
 
+def _value_text(key: tuple[str, str]):
+    """How a target indicator's value is shown: a ratio to 3 decimals, a rate in %."""
+    return (lambda v: f"{v:.3f}") if key[1] == "income_ratio" else (lambda v: f"{v:.2%}")
+
+
+def _goal_text(target) -> str:
+    """A target as ``≤ 1.94`` or ``≥ 63.0%``."""
+    if target.indicator == "income_ratio":
+        return f"{'≤' if target.direction == 'at_most' else '≥'} {target.value:.2f}"
+    return f"≥ {target.value:.1%}"
+
+
 def _target_summary_over_runs(table: pd.DataFrame, region, year: int, scale) -> str:
     """The targets' median, 90% interval and chance of being met over the table's runs."""
     what = "posterior draws" if "draw" in table.columns else "seeds"
@@ -281,15 +293,11 @@ def _target_summary_over_runs(table: pd.DataFrame, region, year: int, scale) -> 
         values = values.first()
         target = targets[key]
         low, mid, high = np.quantile(values, [0.05, 0.5, 0.95])
-        if key[1] == "income_ratio":
-            shown = f"{mid:.3f} ({low:.3f}-{high:.3f})"
-            goal = f"{'≤' if target.direction == 'at_most' else '≥'} {target.value:.2f}"
-        else:
-            shown = f"{mid:.2%} ({low:.2%}-{high:.2%})"
-            goal = f"≥ {target.value:.1%}"
+        show = _value_text(key)
+        shown = f"{show(mid)} ({show(low)}-{show(high)})"
         chance = float(target.met(values).mean())
         lines.append(
-            f"  {TARGET_LABELS[key]:<42} {shown:>24}   target {goal:<8} "
+            f"  {TARGET_LABELS[key]:<42} {shown:>24}   target {_goal_text(target):<8} "
             f"P(met in {year}) = {chance:.2f} over {runs} {what}"
         )
     return "\n".join(lines)
@@ -305,12 +313,8 @@ def target_summary(table: pd.DataFrame, region, year: int = 2027, scale=None) ->
     lines = [f"{year} target indicators (model vs decision):"]
     for key in TARGET_INDICATORS:
         value, target = values[key], targets.get(key)
-        if key[1] == "income_ratio":
-            shown = f"{value:.3f}"
-            goal = f"{'≤' if target.direction == 'at_most' else '≥'} {target.value:.2f}"
-        else:
-            shown = f"{value:.2%}"
-            goal = f"≥ {target.value:.1%}"
+        shown = _value_text(key)(value)
+        goal = _goal_text(target)
         met = (value <= target.value) if target.direction == "at_most" else (value >= target.value)
         lines.append(
             f"  {labels[key]:<42} {shown:>8}   target {goal:<8} {'met' if met else 'not met'}"
