@@ -9,6 +9,7 @@ machine, and each parameter's draws do not depend on which others are drawn.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -108,6 +109,11 @@ def priors_of(region: RegionData) -> dict[str, Prior]:
     return out
 
 
+def _stream(name: str) -> int:
+    """A parameter's own stream of draws: 62 bits of a hash of its whole name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little") >> 2
+
+
 def draw(priors: dict[str, Prior], n: int, seed: int) -> pd.DataFrame:
     """``n`` draws from the free priors, one column each (counter-based, reproducible).
 
@@ -121,8 +127,7 @@ def draw(priors: dict[str, Prior], n: int, seed: int) -> pd.DataFrame:
     for name, prior in priors.items():
         if not prior.free:
             continue
-        stream = int.from_bytes(name.encode(), "little") % (1 << 62)
-        u = rng.uniforms(seed, stream, ids, rng.PRIOR_DRAW)
+        u = rng.uniforms(seed, _stream(name), ids, rng.PRIOR_DRAW)
         columns[name] = prior.ppf(u)
     return pd.DataFrame(columns, index=pd.RangeIndex(n, name="draw"))
 

@@ -77,6 +77,18 @@ def test_draws_match_their_distribution_and_do_not_depend_on_the_others():
     assert np.max(np.abs(cdf - (np.arange(1, x.size + 1) / x.size))) < 0.03
 
 
+def test_draws_of_parameters_with_a_common_prefix_are_independent(region):
+    """Streams keyed by the whole name: wage_factor_chengdu and wage_factor_chongqing
+    share their first eight characters and must not move together."""
+    priors = priors_of(region)
+    drawn = draw(priors, 2000, seed=1)
+    ranks = drawn.rank().to_numpy()
+    corr = np.corrcoef(ranks.T)
+    np.fill_diagonal(corr, 0.0)
+    # Independent uniforms: |rank correlation| about 1/sqrt(2000) = 0.022; 0.15 is 7 sd.
+    assert np.abs(corr).max() < 0.15, np.abs(corr).max()
+
+
 def test_fixed_priors_are_not_drawn(region):
     priors = priors_of(region)
     fixed = [name for name, p in priors.items() if not p.free]
