@@ -424,7 +424,6 @@ __all__ = [
     "Plan",
     "Posterior",
     "Setup",
-    "compared",
     "coverage",
     "end_year_for",
     "fit_emulators",
@@ -498,6 +497,12 @@ def history_match(
     from pathlib import Path
 
     folder = Path(folder)
+    stored = folder / "settings.json"
+    if folder.is_dir() and any(folder.iterdir()) and not stored.is_file():
+        raise ConfigError(
+            f"{folder}: holds files Ronghe did not write there (no settings.json of a "
+            f"calibration); choose another folder"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     priors = priors_of(region)
     names = tuple(names or free_parameters(region))
@@ -512,7 +517,6 @@ def history_match(
         "parameters": list(names),
         "calibration_hash": region.calibration_hash,
     }
-    stored = folder / "settings.json"
     if stored.is_file():
         before = json.loads(stored.read_text(encoding="utf-8"))
         if before != settings:

@@ -136,6 +136,18 @@ def test_a_stopped_calibration_resumes_and_gives_the_same_draws(region, tmp_path
         )
 
 
+def test_a_folder_holding_files_of_someone_else_is_left_alone(region, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "summary.md").write_text("my notes")
+    with pytest.raises(ConfigError, match="holds files Ronghe did not write there"):
+        history_match(
+            folder, toy_region(region), SETUP, PLAN, runner=ToyRunner(), log=lambda s: None
+        )
+    assert [p.name for p in folder.iterdir()] == ["summary.md"]
+    assert (folder / "summary.md").read_text() == "my notes"
+
+
 def test_a_record_the_model_cannot_reach_is_refused(region, tmp_path):
     toy = toy_region(region)
     far = dataclasses.replace(toy.observations[0], value=0.9)
