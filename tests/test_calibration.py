@@ -110,7 +110,7 @@ def test_the_posterior_of_a_toy_record_matches_the_closed_form(region, tmp_path)
     assert result["effective_size"] >= PLAN.draws
 
 
-def test_a_stopped_calibration_resumes_and_gives_the_same_draws(region, tmp_path):
+def test_a_stopped_calibration_resumes_and_gives_the_same_draws(region, tmp_path, monkeypatch):
     toy = toy_region(region)
     first = ToyRunner()
     one = history_match(tmp_path / "a", toy, SETUP, PLAN, runner=first, log=lambda s: None)
@@ -134,6 +134,12 @@ def test_a_stopped_calibration_resumes_and_gives_the_same_draws(region, tmp_path
             runner=ToyRunner(),
             log=lambda s: None,
         )
+    # Waves run by other code are never resumed: the calibration starts afresh elsewhere.
+    import sim.calibration
+
+    monkeypatch.setattr(sim.calibration, "code_digest", lambda: "edited")
+    with pytest.raises(ConfigError, match=r"other settings \(code_digest\)"):
+        history_match(tmp_path / "a", toy, SETUP, PLAN, runner=ToyRunner(), log=lambda s: None)
 
 
 def test_a_folder_holding_files_of_someone_else_is_left_alone(region, tmp_path):

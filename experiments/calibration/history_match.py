@@ -9,8 +9,9 @@ rules out what cannot match, and draws the posterior (method: sim/calibration.py
 results go to experiments/calibration/results/<name>/: the waves' runs, the draws and
 their own runs (the posterior predictive), informed.csv (posterior against prior width),
 coverage.csv (every fitted and held-out observation against its 90% predictive
-interval) and summary.md. Stopped and started again with the same settings, it resumes
-from the last complete wave. ``--write`` stores the draws in sim/data/posterior.parquet
+interval) and summary.md. Stopped and started again with the same settings and code, it
+resumes from the last complete wave; after any edit of sim/ it refuses the folder (its
+waves were run by other code), so a refit starts in a new --name. ``--write`` stores the draws in sim/data/posterior.parquet
 with the commit, code digest and data hashes they were fitted on.
 
 ``--launcher slurm`` runs each wave as a Slurm job array (submitit; the results folder
