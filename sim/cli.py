@@ -199,6 +199,7 @@ def _task(cfg) -> float | None:
     from sim.data import load_region
     from sim.goals import GOAL_FILE, read_goal
     from sim.paths import code_digest
+    from sim.posterior import posterior_digest
     from sim.results import RESULT_FILES, config_hash
     from sim.runfolder import RunKey, claim, is_complete, record_failure, retire
     from sim.runner import load_run_scenario, run_to_directory, target_summary
@@ -221,9 +222,10 @@ def _task(cfg) -> float | None:
                 )
                 region = load_region(valid.settings.data_dir)
                 scenario = load_run_scenario(valid)
-                key = RunKey(
-                    config_hash(resolved), region.data_hash, scenario.digest, code_digest()
-                )
+                keyed = resolved
+                if valid.settings.ensemble == "posterior":  # its draws are an input too
+                    keyed = {**resolved, "posterior_sha256": posterior_digest()}
+                key = RunKey(config_hash(keyed), region.data_hash, scenario.digest, code_digest())
                 if multirun and is_complete(run_dir, key):
                     print(f"skipped (complete results of this run exist): {run_dir}")
                     stored = read_goal(run_dir)

@@ -55,6 +55,17 @@ def write_posterior(draws: pd.DataFrame, meta: dict[str, str], path: Path = POST
     tmp.replace(path)
 
 
+def posterior_digest(path: Path | None = None) -> str:
+    """SHA-256 of the posterior file (``missing`` when there is none).
+
+    A run over the draws depends on it besides its configuration, data and code.
+    """
+    from sim.results import file_digest
+
+    path = Path(path) if path is not None else POSTERIOR_FILE
+    return file_digest(path) if path.is_file() else "missing"
+
+
 def load_posterior(path: Path | None = None) -> PosteriorDraws:
     """Read the posterior draws and their metadata.
 
@@ -95,6 +106,7 @@ __all__ = [
     "POSTERIOR_FILE",
     "PosteriorDraws",
     "load_posterior",
+    "posterior_digest",
     "stale_reasons",
     "write_posterior",
 ]

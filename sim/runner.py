@@ -113,8 +113,7 @@ def posterior_members(cfg: ValidConfig, region) -> PosteriorEnsemble:
     Raises:
         ConfigError: No posterior, or more draws asked for than it holds.
     """
-    from sim.posterior import POSTERIOR_FILE, load_posterior, stale_reasons
-    from sim.results import file_digest
+    from sim.posterior import load_posterior, posterior_digest, stale_reasons
 
     s = cfg.settings
     posterior = load_posterior()
@@ -130,7 +129,7 @@ def posterior_members(cfg: ValidConfig, region) -> PosteriorEnsemble:
         settings = dataclasses.replace(s, seed=seed, ensemble="none", draws=0)
         params = {**posterior.params_of(k), **cfg.params}
         members.append(dataclasses.replace(cfg, settings=settings, params=params))
-    return PosteriorEnsemble(members, posterior, file_digest(POSTERIOR_FILE), stale)
+    return PosteriorEnsemble(members, posterior, posterior_digest(), stale)
 
 
 def run_to_directory(

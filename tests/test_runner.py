@@ -125,3 +125,39 @@ def test_ensemble_settings_are_checked_in_one_line(tmp_path):
         )
         assert done.returncode == 2, (args, done.stderr)
         assert message in done.stderr, done.stderr
+
+
+def test_a_changed_posterior_makes_a_stored_ensemble_run_stale(tmp_path, monkeypatch):
+    """A resumed sweep reruns an ensemble run whose posterior file changed."""
+    import shutil
+
+    import pandas as pd
+    from conftest import ronghe_here
+
+    import sim.posterior
+    from sim.posterior import POSTERIOR_FILE, load_posterior, write_posterior
+
+    own = tmp_path / "posterior.parquet"
+    shutil.copy(POSTERIOR_FILE, own)
+    monkeypatch.setattr(sim.posterior, "POSTERIOR_FILE", own)
+    args = (
+        "run",
+        "-m",
+        "ensemble=posterior",
+        "draws=2",
+        "scale=0.002",
+        "end_year=2024",
+        "progress=off",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
+    first = ronghe_here(*args)
+    assert first.returncode == 0, first.stderr
+    again = ronghe_here(*args)
+    assert "skipped (complete results of this run exist)" in again.stdout
+    posterior = load_posterior(own)
+    draws = posterior.draws.copy()
+    draws["seed"] = draws["seed"] + 1
+    write_posterior(pd.DataFrame(draws), posterior.meta, own)
+    changed = ronghe_here(*args)
+    assert changed.returncode == 0, changed.stderr
+    assert "skipped" not in changed.stdout
