@@ -44,7 +44,7 @@ from sklearn.linear_model import Ridge
 from sim.data import Observation, RegionData
 from sim.errors import ConfigError
 from sim.moments import compared, model_years, moments_of
-from sim.paths import code_digest
+from sim.paths import engine_digest
 from sim.priors import Prior, priors_of
 from sim.sweeps import replicate_seeds
 
@@ -517,8 +517,9 @@ def history_match(
         "plan": plan.__dict__,
         "parameters": list(names),
         "calibration_hash": region.calibration_hash,
-        # Waves run by other code are not this code's runs: never resumed across an edit.
-        "code_digest": code_digest(),
+        # Waves run by another engine are not this engine's runs: never resumed across an
+        # edit of anything that shapes their numbers.
+        "engine_digest": engine_digest(),
     }
     if stored.is_file():
         before = json.loads(stored.read_text(encoding="utf-8"))

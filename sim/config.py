@@ -92,10 +92,12 @@ class RunSettings:
     goal: GoalSettings = field(default_factory=GoalSettings)
     ensemble: str = "none"
     draws: int = 0
+    draw_seeds: int = 1
 
 
 ENSEMBLES = ("none", "posterior")
 MAX_DRAWS = 10_000
+MAX_DRAW_SEEDS = 16
 
 RANGES = {
     "scenario": "a file name in scenarios/ (see `ronghe scenarios`)",
@@ -120,6 +122,8 @@ RANGES = {
     "goal.penalty": "[0, 1e9] million yuan",
     "ensemble": "none or posterior (the draws of sim/data/posterior.parquet)",
     "draws": f"integer in [0, {MAX_DRAWS}] (with ensemble=posterior; 0 = every draw)",
+    "draw_seeds": f"integer in [1, {MAX_DRAW_SEEDS}] (seeds per posterior draw; 2 or more "
+    "separates the seeds' share of the variance)",
 }
 
 
@@ -207,6 +211,9 @@ def check_key(key: str, value: object, *, start_year: int = BASE_YEAR) -> None:
     elif key == "draws":
         if not _is_int(value) or not 0 <= value <= MAX_DRAWS:
             raise _fail(key, value)
+    elif key == "draw_seeds":
+        if not _is_int(value) or not 1 <= value <= MAX_DRAW_SEEDS:
+            raise _fail(key, value)
     else:
         raise ConfigError(f"unknown key {key!r}; allowed: {', '.join(sorted(RANGES))}, params.*")
 
@@ -260,6 +267,11 @@ def validate(cfg: Mapping[str, Any]) -> ValidConfig:
     if settings.draws and settings.ensemble == "none":
         raise ConfigError(
             f"draws={settings.draws}: allowed 0 without an ensemble (add ensemble=posterior)"
+        )
+    if settings.draw_seeds > 1 and settings.ensemble == "none":
+        raise ConfigError(
+            f"draw_seeds={settings.draw_seeds}: allowed 1 without an ensemble (add "
+            f"ensemble=posterior, or seeds=N for replicate runs)"
         )
     if settings.ensemble != "none" and goal.replicates:
         raise ConfigError(

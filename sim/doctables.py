@@ -397,9 +397,13 @@ def priors_markdown(region: RegionData) -> str:
         "the support; `fixed`, held at the value in use, with the reason. *Basis*: "
         "`evidence` (a study or statistic gives the interval), `calibrated` (a wide prior "
         "for a parameter the record should inform), `judgement` (a documented assumption). "
+        "*Role*: `base_data` (a level of the 2023 record the model starts from), "
+        "`parameter` (how the model behaves or what things cost), `lever` (a lever's "
+        "effect); variance decompositions of the projections group uncertainty by role. "
         f"{len(free)} priors vary, {len(priors) - len(free)} are fixed.\n",
-        "| name | family | centre | spread | support | 5%-95% | value in use | basis | reasoning |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| name | family | centre | spread | support | 5%-95% | value in use | basis | role | "
+        "reasoning |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in priors.values():
         value = "default" if p.value is None else f"{p.value:.4g}"
@@ -413,7 +417,7 @@ def priors_markdown(region: RegionData) -> str:
         spread = "-" if p.scale is None else f"{p.scale:.4g}"
         lines.append(
             f"| `{p.name}` | {p.family} | {centre} | {spread} | {support} | {band} | "
-            f"{value} | {p.basis} | {_cell(p.reasoning)} |"
+            f"{value} | {p.basis} | {p.role} | {_cell(p.reasoning)} |"
         )
     return "\n".join(lines) + "\n"
 

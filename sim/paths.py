@@ -8,6 +8,7 @@ module does not import the model, so a sweep's main process starts quickly.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import platform
@@ -80,6 +81,64 @@ def code_digest() -> str:
     a sweep's jobs in one process share the code they were imported with.
     """
     digest = hashlib.sha256(source_digest(PACKAGE_DIR).encode())
+    _library_versions(digest)
+    return digest.hexdigest()
+
+
+# The module whose imports reach every module that shapes a calibration's numbers: the
+# model, its synthesis, indicators and moments, the ensemble runner and the method itself.
+ENGINE_ROOT = "sim.calibration"
+
+
+def _module_file(package: Path, module: str) -> Path | None:
+    """The source file of ``module`` (``sim.x.y``) under ``package``, if there is one."""
+    base = package.joinpath(*module.split(".")[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported(package: Path, module: str, path: Path) -> set[str]:
+    """The package's modules that ``path`` imports anywhere (functions included)."""
+    top = package.name
+    found = set()
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == top}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = module.split(".")
+                keep = len(parts) - node.level + (path.name == "__init__.py")
+                name = ".".join(parts[:keep] + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            if name.split(".")[0] != top:
+                continue
+            found.add(name)
+            found |= {f"{name}.{a.name}" for a in node.names}
+    return {m for m in found if _module_file(package, m) is not None}
+
+
+def module_closure(package: Path, root: str) -> list[Path]:
+    """The source files of ``root`` and of every package module it imports, transitively.
+
+    Imports inside functions count too: a lazily imported module shapes the results as
+    much as one imported at the top.
+    """
+    seen: dict[str, Path] = {}
+    todo = [root, package.name]
+    while todo:
+        module = todo.pop()
+        path = _module_file(package, module)
+        if module in seen or path is None:
+            continue
+        seen[module] = path
+        todo += sorted(_imported(package, module, path))
+    return sorted(set(seen.values()))
+
+
+def _library_versions(digest) -> None:
     digest.update(f"python={platform.python_version()}\0".encode())
     for name in RESULT_LIBRARIES:
         try:
@@ -87,6 +146,22 @@ def code_digest() -> str:
         except metadata.PackageNotFoundError:
             version = "-"
         digest.update(f"{name}={version}\0".encode())
+
+
+@cache
+def engine_digest() -> str:
+    """SHA-256 of the engine's source (what a calibration runs) and the numeric libraries.
+
+    The engine is :data:`ENGINE_ROOT` and everything it imports: the model, synthesis,
+    data loading, indicators and moments. Editing the command line, the charts or the
+    report leaves it unchanged, so a fitted posterior stays current through such edits
+    and goes stale only when something that shapes its numbers changes.
+    """
+    digest = hashlib.sha256()
+    for path in module_closure(PACKAGE_DIR, ENGINE_ROOT):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    _library_versions(digest)
     return digest.hexdigest()
 
 

@@ -1,7 +1,7 @@
 """The posterior ensemble shipped as data: ``sim/data/posterior.parquet``.
 
 One row per draw: the calibrated parameters' values and the draw's own seed. The file's
-metadata records what the draws were fitted on (git commit, the digest of Ronghe's code,
+metadata records what the draws were fitted on (git commit, the digest of Ronghe's engine,
 the data and calibration hashes, the scale and the method). A posterior is data tied to
 that state: :func:`stale_reasons` says what has changed since, so a run over the draws
 can warn that the engine no longer is the one they were fitted to (refit with
@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from sim.data import DEFAULT_DATA_DIR, RegionData
 from sim.errors import ConfigError
-from sim.paths import code_digest
+from sim.paths import engine_digest
 
 POSTERIOR_FILE = DEFAULT_DATA_DIR / "posterior.parquet"
 META_PREFIX = "ronghe."
@@ -82,7 +82,7 @@ def load_posterior(path: Path | None = None) -> PosteriorDraws:
         for k, v in raw.items()
         if k.decode().startswith(META_PREFIX)
     }
-    if "code_digest" not in meta:
+    if "engine_digest" not in meta:
         raise ConfigError(f"{path}: no record of what it was fitted on; refit with: {REFIT}")
     return PosteriorDraws(table.to_pandas(), meta)
 
@@ -90,9 +90,9 @@ def load_posterior(path: Path | None = None) -> PosteriorDraws:
 def stale_reasons(posterior: PosteriorDraws, region: RegionData) -> list[str]:
     """What changed since the posterior was fitted (empty: it fits this engine and data)."""
     reasons = []
-    if posterior.meta.get("code_digest") != code_digest():
+    if posterior.meta.get("engine_digest") != engine_digest():
         reasons.append(
-            f"the code changed since the posterior was fitted (commit "
+            f"the engine changed since the posterior was fitted (commit "
             f"{posterior.meta.get('commit', '?')[:12]})"
         )
     if posterior.meta.get("data_hash") != region.data_hash:

@@ -34,6 +34,7 @@ class Prior:
     high: float
     value: float | None
     basis: str
+    role: str
     reasoning: str
 
     @property
@@ -91,6 +92,7 @@ def _prior(spec: PriorSpec, value: float | None) -> Prior:
         high=float(high) if high is not None else math.nan,
         value=value,
         basis=spec.basis,
+        role=spec.role,
         reasoning=spec.reasoning,
     )
 

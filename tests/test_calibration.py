@@ -137,8 +137,8 @@ def test_a_stopped_calibration_resumes_and_gives_the_same_draws(region, tmp_path
     # Waves run by other code are never resumed: the calibration starts afresh elsewhere.
     import sim.calibration
 
-    monkeypatch.setattr(sim.calibration, "code_digest", lambda: "edited")
-    with pytest.raises(ConfigError, match=r"other settings \(code_digest\)"):
+    monkeypatch.setattr(sim.calibration, "engine_digest", lambda: "edited")
+    with pytest.raises(ConfigError, match=r"other settings \(engine_digest\)"):
         history_match(tmp_path / "a", toy, SETUP, PLAN, runner=ToyRunner(), log=lambda s: None)
 
 

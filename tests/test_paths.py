@@ -6,7 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.errors import ConfigError
-from sim.paths import MAX_RUN_FOLDER_NAME, check_output_folder, run_folder_name, scenarios_folder
+from sim.paths import (
+    ENGINE_ROOT,
+    MAX_RUN_FOLDER_NAME,
+    PACKAGE_DIR,
+    check_output_folder,
+    module_closure,
+    run_folder_name,
+    scenarios_folder,
+)
 from sim.sweeps import collect
 
 overrides = st.text(st.characters(codec="utf-8", exclude_characters="\0"), max_size=600)
@@ -72,3 +80,31 @@ def test_a_sweep_over_a_long_value_keeps_its_run_folder_short(tmp_path):
     assert len(os.fsencode(run.name)) <= MAX_RUN_FOLDER_NAME and "~" in run.name
     _, runs = collect(tmp_path)
     assert runs.status.tolist() == ["complete"]
+
+
+def test_the_engine_is_what_the_calibration_imports_even_inside_functions(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "root.py").write_text("from pkg.sub import leaf\n\ndef f():\n    import pkg.late\n")
+    (package / "sub" / "__init__.py").write_text("from . import helper\n")
+    (package / "sub" / "leaf.py").write_text("import numpy\n")
+    (package / "sub" / "helper.py").write_text("")
+    (package / "late.py").write_text("from .sub.leaf import x\n")
+    (package / "report.py").write_text("import pkg.root\n")  # imports the engine, not in it
+    names = {p.relative_to(package).as_posix() for p in module_closure(package, "pkg.root")}
+    assert names == {
+        "__init__.py",
+        "root.py",
+        "late.py",
+        "sub/__init__.py",
+        "sub/leaf.py",
+        "sub/helper.py",
+    }
+
+
+def test_editing_the_report_or_the_command_line_leaves_the_engine_digest():
+    names = {p.name for p in module_closure(PACKAGE_DIR, ENGINE_ROOT)}
+    assert {"model.py", "kernels.py", "population.py", "indicators.py", "moments.py"} <= names
+    assert not {"report.py", "cli.py", "runner.py", "posterior.py"} & names
+    assert not any(p.parent.name == "charts" for p in module_closure(PACKAGE_DIR, ENGINE_ROOT))

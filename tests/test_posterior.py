@@ -6,14 +6,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.errors import ConfigError
-from sim.paths import code_digest
+from sim.paths import engine_digest
 from sim.posterior import POSTERIOR_FILE, load_posterior, stale_reasons, write_posterior
 
 
 def fitted_on(region, **changes):
     meta = {
         "commit": "abc123",
-        "code_digest": code_digest(),
+        "engine_digest": engine_digest(),
         "data_hash": region.data_hash,
         "calibration_hash": region.calibration_hash,
         "scale": "0.02",
@@ -38,10 +38,10 @@ def test_draws_and_what_they_were_fitted_on_round_trip(region, tmp_path):
 
 def test_a_changed_engine_or_record_makes_the_posterior_stale(region, tmp_path):
     path = tmp_path / "posterior.parquet"
-    write_posterior(DRAWS, fitted_on(region, code_digest="old", data_hash="old"), path)
+    write_posterior(DRAWS, fitted_on(region, engine_digest="old", data_hash="old"), path)
     reasons = stale_reasons(load_posterior(path), region)
     assert reasons == [
-        "the code changed since the posterior was fitted (commit abc123)",
+        "the engine changed since the posterior was fitted (commit abc123)",
         "the data files changed since the posterior was fitted",
     ]
     edited = dataclasses.replace(region, calibration_hash="new")
@@ -64,7 +64,7 @@ def test_the_shipped_posterior_has_enough_draws_and_its_provenance(region):
     posterior = load_posterior(POSTERIOR_FILE)
     assert len(posterior.draws) >= 200
     assert posterior.draws.seed.is_unique
-    assert {"commit", "code_digest", "data_hash", "calibration_hash", "scale"} <= set(
+    assert {"commit", "engine_digest", "data_hash", "calibration_hash", "scale"} <= set(
         posterior.meta
     )
     priors = {name: spec for name, spec in region.priors.items()}

@@ -13,7 +13,7 @@ from sim.priors import Prior, draw, priors_of
 
 
 def prior(family, loc=None, scale=None, low=0.5, high=2.0) -> Prior:
-    return Prior("p", family, loc, scale, low, high, 1.0, "judgement", "r")
+    return Prior("p", family, loc, scale, low, high, 1.0, "judgement", "parameter", "r")
 
 
 FAMILIES = [
@@ -66,7 +66,7 @@ def test_quantiles_stay_in_the_support_and_keep_order(p, u):
 
 def test_draws_match_their_distribution_and_do_not_depend_on_the_others():
     a = prior("lognormal", 1.0, 0.4)
-    b = Prior("q", "uniform", None, None, 0.0, 1.0, 0.5, "judgement", "r")
+    b = Prior("q", "uniform", None, None, 0.0, 1.0, 0.5, "judgement", "parameter", "r")
     both = draw({"p": a, "q": b}, 4000, seed=7)
     alone = draw({"p": a}, 4000, seed=7)
     assert both["p"].equals(alone["p"])  # adding a prior changes nobody's draws
@@ -100,7 +100,7 @@ def test_fixed_priors_are_not_drawn(region):
         draw(priors, -1, seed=1)
 
 
-LINE = "asc_home,normal,1.2,0.4,0.4,2.0,judgement,"
+LINE = "asc_home,normal,1.2,0.4,0.4,2.0,judgement,parameter,"
 
 
 @pytest.mark.parametrize(
@@ -108,57 +108,63 @@ LINE = "asc_home,normal,1.2,0.4,0.4,2.0,judgement,"
     [
         pytest.param(
             LINE,
-            "asc_home,normal,1.2,,0.4,2.0,judgement,",
+            "asc_home,normal,1.2,,0.4,2.0,judgement,parameter,",
             ["column 'scale'", "a normal prior needs loc and scale"],
             id="normal_without_its_spread",
         ),
         pytest.param(
             LINE,
-            "asc_home,normal,2.5,0.4,0.4,2.0,judgement,",
+            "asc_home,normal,2.5,0.4,0.4,2.0,judgement,parameter,",
             ["column 'loc'", "lies outside [0.4, 2]"],
             id="centre_outside_the_support",
         ),
         pytest.param(
             LINE,
-            "asc_home,lognormal,1.2,0.4,-0.5,2.0,judgement,",
+            "asc_home,lognormal,1.2,0.4,-0.5,2.0,judgement,parameter,",
             ["column 'low'", "lognormal prior lives on positive values"],
             id="lognormal_reaching_below_zero",
         ),
         pytest.param(
             LINE,
-            "asc_home,fixed,,,0.4,2.0,judgement,",
+            "asc_home,fixed,,,0.4,2.0,judgement,parameter,",
             ["column 'low'", "must be empty for a fixed parameter"],
             id="fixed_with_a_support",
         ),
         pytest.param(
             LINE,
-            "asc_home,uniform,,,1.5,2.0,judgement,",
+            "asc_home,uniform,,,1.5,2.0,judgement,parameter,",
             ["asc_home = 1.2 lies outside its prior [1.5, 2]"],
             id="prior_without_the_value_in_use",
         ),
         pytest.param(
             LINE,
-            "asc_home,uniform,,,-20,2.0,judgement,",
+            "asc_home,uniform,,,-20,2.0,judgement,parameter,",
             ["asc_home prior [-20, 2] reaches outside [-10, 10]"],
             id="prior_outside_the_allowed_range",
         ),
         pytest.param(
             LINE,
-            "lever:rental_housing.beta_housing,uniform,,,0.5,1.5,judgement,",
+            "lever:rental_housing.beta_housing,uniform,,,0.5,1.5,judgement,lever,",
             ["beta_housing is a parameter, whose own row is its prior"],
             id="a_second_prior_for_a_parameter",
         ),
         pytest.param(
             LINE,
-            "lever:teleport.default,uniform,,,0.5,1.5,judgement,",
+            "lever:teleport.default,uniform,,,0.5,1.5,judgement,lever,",
             ["lever:teleport.default names no row of lever_evidence.csv"],
             id="unknown_lever",
         ),
         pytest.param(
             LINE,
-            "asc_home,normal,1.2,0.4,0.4,2.0,belief,",
+            "asc_home,normal,1.2,0.4,0.4,2.0,belief,parameter,",
             ["column 'basis' value 'belief'", "calibrated, evidence, judgement"],
             id="unknown_basis",
+        ),
+        pytest.param(
+            LINE,
+            "asc_home,normal,1.2,0.4,0.4,2.0,judgement,lever,",
+            ["column 'role'", "allowed for asc_home: base_data or parameter"],
+            id="a_parameter_labelled_a_lever",
         ),
     ],
 )

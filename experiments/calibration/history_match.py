@@ -10,9 +10,11 @@ results go to experiments/calibration/results/<name>/: the waves' runs, the draw
 their own runs (the posterior predictive), informed.csv (posterior against prior width),
 coverage.csv (every fitted and held-out observation against its 90% predictive
 interval) and summary.md. Stopped and started again with the same settings and code, it
-resumes from the last complete wave; after any edit of sim/ it refuses the folder (its
-waves were run by other code), so a refit starts in a new --name. ``--write`` stores the draws in sim/data/posterior.parquet
-with the commit, code digest and data hashes they were fitted on.
+resumes from the last complete wave; after an edit of the engine (what sim.calibration
+imports: sim.paths.engine_digest) it refuses the folder (its waves were run by another
+engine), so a refit starts in a new --name. ``--write`` stores the draws in
+sim/data/posterior.parquet with the commit, engine digest and data hashes they were
+fitted on.
 
 ``--launcher slurm`` runs each wave as a Slurm job array (submitit; the results folder
 must be visible to the nodes). Seed noise at the default scale is shown by
@@ -41,7 +43,7 @@ from sim.calibration import (
 )
 from sim.data import load_region
 from sim.moments import compared
-from sim.paths import code_digest
+from sim.paths import engine_digest
 from sim.posterior import POSTERIOR_FILE, write_posterior
 from sim.results import git_commit
 from sim.sweeps import replicate_seeds
@@ -64,7 +66,7 @@ def posterior_meta(result: dict, region, setup: Setup) -> dict[str, str]:
     """What the draws were fitted on."""
     return {
         "commit": git_commit(HERE) or "unknown",
-        "code_digest": code_digest(),
+        "engine_digest": engine_digest(),
         "data_hash": region.data_hash,
         "calibration_hash": region.calibration_hash,
         "scale": str(setup.scale),

@@ -170,6 +170,7 @@ class PriorSpec:
     low: float | None
     high: float | None
     basis: str
+    role: str
     reasoning: str
 
 

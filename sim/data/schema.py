@@ -621,6 +621,10 @@ class ObservationRow(Row):
 
 PRIOR_FAMILIES = ("uniform", "normal", "lognormal", "fixed")
 PRIOR_BASES = ("evidence", "calibrated", "judgement")
+# What a prior's uncertainty is about: the base year's state as the record gives it
+# (levels of 2023), how the model behaves, or a lever's effect. A variance decomposition
+# of the projections attributes uncertainty by these roles.
+PRIOR_ROLES = ("base_data", "parameter", "lever")
 LEVER_PRIOR = re.compile(r"lever:([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)")
 
 
@@ -645,10 +649,14 @@ class PriorRow(Row):
     low: OptionalNumber = None
     high: OptionalNumber = None
     basis: Annotated[str, AfterValidator(_one_of(PRIOR_BASES))]
+    role: Annotated[str, AfterValidator(_one_of(PRIOR_ROLES))]
     reasoning: Source
 
     @model_validator(mode="after")
     def _complete(self) -> PriorRow:
+        if (self.role == "lever") != self.name.startswith("lever:"):
+            allowed = "lever" if self.name.startswith("lever:") else "base_data or parameter"
+            raise invalid(f"is {self.role}; allowed for {self.name}: {allowed}", "role")
         if self.family == "fixed":
             for column in ("loc", "scale", "low", "high"):
                 if getattr(self, column) is not None:
