@@ -200,7 +200,7 @@ def _task(cfg) -> float | None:
     from sim.goals import GOAL_FILE, read_goal
     from sim.paths import code_digest
     from sim.posterior import posterior_digest
-    from sim.results import RESULT_FILES, config_hash
+    from sim.results import RESULT_FILES, config_hash, read_draw_inputs
     from sim.runfolder import RunKey, claim, is_complete, record_failure, retire
     from sim.runner import load_run_scenario, run_to_directory, target_summary
     from sim.sweeps import read_indicators
@@ -233,7 +233,8 @@ def _task(cfg) -> float | None:
                         return stored["objective"]
                     if valid.settings.start_year <= 2027 <= valid.settings.end_year:
                         table = read_indicators(run_dir / "indicators.parquet")
-                        print(target_summary(table, region, 2027, valid.settings.scale))
+                        inputs = read_draw_inputs(run_dir)
+                        print(target_summary(table, region, 2027, valid.settings.scale, inputs))
                     return None
                 retire(run_dir, writes)
                 table, goal = run_to_directory(
@@ -266,7 +267,8 @@ def _task(cfg) -> float | None:
         print(f"package cost {goal.cost:,.0f} million yuan a year; targets met: {chances}")
         return goal.objective
     if valid.settings.start_year <= 2027 <= valid.settings.end_year:
-        print(target_summary(table, region, 2027, valid.settings.scale))
+        inputs = read_draw_inputs(run_dir)
+        print(target_summary(table, region, 2027, valid.settings.scale, inputs))
     return None
 
 
@@ -561,10 +563,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ronghe`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help", "help"):
-        print(USAGE)
-        return 0
+        args = ["help"]
     command, rest = args[0], args[1:]
     commands = {
+        "help": lambda: print(USAGE) or 0,
         "run": lambda: _run_hydra(rest),
         "levers": _levers,
         "scenarios": lambda: _scenarios(rest),
@@ -573,7 +575,8 @@ def main(argv: list[str] | None = None) -> int:
         "params": _params,
     }
     if command not in commands:
-        _print_error(ConfigError(f"unknown command {command!r}; allowed: {', '.join(commands)}"))
+        allowed = ", ".join(c for c in commands if c != "help")
+        _print_error(ConfigError(f"unknown command {command!r}; allowed: {allowed}"))
         return 2
     try:
         return commands[command]()

@@ -121,14 +121,14 @@ class RunInputs:
         )
 
 
-def build_model(
+def model_arguments(
     cfg: ValidConfig,
     inputs: RunInputs,
     *,
     params: Params | None = None,
     population: Population | None = None,
-) -> RongheModel:
-    """The model of one run, before its first step.
+) -> dict:
+    """The keyword arguments of :class:`~sim.model.RongheModel` for one run.
 
     Args:
         cfg: The run's configuration.
@@ -148,8 +148,25 @@ def build_model(
         check_invariants=s.check_invariants,
     )
     population = population or inputs.population(s.seed, s.scale, params)
-    plan = inputs.scenario(cfg).plan
-    return RongheModel(inputs.region, inputs.world, params, population, spec, plan.policy_at)
+    return {
+        "region": inputs.region,
+        "world": inputs.world,
+        "params": params,
+        "population": population,
+        "spec": spec,
+        "policy_at": inputs.scenario(cfg).plan.policy_at,
+    }
+
+
+def build_model(
+    cfg: ValidConfig,
+    inputs: RunInputs,
+    *,
+    params: Params | None = None,
+    population: Population | None = None,
+) -> RongheModel:
+    """The model of one run, before its first step (arguments: :func:`model_arguments`)."""
+    return RongheModel(**model_arguments(cfg, inputs, params=params, population=population))
 
 
 def finish(model: RongheModel, *, scenario: str, county_area=DEFAULT_COUNTY_AREA) -> pd.DataFrame:
@@ -310,6 +327,7 @@ __all__ = [
     "build_model",
     "compose_scenario",
     "finish",
+    "model_arguments",
     "population_key",
     "process_inputs",
     "run_ensemble",

@@ -40,6 +40,10 @@ class ScenarioError(RongheError):
     """A scenario file is missing, malformed or sets an unknown or out-of-range lever."""
 
 
+class FinishedError(RongheError):
+    """A model was stepped past its ``end_year``."""
+
+
 class InvariantError(RongheError):
     """A conservation check (persons, land, money) failed during a run."""
 

@@ -27,6 +27,7 @@ from sim.agents import (
     Firm,
 )
 from sim.data import RegionData
+from sim.errors import FinishedError
 from sim.kernels import (
     choice_weights,
     n_blocks,
@@ -280,6 +281,7 @@ class RongheModel(mesa.Model):
         else:  # validated earlier; kept for direct API users
             raise ValueError(f"backend={spec.backend!r}: allowed numba or agents")
         self._initialise()
+        self.running = self.n_steps > 0
 
     # ------------------------------------------------------------------ time
 
@@ -395,8 +397,20 @@ class RongheModel(mesa.Model):
     # ------------------------------------------------------------------ step
 
     def step(self) -> None:
-        """Advance one step through the eight phases."""
+        """Advance one step through the eight phases.
+
+        ``running`` turns false after the last step of ``end_year`` (so Mesa's
+        ``run_model`` stops there).
+
+        Raises:
+            FinishedError: The run already reached the end of ``end_year``.
+        """
         spy, t = self.spy, self.t
+        if t >= self.n_steps:
+            raise FinishedError(
+                f"the run ended with {self.spec.end_year}; allowed {self.n_steps} steps "
+                f"(end_year={self.spec.end_year}); build a model with a later end_year"
+            )
         year = self.year_of_step(t)
         step_no = t + 1
         if t % spy == 0:
@@ -450,6 +464,7 @@ class RongheModel(mesa.Model):
 
             check_step(self, self._invariant_state)
         self._invariant_state = None
+        self.running = self.t < self.n_steps
 
     def run(self, progress=None) -> list[YearTally]:
         """Run to the end year; ``progress`` is called with the number of steps done."""

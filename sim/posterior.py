@@ -82,7 +82,7 @@ def load_posterior(path: Path | None = None) -> PosteriorDraws:
         for k, v in raw.items()
         if k.decode().startswith(META_PREFIX)
     }
-    if "engine_digest" not in meta:
+    if "engine_digest" not in meta and "code_digest" not in meta:
         raise ConfigError(f"{path}: no record of what it was fitted on; refit with: {REFIT}")
     return PosteriorDraws(table.to_pandas(), meta)
 

@@ -38,10 +38,11 @@ from sim.data import load_region
 from sim.errors import ConfigError, ResultsError
 from sim.indicators import TARGET_INDICATORS
 from sim.levers import LEVERS
-from sim.results import check_replaceable, publish_folder, read_provenance
+from sim.results import check_replaceable, publish_folder, read_draw_inputs, read_provenance
 from sim.scenario import ANY_PERIOD
 from sim.schedules import describe_counties, plan_from_levers
 from sim.sweeps import collect
+from sim.uncertainty import decomposition_table
 
 SCORECARD_YEAR = 2027
 FAN_CHARTS = (
@@ -64,11 +65,11 @@ TEXT = {
         "{runs} runs ({scenarios} scenarios, {seeds} seeds each), {start}–{end}.",
     ),
     "summary_draws": (
-        "{runs} 次模拟（{scenarios} 个情景，每个情景 {seeds} 个后验参数抽样，各有其随机种子），"
-        "{start}–{end} 年。区间与概率同时反映参数不确定性与随机性。",
-        "{runs} runs ({scenarios} scenarios, {seeds} posterior draws each, each with its own "
-        "seed), {start}–{end}. Bands and probabilities carry the parameters' uncertainty as "
-        "well as chance.",
+        "{runs} 次模拟（{scenarios} 个情景，每个情景 {draws} 个后验参数抽样，每个抽样 {per} 个"
+        "随机种子），{start}–{end} 年。区间与概率同时反映参数、基础数据的不确定性与随机性。",
+        "{runs} runs ({scenarios} scenarios, {draws} posterior draws each, {per} seed(s) per "
+        "draw), {start}–{end}. Bands and probabilities carry the uncertainty of the "
+        "parameters and the base data as well as chance.",
     ),
     "one_seed": (
         "每个情景只有一个种子：图中没有不确定性区间，概率只能是 0 或 100%。",
@@ -81,6 +82,24 @@ TEXT = {
         "与首次达标年份（各次模拟的中位数）。",
         "Per scenario: the share of runs meeting each target in {y} (in an ensemble run each "
         "posterior draw is a run), and the first year it is met (median over runs).",
+    ),
+    "variance_note": (
+        "{y} 年各目标指标的不确定性来源：方差中由模型参数、基础数据（模型起点 2023 年的"
+        "记录水平，本身不确定）和随机种子各自解释的份额。种子份额为同一后验抽样内各种子之间的"
+        "方差；其余按岭回归（10 折交叉验证）对抽样均值的解释力以 Shapley 值在参数与基础数据"
+        "之间分配，线性拟合未解释的部分（R² 之外）按同一比例分配。",
+        "Where each target's uncertainty in {y} comes from: the shares of its variance due "
+        "to the model's parameters, to the base data (the 2023 levels of the record the "
+        "model starts from, uncertain themselves) and to the seeds. The seeds' share is the "
+        "variance between the seeds of one posterior draw; the rest is split between "
+        "parameters and base data by the Shapley values of a ridge regression of the draw "
+        "means (10-fold cross-validated R²), and what no linear fit explains (beyond R²) "
+        "is divided in the same proportion.",
+    ),
+    "variance_one_seed": (
+        "每个后验抽样只有一个种子，随机种子的份额无法分离，已计入另两项（draw_seeds=2 可分离）。",
+        "One seed per posterior draw: the seeds' share is not separated and is carried by "
+        "the other two (draw_seeds=2 separates it).",
     ),
     "no_scorecard": ("结果未覆盖 {y} 年，无法计算目标达成情况。", "The results do not reach {y}."),
     "fans": ("指标轨迹", "Trajectories"),
@@ -168,6 +187,12 @@ COLUMNS = {
     "extra_spending": ("较基准情景增加", "Extra over the baseline"),
     "other_spending": ("其他（可调剂）支出", "Other spending"),
     "county_balance": ("年末财政结余", "Year-end balance"),
+    "target": ("目标指标", "Target indicator"),
+    "parameters": ("模型参数", "Parameters"),
+    "base_data": ("基础数据", "Base data"),
+    "seeds": ("随机种子", "Seeds"),
+    "explained": ("线性拟合 R²", "Linear fit R²"),
+    "draws": ("后验抽样 × 种子", "Draws × seeds"),
 }
 SPENDING_CHARTS = (("city", "lever_spending"), ("city", "county_balance"))
 SPENDING_ROWS = ("lever_spending", "extra_spending", "other_spending", "county_balance")
@@ -385,6 +410,54 @@ def spending_table(
     return year, header, rows
 
 
+def variance_table(
+    table: pd.DataFrame,
+    results_dir: Path,
+    run_ids,
+    roles: dict[str, str],
+    titles: dict[str, str],
+    lang: str,
+) -> tuple[list[str], list[list[str]], bool] | None:
+    """The variance decomposition of the targets in the scorecard year, per ensemble run.
+
+    None when no run is an ensemble over posterior draws (no ``draws.csv``).
+
+    Returns:
+        The header, the rows and whether any run had one seed per draw.
+    """
+    inputs = {}
+    for run_id in run_ids:
+        drawn = read_draw_inputs(results_dir / run_id)
+        if drawn is not None:
+            inputs[run_id] = drawn
+    if not inputs or "draw" not in table.columns:
+        return None
+    shares = decomposition_table(table, inputs, roles, list(TARGET_INDICATORS), SCORECARD_YEAR)
+    if shares.empty:
+        return None
+    header = [_c(k, lang) for k in ("scenario", "target", "parameters", "base_data", "seeds")]
+    header += [_c("explained", lang), _c("draws", lang)]
+
+    def share(value) -> str:
+        return "–" if value is None or value != value else f"{value:.0%}"
+
+    rows = []
+    for r in shares.itertuples():
+        name = f"{unit_label(r.unit, lang)} {indicator_label(r.indicator, lang)}"
+        rows.append(
+            [
+                titles.get(r.scenario, r.scenario),
+                name,
+                share(r.parameters),
+                share(r.base_data),
+                share(r.seeds),
+                "–" if r.explained is None or r.explained != r.explained else f"{r.explained:.2f}",
+                f"{r.draws} × {r.seeds_per_draw}",
+            ]
+        )
+    return header, rows, bool((shares.seeds_per_draw < 2).any())
+
+
 def _years_as_numbers(node):
     """Undo JSON's string keys in ``per_year`` tables of a stored lever mapping."""
     if not isinstance(node, dict):
@@ -539,6 +612,7 @@ def render_html(
     folder_name: str,
     card: pd.DataFrame | None = None,
     spending: tuple[int, list[str], list[list[str]]] | None = None,
+    variance: tuple[list[str], list[list[str]], bool] | None = None,
 ) -> str:
     """The report page: sections in order, charts embedded as PNG data."""
     sections = [
@@ -575,6 +649,12 @@ def render_html(
         if key == "scorecard" and card is not None:
             header, rows = scorecard_cells(card, lang=lang, year=SCORECARD_YEAR)
             body.append(_table_html([h.replace("\n", " ") for h in header], rows))
+        if key == "scorecard" and variance is not None:
+            v_header, v_rows, one_seed = variance
+            body.append(f"<p class='note'>{_t('variance_note', lang, y=SCORECARD_YEAR)}</p>")
+            if one_seed:
+                body.append(f"<p class='note'>{_t('variance_one_seed', lang)}</p>")
+            body.append(_table_html(v_header, v_rows))
     body.append(f"<h2 id='definitions'>{_t('definitions', lang)}</h2>")
     body.append(f"<p class='note'>{_t('definitions_note', lang)}</p>")
     body.append(definitions)
@@ -597,6 +677,12 @@ def render_html(
         f"<title>{_t('title', lang)}</title>\n<style>{face}\n{STYLE}</style>\n</head>\n"
         f"<body>\n{text}\n</body>\n</html>\n"
     )
+
+
+def _span(counts: pd.Series) -> str:
+    """``n`` when every scenario has ``n``, else ``min–max``."""
+    low, high = int(counts.min()), int(counts.max())
+    return str(low) if low == high else f"{low}–{high}"
 
 
 def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None) -> Path:
@@ -645,14 +731,15 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             card.to_csv(staging / "scorecard.csv", index=False)
         seeds = table.groupby("scenario")["seed"].nunique()
         over_draws = "draw" in table.columns and bool((table["draw"] >= 0).all())
+        draws = table.groupby("scenario")["draw"].nunique() if over_draws else seeds
         summary = _t(
             "summary_draws" if over_draws else "summary",
             lang,
             runs=len(done),
             scenarios=len(titles),
-            seeds=int(seeds.min())
-            if seeds.min() == seeds.max()
-            else f"{seeds.min()}–{seeds.max()}",
+            seeds=_span(seeds),
+            draws=_span(draws),
+            per=_span(seeds // draws),
             start=int(table.year.min()),
             end=int(table.year.max()),
         )
@@ -667,6 +754,14 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             folder_name="figures",
             card=shown_card(card, titles),
             spending=spending_table(table, titles, lang),
+            variance=variance_table(
+                table,
+                results_dir,
+                done.run_id,
+                {name: spec.role for name, spec in region.priors.items()},
+                titles,
+                lang,
+            ),
         )
         (staging / "report.html").write_text(page, encoding="utf-8")
         publish_folder(staging, target, "report", "--out")

@@ -31,6 +31,8 @@ from sim.errors import ConfigError, ResultsError
 PROVENANCE = "provenance.json"
 # Renamed into place in this order; the provenance, which lists the others, comes last.
 RESULT_FILES = ("indicators.parquet", "config.yaml", "population_fit.csv", PROVENANCE)
+# An ensemble run's inputs: one row per run (draw, seed and the parameter values used).
+DRAWS_FILE = "draws.csv"
 MANIFEST = ".ronghe-manifest.json"
 MAX_PROVENANCE_BYTES = 4 << 20  # a run's provenance is a few kB; refuse to parse junk
 STAGING = re.compile(r"\.staging-[0-9a-f]{32}")
@@ -107,6 +109,21 @@ def read_provenance(run_dir: Path) -> dict:
     if not isinstance(prov, dict) or prov.get("package") != "ronghe":
         raise ResultsError(f"{path}: not the provenance of a Ronghe run")
     return prov
+
+
+def read_draw_inputs(run_dir: Path) -> pd.DataFrame | None:
+    """The inputs of an ensemble run's members (:data:`DRAWS_FILE`), or None if none.
+
+    Raises:
+        ResultsError: The file is there but unreadable.
+    """
+    path = Path(run_dir) / DRAWS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: unreadable ({type(exc).__name__})") from None
 
 
 def verify_run(run_dir: Path) -> dict:

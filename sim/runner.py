@@ -34,11 +34,12 @@ from sim.indicators import TARGET_INDICATORS, indicator_table, target_values
 from sim.params import resolve_params
 from sim.paths import PACKAGE_DIR
 from sim.population import fit_report
-from sim.results import git_commit, write_run
+from sim.results import DRAWS_FILE, git_commit, write_run
 from sim.runfolder import RunKey
 from sim.scenario import Scenario
 from sim.sweeps import replicate_seeds
 from sim.threads import configure as configure_threads
+from sim.uncertainty import decomposition_table
 from sim.world import build_world
 
 log = logging.getLogger("ronghe")
@@ -93,22 +94,29 @@ def simulate(
 
 @dataclasses.dataclass(frozen=True)
 class PosteriorEnsemble:
-    """The runs of ``ensemble=posterior``: one per draw, with the posterior they come from."""
+    """The runs of ``ensemble=posterior``: ``draw_seeds`` per draw, and their posterior.
+
+    ``draw_of[i]`` is the draw member ``i`` runs; ``inputs`` has one row per member
+    (``draw``, ``seed`` and the parameter values it ran with).
+    """
 
     members: list[ValidConfig]
+    draw_of: list[int]
+    inputs: pd.DataFrame
     posterior: object
     digest: str
     stale: list[str]
 
 
 def posterior_members(cfg: ValidConfig, region) -> PosteriorEnsemble:
-    """One configuration per posterior draw (``draws`` of them; 0 = all).
+    """``draw_seeds`` configurations per posterior draw (``draws`` of them; 0 = all).
 
     Draw ``k`` runs with its calibrated parameter values, over which the run's own
-    ``params`` take precedence, and with the ``k``-th replicate seed of the run's
-    ``seed``: the same draws and seeds in every scenario of a sweep, so differences
-    between scenarios are paired. What changed since the posterior was fitted is logged
-    as a warning and kept in the provenance.
+    ``params`` take precedence. Its ``j``-th seed is replicate seed ``k + j * draws`` of
+    the run's ``seed`` (so a draw's first seed does not depend on ``draw_seeds``): the
+    same draws and seeds in every scenario of a sweep, so differences between scenarios
+    are paired. What changed since the posterior was fitted is logged as a warning and
+    kept in the provenance.
 
     Raises:
         ConfigError: No posterior, or more draws asked for than it holds.
@@ -124,12 +132,19 @@ def posterior_members(cfg: ValidConfig, region) -> PosteriorEnsemble:
     stale = stale_reasons(posterior, region)
     for reason in stale:
         log.warning("posterior: %s; refit: python experiments/calibration/history_match.py", reason)
-    members = []
-    for k, seed in enumerate(replicate_seeds(s.seed, n)):
-        settings = dataclasses.replace(s, seed=seed, ensemble="none", draws=0)
-        params = {**posterior.params_of(k), **cfg.params}
-        members.append(dataclasses.replace(cfg, settings=settings, params=params))
-    return PosteriorEnsemble(members, posterior, posterior_digest(), stale)
+    seeds = replicate_seeds(s.seed, n * s.draw_seeds)
+    members, draw_of, inputs = [], [], []
+    for j in range(s.draw_seeds):
+        for k in range(n):
+            seed = seeds[k + j * n]
+            settings = dataclasses.replace(s, seed=seed, ensemble="none", draws=0, draw_seeds=1)
+            params = {**posterior.params_of(k), **cfg.params}
+            members.append(dataclasses.replace(cfg, settings=settings, params=params))
+            draw_of.append(k)
+            inputs.append({"draw": k, "seed": seed, **params})
+    return PosteriorEnsemble(
+        members, draw_of, pd.DataFrame(inputs), posterior, posterior_digest(), stale
+    )
 
 
 def run_to_directory(
@@ -194,12 +209,15 @@ def run_to_directory(
     seeds = [r.settings.seed for r in runs]
     if ensemble is not None:
         tables += run_ensemble(ensemble.members[1:])
-        for k, table_k in enumerate(tables):
+        for k, table_k in zip(ensemble.draw_of, tables, strict=True):
             table_k["draw"] = np.int64(k)
         seeds = [m.settings.seed for m in ensemble.members]
     table = pd.concat(tables, ignore_index=True)
     extra = {}
     goal = None
+    if ensemble is not None:
+        # repr-exact floats: the file gives back the very values each member ran with.
+        extra[DRAWS_FILE] = ensemble.inputs.to_csv(index=False, float_format=None)
     if s.goal.replicates:
         goal = assess(tables, region, scenario, s.goal, run_targets(region, s.targets_2035))
         extra[GOAL_FILE] = goal.to_json()
@@ -243,7 +261,8 @@ def run_to_directory(
     if ensemble is not None:
         provenance["ensemble"] = {
             "kind": "posterior",
-            "draws": len(ensemble.members),
+            "draws": len(set(ensemble.draw_of)),
+            "draw_seeds": s.draw_seeds,
             "seeds": seeds,
             "posterior": ensemble.posterior.meta,
             "posterior_sha256": ensemble.digest,
@@ -281,12 +300,17 @@ def _goal_text(target) -> str:
 
 def _target_summary_over_runs(table: pd.DataFrame, region, year: int, scale) -> str:
     """The targets' median, 90% interval and chance of being met over the table's runs."""
-    what = "posterior draws" if "draw" in table.columns else "seeds"
     runs = table["seed"].nunique()
+    what = f"{runs} seeds"
+    if "draw" in table.columns:
+        draws = table["draw"].nunique()
+        what = f"{draws} posterior draws"
+        if runs > draws:
+            what += f" x {runs // draws} seeds"
     targets = {(t.unit, t.indicator): t for t in region.targets if t.year == year}
     now = table[table["year"] == year]
     at = f" at scale {scale:g}" if scale is not None else ""
-    lines = [f"{year} target indicators over {runs} {what}{at} (median, 90% interval):"]
+    lines = [f"{year} target indicators over {what}{at} (median, 90% interval):"]
     for key in TARGET_INDICATORS:
         values = now[(now.unit == key[0]) & (now.indicator == key[1])].groupby("seed")["value"]
         values = values.first()
@@ -297,15 +321,51 @@ def _target_summary_over_runs(table: pd.DataFrame, region, year: int, scale) -> 
         chance = float(target.met(values).mean())
         lines.append(
             f"  {TARGET_LABELS[key]:<42} {shown:>24}   target {_goal_text(target):<8} "
-            f"P(met in {year}) = {chance:.2f} over {runs} {what}"
+            f"P(met in {year}) = {chance:.2f} over {what}"
         )
     return "\n".join(lines)
 
 
-def target_summary(table: pd.DataFrame, region, year: int = 2027, scale=None) -> str:
-    """Lines comparing the target indicators in ``year`` with the decision's targets."""
+def _variance_lines(table: pd.DataFrame, inputs: pd.DataFrame, region, year: int) -> list[str]:
+    """Where each target's variance in ``year`` comes from (an ensemble's inputs given)."""
+    roles = {name: spec.role for name, spec in region.priors.items()}
+    shares = decomposition_table(
+        table.assign(run_id="."), {".": inputs}, roles, list(TARGET_INDICATORS), year
+    )
+    if shares.empty or shares.parameters.isna().all():
+        return []
+
+    def share(value) -> str:
+        return "  - " if value is None or value != value else f"{value:4.0%}"
+
+    lines = [f"Where the {year} variance comes from (parameters / base data / seeds):"]
+    for r in shares.itertuples():
+        fit = f"linear fit R² {r.explained:.2f}"
+        seeds = share(r.seeds) if r.seeds_per_draw > 1 else "not separated (draw_seeds=1)"
+        lines.append(
+            f"  {TARGET_LABELS[(r.unit, r.indicator)]:<42} {share(r.parameters)} / "
+            f"{share(r.base_data)} / {seeds}   ({fit})"
+        )
+    return lines
+
+
+def target_summary(
+    table: pd.DataFrame,
+    region,
+    year: int = 2027,
+    scale=None,
+    inputs: pd.DataFrame | None = None,
+) -> str:
+    """Lines comparing the target indicators in ``year`` with the decision's targets.
+
+    Over several runs: medians, intervals and chances; with an ensemble's ``inputs``
+    (``draws.csv``), also where the variance comes from (:mod:`sim.uncertainty`).
+    """
     if table["seed"].nunique() > 1:
-        return _target_summary_over_runs(table, region, year, scale)
+        text = _target_summary_over_runs(table, region, year, scale)
+        if inputs is not None and "draw" in table.columns:
+            text = "\n".join([text, *_variance_lines(table, inputs, region, year)])
+        return text
     values = target_values(table, year)
     targets = {(t.unit, t.indicator): t for t in region.targets if t.year == year}
     labels = TARGET_LABELS

@@ -45,8 +45,12 @@ def toy_region(region):
         sd_discrepancy=0.0,
     )
     priors = {
-        "stay_bonus": PriorSpec("stay_bonus", "uniform", None, None, 1.5, 3.5, "judgement", "t"),
-        "asc_home": PriorSpec("asc_home", "uniform", None, None, 0.4, 2.0, "judgement", "t"),
+        "stay_bonus": PriorSpec(
+            "stay_bonus", "uniform", None, None, 1.5, 3.5, "judgement", "parameter", "t"
+        ),
+        "asc_home": PriorSpec(
+            "asc_home", "uniform", None, None, 0.4, 2.0, "judgement", "parameter", "t"
+        ),
     }
     return dataclasses.replace(region, observations=(obs,), priors=priors)
 

@@ -109,6 +109,8 @@ def test_ensemble_settings_are_checked_in_one_line(tmp_path):
     cases = [
         (["draws=5"], "draws=5: allowed 0 without an ensemble (add ensemble=posterior)"),
         (["ensemble=prior"], "ensemble='prior': allowed none or posterior"),
+        (["draw_seeds=2"], "draw_seeds=2: allowed 1 without an ensemble (add ensemble=posterior"),
+        (["ensemble=posterior", "draw_seeds=17"], "draw_seeds=17: allowed integer in [1, 16]"),
         (
             ["ensemble=posterior", f"draws={available + 1}"],
             f"draws={available + 1}: allowed at most {available}, the posterior's draws",
@@ -161,3 +163,56 @@ def test_a_changed_posterior_makes_a_stored_ensemble_run_stale(tmp_path, monkeyp
     changed = ronghe_here(*args)
     assert changed.returncode == 0, changed.stderr
     assert "skipped" not in changed.stdout
+
+
+def test_several_seeds_per_draw_are_paired_across_scenarios_and_reported(tmp_path, monkeypatch):
+    """Issue 13.5: a sweep over scenarios pairs draws and seeds; the report splits the
+    variance into parameters, base data and seeds."""
+    from conftest import ronghe_here
+
+    import sim.uncertainty
+    from sim.posterior import load_posterior
+    from sim.report import build_report
+    from sim.results import read_draw_inputs
+    from sim.sweeps import collect, replicate_seeds
+
+    sweep = tmp_path / "sweep"
+    done = ronghe_here(
+        "run",
+        "-m",
+        "ensemble=posterior",
+        "draws=3",
+        "draw_seeds=2",
+        "scenario=baseline,decision_package",
+        "scale=0.002",
+        "end_year=2027",
+        "progress=off",
+        f"hydra.sweep.dir={sweep}",
+    )
+    assert done.returncode == 0, done.stderr
+    # A header and three targets per scenario.
+    assert done.stdout.count("over 3 posterior draws x 2 seeds") == 2 * 4
+    table, runs = collect(sweep)
+    assert len(runs) == 2 and (runs.status == "complete").all()
+    seeds = replicate_seeds(1, 6)
+    posterior = load_posterior()
+    pairs = []
+    for run_id in runs.run_id:
+        part = table[table.run_id == run_id]
+        pairs.append(sorted(set(zip(part.draw, part.seed, strict=True))))
+        inputs = read_draw_inputs(sweep / run_id)
+        # Draw k runs on seeds k and k + draws: its first seed is that of draw_seeds=1.
+        assert inputs[["draw", "seed"]].values.tolist() == [
+            [k, seeds[k + j * 3]] for j in range(2) for k in range(3)
+        ]
+        for row in inputs.itertuples(index=False):  # the very values each member ran with
+            own = posterior.params_of(row.draw)
+            assert {name: getattr(row, name) for name in own} == own
+    assert pairs[0] == pairs[1] and len(pairs[0]) == 6
+    monkeypatch.setattr(sim.uncertainty, "MIN_DRAWS", 3)
+    page = build_report(sweep, lang="en").read_text(encoding="utf-8")
+    assert "3 posterior draws each, 2 seed(s) per draw" in page
+    assert "<th>Base data</th>" in page and "3 × 2" in page
+    shown = page[page.index("<th>Base data</th>") :]
+    shown = shown[: shown.index("</table>")]
+    assert shown.count("<tr>") == 6  # after the header: 2 scenarios x 3 targets
