@@ -2,8 +2,9 @@
 # One-command set-up for Ronghe.
 #
 #   ./go main    install into .venv, run the baseline, stalled and decision_package
-#                scenarios 2023-2035 over 100 posterior draws at scale 0.02, print their
-#                2027 targets with P(met) over the draws and write the report
+#                scenarios 2023-2035 over 100 posterior draws x 2 seeds at scale 0.02,
+#                print their 2027 targets with P(met) over the draws and where their
+#                variance comes from, and write the report
 #                (outputs/main/report-zh/report.html and report-en/)
 #   ./go test    install into .venv (with test tools) and run the test suite
 #
@@ -57,7 +58,7 @@ case "${1:-}" in
         setup
         shift
         .venv/bin/ronghe run -m scenario=baseline,stalled,decision_package ensemble=posterior \
-            draws=100 scale=0.02 seed=1 end_year=2035 hydra.sweep.dir=outputs/main \
+            draws=100 draw_seeds=2 scale=0.02 seed=1 end_year=2035 hydra.sweep.dir=outputs/main \
             'hydra.sweep.subdir=${scenario}' "$@"
         .venv/bin/ronghe report outputs/main --lang zh
         .venv/bin/ronghe report outputs/main --lang en

@@ -61,14 +61,17 @@ MAX_DEFINITIONS = 40  # distinct lever packages shown; a goal-seeking sweep has 
 TEXT = {
     "title": ("遂宁城乡融合发展模拟报告", "Suining urban-rural integration: simulation report"),
     "summary": (
-        "{runs} 次模拟（{scenarios} 个情景，每个情景 {seeds} 个随机种子），{start}–{end} 年。",
-        "{runs} runs ({scenarios} scenarios, {seeds} seeds each), {start}–{end}.",
+        "{runs} 次模拟（{scenarios} 个情景，每个情景 {seeds} 个随机种子，规模 {scale}），"
+        "{start}–{end} 年。",
+        "{runs} runs ({scenarios} scenarios, {seeds} seeds each, at scale {scale}), "
+        "{start}–{end}.",
     ),
     "summary_draws": (
         "{runs} 次模拟（{scenarios} 个情景，每个情景 {draws} 个后验参数抽样，每个抽样 {per} 个"
-        "随机种子），{start}–{end} 年。区间与概率同时反映参数、基础数据的不确定性与随机性。",
+        "随机种子，规模 {scale}），{start}–{end} 年。区间与概率同时反映参数、基础数据的不确定性"
+        "与随机性。",
         "{runs} runs ({scenarios} scenarios, {draws} posterior draws each, {per} seed(s) per "
-        "draw), {start}–{end}. Bands and probabilities carry the uncertainty of the "
+        "draw, at scale {scale}), {start}–{end}. Bands and probabilities carry the uncertainty of the "
         "parameters and the base data as well as chance.",
     ),
     "one_seed": (
@@ -740,6 +743,7 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             seeds=_span(seeds),
             draws=_span(draws),
             per=_span(seeds // draws),
+            scale=", ".join(f"{s:g}" for s in sorted(done["scale"].dropna().unique())),
             start=int(table.year.min()),
             end=int(table.year.max()),
         )
