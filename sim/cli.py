@@ -7,6 +7,7 @@ exit code, before any run directory or job exists.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import sys
@@ -15,19 +16,34 @@ from pathlib import Path
 
 from sim.errors import ConfigError, RongheError
 
-USAGE = """usage: ronghe <command> [arguments]
+USAGE = """usage: ronghe <command> [arguments]    (ronghe <command> --help for each)
 
 commands:
   run [OVERRIDES]   run the model (a Hydra app: -m for multirun, key=value overrides),
                     e.g. ronghe run scenario=baseline seed=3 scale=0.01 end_year=2035
-  collect SWEEP_DIR gather a sweep's runs into SWEEP_DIR/collected/{indicators,runs}.parquet
+  collect SWEEP_DIR gather a sweep's runs into SWEEP_DIR/collected/
+                    (all_indicators.parquet, runs.parquet)
   report RESULTS_DIR [--lang zh|en] [--out DIR]
                     charts and a self-contained HTML report of a run or a sweep, written to
                     RESULTS_DIR/report-<lang>/ (report.html, figures/*.png|svg, scorecard.csv)
   levers            the policy levers: id, clause, Chinese and English names, range
-  scenarios [NAME]  the scenario files with their titles; with NAME, its lever schedules
+  scenarios [NAME|FILE.yaml ...] [--dir FOLDER]
+                    the scenarios with their titles; with a name or a file, its schedules
   params            the behavioural parameters with value, unit and source
+  dashboard [--lang zh|en] [--port N]
+                    the workbench in your browser: levers, runs, charts, scorecard
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: a :class:`ConfigError` instead of usage and exit."""
+
+    def error(self, message: str):
+        raise ConfigError(f"{self.prog}: {message}; see `{self.prog} --help`")
+
+
+def _parser(command: str, description: str) -> _Parser:
+    return _Parser(prog=f"ronghe {command}", description=description)
 
 
 def _print_error(exc: BaseException) -> None:
@@ -213,7 +229,8 @@ def _task(cfg) -> float | None:
     run_dir, recorded = None, False
     try:
         run_dir = _run_folder(hydra_cfg, multirun)
-        with claim(run_dir, writes, what):
+        # The log is replaced by each attempt as it starts, not retired with the results.
+        with claim(run_dir, (*writes, RUN_LOG), what), _run_log(run_dir):
             try:
                 resolved = OmegaConf.to_container(cfg, resolve=True)
                 valid = validate(resolved)
@@ -228,6 +245,7 @@ def _task(cfg) -> float | None:
                 key = RunKey(config_hash(keyed), region.data_hash, scenario.digest, code_digest())
                 if multirun and is_complete(run_dir, key):
                     print(f"skipped (complete results of this run exist): {run_dir}")
+                    _progress("skipped", run_dir)
                     stored = read_goal(run_dir)
                     if stored:
                         return stored["objective"]
@@ -253,6 +271,7 @@ def _task(cfg) -> float | None:
                 raise
     except Exception as exc:
         if multirun:
+            _progress("failed", run_dir)
             where = f"recorded in {run_dir / 'failed.json'}" if recorded else "nothing written"
             _print_error(f"run failed ({' '.join(overrides)[:200]}), {where}: {exc}")
             # The other runs go on; Hydra re-raises this at the end of the sweep.
@@ -262,6 +281,8 @@ def _task(cfg) -> float | None:
         _print_error(exc)
         sys.exit(exc.exit_code)
     print(f"results: {run_dir}")
+    if multirun:
+        _progress("complete", run_dir)
     if goal is not None:
         chances = ", ".join(f"{k} {v:.0%}" for k, v in goal.probability.items())
         print(f"package cost {goal.cost:,.0f} million yuan a year; targets met: {chances}")
@@ -288,6 +309,41 @@ _HYDRA_SWITCHES = {
     "help": "--help",
     "hydra_help": "--hydra-help",
 }
+
+
+RUN_LOG = "ronghe.log"
+
+
+@contextlib.contextmanager
+def _run_log(run_dir: Path):
+    """Write the run's INFO records (logger ``ronghe``) to ``run_dir/ronghe.log``.
+
+    The console stays quiet (warnings only); the log file says what the run did, how
+    long each part took and where its results went.
+    """
+    import logging
+
+    logger = logging.getLogger("ronghe")
+    handler = logging.FileHandler(run_dir / RUN_LOG, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
+
+
+def _progress(status: str, run_dir) -> None:
+    """Count a finished run of a sweep and say how far the sweep is (on stderr)."""
+    from sim import sweep_progress
+
+    line = sweep_progress.record(status, run_dir)
+    if line:
+        print(f"[sweep] {line}", file=sys.stderr, flush=True)
 
 
 def _parse_hydra_args(args: list[str]) -> tuple[list[str], list[str], bool, bool]:
@@ -363,8 +419,73 @@ def _output_folders(overrides: list[str], multirun: bool) -> dict[str, str]:
     return {key: folder or "."}
 
 
+def run_help() -> str:
+    """``ronghe run --help``: every key with its default, meaning and allowed values.
+
+    Defaults and meanings come from ``conf/config.yaml`` (its comments), allowed values
+    from :data:`sim.config.RANGES`, the one place each is declared.
+    """
+    import re
+
+    from sim.config import RANGES
+    from sim.paths import project_dir
+
+    notes: dict[str, tuple[str, str]] = {}
+    for line in (project_dir("conf") / "config.yaml").read_text("utf-8").splitlines():
+        match = re.fullmatch(r"([a-z_0-9]+): *([^#]*?) *(?:# *(.*))?", line)
+        if match and match.group(1) in RANGES:
+            notes[match.group(1)] = (match.group(2), match.group(3) or "")
+    from sim.config import RunSettings
+
+    for key in RANGES:
+        if key not in notes and "." in key:
+            group, field_name = key.split(".", 1)
+            default = getattr(getattr(RunSettings(), group), field_name)
+            notes[key] = (f"{default:g}" if isinstance(default, float) else str(default), "")
+    lines = [
+        "usage: ronghe run [-m] [KEY=VALUE ...]",
+        "",
+        "Runs the model and writes indicators.parquet, config.yaml and provenance.json to a",
+        "run folder (hydra.run.dir). -m (--multirun) runs a sweep: every combination of",
+        "comma-separated values, each in its own folder of hydra.sweep.dir; run it again to",
+        "resume (complete runs are skipped).",
+        "",
+        "keys (default: meaning; allowed values):",
+    ]
+    for key, allowed in RANGES.items():
+        default, meaning = notes.get(key, ("", ""))
+        shown = f"{key}={default}" if default else key
+        lines.append(f"  {shown}")
+        lines.append(f"      {meaning + '; ' if meaning else ''}allowed: {allowed}")
+    lines += [
+        "  params.NAME=VALUE",
+        "      a behavioural parameter over the data's value (`ronghe params`)",
+        "  levers.NAME=VALUE",
+        "      a lever over the scenario's: a number, a per-county mapping or a schedule",
+        "      such as '{ramp: [2024, 2027], to: 0.9}' (`ronghe levers`, docs/scenarios.md)",
+        "  seeds=N",
+        "      with -m: N replicate seeds derived from seed, one run each",
+        "  +experiment=goal_seek",
+        "      with -m: goal seeking over lever intensities (conf/experiment/goal_seek.yaml)",
+        "  hydra.run.dir=DIR, hydra.sweep.dir=DIR",
+        "      where a run's or a sweep's folders go",
+        "",
+        "examples:",
+        "  ronghe run scenario=decision_package scale=0.01",
+        "  ronghe run -m scenario=baseline,my_plan scenarios_dir=my_scenarios seeds=5",
+        "  ronghe run ensemble=posterior draws=100 draw_seeds=2 scale=0.02",
+        "",
+        "Hydra's own flags (--cfg job, --info, ...): ronghe run --hydra-help",
+    ]
+    return "\n".join(lines)
+
+
 def _run_hydra(args: list[str]) -> int:
     import os
+
+    if "--help" in args or "-h" in args:
+        print(run_help())
+        return 0
 
     import hydra
     from omegaconf import OmegaConf
@@ -399,9 +520,15 @@ def _run_hydra(args: list[str]) -> int:
     sys.argv = ["ronghe", *flags, *expanded]
     # Errors reach ronghe instead of Hydra's printer, to be told in one line.
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    from sim import sweep_progress
+
     try:
         app()
+        if multirun and (line := sweep_progress.summary()):
+            print(line)
     except RunFailedError:
+        if line := sweep_progress.summary():
+            print(line)
         _print_error(
             "some runs failed; each is recorded in its folder's failed.json "
             "(`ronghe collect SWEEP_DIR` lists them)"
@@ -415,6 +542,7 @@ def _run_hydra(args: list[str]) -> int:
         _print_error(f"cannot create {where}: {exc.strerror or type(exc).__name__}")
         return 2
     finally:
+        sweep_progress.finish()
         sys.argv = saved_argv
         if saved_env is None:
             os.environ.pop("HYDRA_FULL_ERROR", None)
@@ -424,14 +552,20 @@ def _run_hydra(args: list[str]) -> int:
 
 
 def _collect(args: list[str]) -> int:
-    from sim.sweeps import write_collected
+    from sim.sweeps import COLLECTED_INDICATORS, write_collected
 
-    if len(args) != 1 or args[0].startswith("-"):
-        raise ConfigError("usage: ronghe collect SWEEP_DIR")
-    out, runs = write_collected(Path(args[0]))
+    parser = _parser(
+        "collect",
+        "Gather the runs of a sweep (or one run folder) into SWEEP_DIR/collected/: "
+        f"{COLLECTED_INDICATORS} (every complete run's indicators, with run_id and the "
+        "overridden keys) and runs.parquet (every run's status, error and provenance).",
+    )
+    parser.add_argument("sweep_dir", metavar="SWEEP_DIR", help="a sweep folder or a run folder")
+    ns = parser.parse_args(args)
+    out, runs = write_collected(Path(ns.sweep_dir))
     counts = runs["status"].value_counts()
     print(
-        f"collected {counts.get('complete', 0)} complete runs into {out}/indicators.parquet; "
+        f"collected {counts.get('complete', 0)} complete runs into {out}/{COLLECTED_INDICATORS}; "
         f"runs table {out}/runs.parquet"
     )
     for status in ("failed", "incomplete"):
@@ -445,33 +579,30 @@ def _collect(args: list[str]) -> int:
 
 
 def _report(args: list[str]) -> int:
-    usage = "usage: ronghe report RESULTS_DIR [--lang zh|en] [--out DIR]"
-    options = {"--lang": "zh", "--out": None}
-    positional = []
-    rest = iter(args)
-    for arg in rest:
-        key, eq, value = arg.partition("=")
-        if key in options:
-            value = value if eq else next(rest, None)
-            if value is None:
-                raise ConfigError(f"{key} needs a value; {usage}")
-            options[key] = value
-        elif arg.startswith("-"):
-            raise ConfigError(f"unknown option {arg!r}; {usage}")
-        else:
-            positional.append(arg)
-    if len(positional) != 1:
-        raise ConfigError(usage)
-    results_dir = Path(positional[0])
+    parser = _parser(
+        "report",
+        "Charts and a self-contained HTML report (scorecard, trajectories, paired "
+        "differences, spending, counties, flows, scenario definitions, provenance) of a run "
+        "or a sweep, written to RESULTS_DIR/report-<lang>/.",
+    )
+    parser.add_argument("results_dir", metavar="RESULTS_DIR", help="a run folder or a sweep")
+    parser.add_argument("--lang", default="zh", help="zh (default) or en")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="report folder (default RESULTS_DIR/report-<lang>): new, empty, or an earlier "
+        "report, which is replaced whole",
+    )
+    ns = parser.parse_args(args)
+    results_dir = Path(ns.results_dir)
     if not results_dir.is_dir():
         raise ConfigError(f"report: {results_dir} is not a folder")
     from sim.charts.style import check_lang
 
-    check_lang(options["--lang"])
+    check_lang(ns.lang)
     from sim.report import build_report
 
-    out = options["--out"]
-    page = build_report(results_dir, lang=options["--lang"], out=Path(out) if out else None)
+    page = build_report(results_dir, lang=ns.lang, out=Path(ns.out) if ns.out else None)
     print(f"report written to {page} (charts as PNG and SVG in {page.parent / 'figures'})")
     return 0
 
@@ -494,7 +625,12 @@ def _table(rows: list[list[str]]) -> str:
     )
 
 
-def _levers() -> int:
+def _levers(args: list[str]) -> int:
+    _parser(
+        "levers",
+        "The policy levers: id, clause of the decision, names, unit, range, 2023 value, and "
+        "whether it is set per county. Mechanisms and evidence: docs/levers.md.",
+    ).parse_args(args)
     from sim.levers import CATALOGUE
 
     rows = [["id", "clause", "中文", "English", "unit", "range", "2023", "per county"]]
@@ -516,23 +652,49 @@ def _levers() -> int:
     return 0
 
 
-def _scenarios(names: list[str]) -> int:
+def _scenarios(args: list[str]) -> int:
     from sim.data import COUNTY_KEYS
     from sim.levers import LEVERS
-    from sim.paths import project_dir
+    from sim.paths import scenarios_folder
     from sim.scenario import available, load_scenario
 
-    folder = project_dir("scenarios")
+    parser = _parser(
+        "scenarios",
+        "The scenarios with their titles; with names or files, their lever schedules. "
+        "Scenarios are looked up in --dir (your folder) and then in the library, which "
+        "your scenarios may extend.",
+    )
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME|FILE.yaml",
+        help="a scenario name, or a scenario file anywhere (previewed with the library "
+        "beside it, so it may extend baseline)",
+    )
+    parser.add_argument("--dir", metavar="FOLDER", help="your scenarios folder (scenarios_dir)")
+    ns = parser.parse_args(args)
+    folders = scenarios_folder(ns.dir)
+    names = []
+    for given in ns.names:
+        if given.endswith((".yaml", ".yml")) or "/" in given:
+            path = Path(given)
+            if not path.is_file():
+                raise ConfigError(f"scenarios: {given}: no such scenario file")
+            if path.suffix != ".yaml":
+                raise ConfigError(f"scenarios: {given}: allowed a file named NAME.yaml")
+            names.append((path.stem, (path.parent, *folders)))
+        else:
+            names.append((given, folders))
     if not names:
-        for name in available(folder):
-            sc = load_scenario(name, folder)
+        for name in available(folders):
+            sc = load_scenario(name, folders)
             extends = " <- ".join(reversed(sc.chain[:-1])) or "-"
             print(f"{name:<18} {sc.title_zh}  |  {sc.title_en}")
             print(f"{'':<18} extends: {extends}; levers changed: {len(sc.plan.changed())}")
         print("\n`ronghe scenarios NAME` shows a scenario's lever schedules.")
         return 0
-    for name in names:
-        sc = load_scenario(name, folder)
+    for name, search in names:
+        sc = load_scenario(name, search)
         print(f"{sc.title_zh}  |  {sc.title_en}")
         print(f"files: {' -> '.join(sc.chain)}")
         print(sc.description)
@@ -547,7 +709,24 @@ def _scenarios(names: list[str]) -> int:
     return 0
 
 
-def _params() -> int:
+def _dashboard(args: list[str]) -> int:
+    """``ronghe dashboard``: the web workbench (sim/dashboard/, the ``dashboard`` extra)."""
+    try:
+        from sim.dashboard import main as serve
+    except ImportError as exc:
+        raise ConfigError(
+            f'dashboard: {exc.name or "solara"} is not installed; pip install "ronghe[dashboard]"'
+        ) from None
+    return serve(args)
+
+
+def _params(args: list[str]) -> int:
+    _parser(
+        "params",
+        "The behavioural parameters: name, value, unit, allowed range and basis (sourced, "
+        "calibrated, assumption...). Override one in a run with params.NAME=VALUE; "
+        "sources: docs/parameters.md, priors: docs/priors.md.",
+    ).parse_args(args)
     from sim.data import load_region
 
     region = load_region()
@@ -568,11 +747,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "help": lambda: print(USAGE) or 0,
         "run": lambda: _run_hydra(rest),
-        "levers": _levers,
+        "levers": lambda: _levers(rest),
         "scenarios": lambda: _scenarios(rest),
         "collect": lambda: _collect(rest),
         "report": lambda: _report(rest),
-        "params": _params,
+        "params": lambda: _params(rest),
+        "dashboard": lambda: _dashboard(rest),
     }
     if command not in commands:
         allowed = ", ".join(c for c in commands if c != "help")
@@ -580,6 +760,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return commands[command]()
+    except SystemExit as exc:  # argparse's --help
+        return exc.code if isinstance(exc.code, int) else 0
     except RongheError as exc:
         _print_error(exc)
         return exc.exit_code

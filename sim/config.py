@@ -100,7 +100,8 @@ MAX_DRAWS = 10_000
 MAX_DRAW_SEEDS = 16
 
 RANGES = {
-    "scenario": "a file name in scenarios/ (see `ronghe scenarios`)",
+    "scenario": "a scenario name: NAME.yaml in scenarios_dir or in the library's scenarios/ "
+    "(see `ronghe scenarios`)",
     "seed": f"integer in [0, {MAX_SEED}]",
     "scale": f"[{MIN_SCALE:g}, 1]",
     "backend": " or ".join(BACKENDS),
@@ -112,7 +113,8 @@ RANGES = {
     "check_invariants": "true or false",
     "county_area": f"non-empty list drawn from {', '.join(COUNTY_KEYS)}",
     "data_dir": "a folder with the data files, or null for the packaged data",
-    "scenarios_dir": "a folder of scenario files, or null for the project's scenarios/",
+    "scenarios_dir": "a folder of your scenario files, searched before the library's "
+    "scenarios/ (which they may extend), or null for the library only",
     "targets_2035.resident_urbanisation_rate": "(0, 1)",
     "targets_2035.county_area_urbanisation": "(0, 1)",
     "targets_2035.income_ratio": "[1, 5]",

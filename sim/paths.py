@@ -47,19 +47,23 @@ def calibration_results_folder() -> Path:
     return PACKAGE_DIR.parent / "experiments" / "calibration" / "results" / "main"
 
 
-def scenarios_folder(setting: str | None) -> Path:
-    """The folder named by ``scenarios_dir``, else the project's ``scenarios/``.
+def scenarios_folder(setting: str | None) -> tuple[Path, ...]:
+    """Where scenarios are looked up: the folder named by ``scenarios_dir``, then the library.
+
+    The library is the project's ``scenarios/`` (or the copy in the wheel), so a user's
+    scenario extends library scenarios by name.
 
     Raises:
         ConfigError: ``scenarios_dir`` names no folder.
     """
+    library = project_dir("scenarios")
     if not setting:
-        return project_dir("scenarios")
+        return (library,)
     if not os.path.isdir(setting):  # False for any OSError (a name too long, ...)
         raise ConfigError(
             f"scenarios_dir={shown(setting)}: not a folder; allowed {RANGES['scenarios_dir']}"
         )
-    return Path(setting)
+    return (Path(setting), library)
 
 
 def source_digest(package: Path) -> str:

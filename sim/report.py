@@ -71,8 +71,8 @@ TEXT = {
         "随机种子，规模 {scale}），{start}–{end} 年。区间与概率同时反映参数、基础数据的不确定性"
         "与随机性。",
         "{runs} runs ({scenarios} scenarios, {draws} posterior draws each, {per} seed(s) per "
-        "draw, at scale {scale}), {start}–{end}. Bands and probabilities carry the uncertainty of the "
-        "parameters and the base data as well as chance.",
+        "draw, at scale {scale}), {start}–{end}. Bands and probabilities carry the "
+        "uncertainty of the parameters and the base data as well as chance.",
     ),
     "one_seed": (
         "每个情景只有一个种子：图中没有不确定性区间，概率只能是 0 或 100%。",

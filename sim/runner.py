@@ -176,6 +176,20 @@ def run_to_directory(
     started = time.time()
     threads = configure_threads(s.threads)
     logging.getLogger("MESA").setLevel(logging.WARNING)
+    log.info(
+        "run: scenario %s (files %s), seed %d, scale %g, %s backend, %d-%d, %d steps a year",
+        s.scenario,
+        " -> ".join(scenario.chain),
+        s.seed,
+        s.scale,
+        s.backend,
+        s.start_year,
+        s.end_year,
+        s.steps_per_year,
+    )
+    log.info("overrides: %s", " ".join(overrides) or "(none)")
+    log.info("levers changed from 2023: %s", ", ".join(scenario.plan.changed()) or "none")
+    log.info("data: %s (hash %s)", s.data_dir or "packaged", region.data_hash[:12])
     ensemble = posterior_members(cfg, region) if s.ensemble == "posterior" else None
     # A goal run evaluates one package on several replicate seeds; a plain run on one;
     # an ensemble run its first draw here and the others on the ensemble's workers.
@@ -190,8 +204,17 @@ def run_to_directory(
         runs = [cfg]
     tables = []
     for run_cfg in runs:
+        tic = time.time()
         model_k, fit_k, region, scenario = simulate(
             run_cfg, region, scenario, inputs=process_inputs(region, s.data_dir)
+        )
+        log.info(
+            "seed %d: %d agents (%.1f persons each) on %d numba threads, run in %.1f s",
+            run_cfg.settings.seed,
+            model_k.tallies[0].residents.sum() + model_k.tallies[0].outside_by_dest.sum(),
+            model_k.weight,
+            numba.get_num_threads(),
+            time.time() - tic,
         )
         if run_cfg is runs[0]:
             model, fit = model_k, fit_k
@@ -208,7 +231,15 @@ def run_to_directory(
         )
     seeds = [r.settings.seed for r in runs]
     if ensemble is not None:
+        tic = time.time()
+        log.info(
+            "ensemble: %d posterior draws x %d seeds (posterior of commit %s)",
+            len(set(ensemble.draw_of)),
+            s.draw_seeds,
+            ensemble.posterior.meta.get("commit", "?")[:12],
+        )
         tables += run_ensemble(ensemble.members[1:])
+        log.info("ensemble: %d more runs in %.1f s", len(ensemble.members) - 1, time.time() - tic)
         for k, table_k in zip(ensemble.draw_of, tables, strict=True):
             table_k["draw"] = np.int64(k)
         seeds = [m.settings.seed for m in ensemble.members]
@@ -276,7 +307,36 @@ def run_to_directory(
         population_fit=fit,
         extra_files=extra,
     )
+    for line in _yearly_lines(table):
+        log.info("%s", line)
+    log.info(
+        "finished in %.1f s (peak memory %.0f MB); results written to %s",
+        wall,
+        peak_mb,
+        run_dir,
+    )
     return table, goal
+
+
+def _yearly_lines(table: pd.DataFrame) -> list[str]:
+    """One line a year with the city's headline indicators (medians over runs)."""
+    wanted = {
+        "resident_population": ("residents", lambda v: f"{v / 1e6:.3f} M"),
+        "resident_urbanisation_rate": ("urbanisation", lambda v: f"{v:.2%}"),
+        "income_ratio": ("income ratio", lambda v: f"{v:.3f}"),
+        "lever_spending": ("lever spending", lambda v: f"{v / 1e8:.2f} 亿元"),
+    }
+    city = table[(table.unit == "city") & table.indicator.isin(list(wanted))]
+    medians = city.groupby(["year", "indicator"])["value"].median()
+    lines = []
+    for year in sorted(city.year.unique()):
+        parts = [
+            f"{label} {show(medians[(year, name)])}"
+            for name, (label, show) in wanted.items()
+            if (year, name) in medians.index and np.isfinite(medians[(year, name)])
+        ]
+        lines.append(f"{year}: " + ", ".join(parts))
+    return lines
 
 
 TARGET_LABELS = {

@@ -11,6 +11,10 @@ A scenario is data, never code::
     levers:
       settlement_ease: {step: 2024, to: 1.0}     # (十四)
 
+Scenarios are looked up along a search path: the user's folder (``scenarios_dir``) and
+then the library, so a user's scenario may extend ``baseline`` or any library scenario,
+and a user's file of a library name takes its place.
+
 Composition follows the defaults list depth first; a scenario reached twice (two parents
 that both extend ``baseline``) is applied once, at its first place. Later entries replace
 a lever's whole schedule, except that two county mappings of one lever merge county by
@@ -100,28 +104,55 @@ class Scenario:
     path: Path | None = None
 
 
-def available(scenarios_dir: Path) -> list[str]:
-    """Names of the scenarios a folder offers.
+Folders = Path | Sequence[Path]
 
-    Only regular files ``NAME.yaml`` inside the folder count: a link leading out of it, a
+
+def search_path(scenarios_dir: Folders) -> tuple[Path, ...]:
+    """The folders a scenario is looked up in, first match winning."""
+    if isinstance(scenarios_dir, str | Path):
+        return (Path(scenarios_dir),)
+    return tuple(Path(folder) for folder in scenarios_dir)
+
+
+def available(scenarios_dir: Folders) -> list[str]:
+    """Names of the scenarios a folder (or a search path of folders) offers.
+
+    Only regular files ``NAME.yaml`` inside a folder count: a link leading out of it, a
     folder or FIFO named ``x.yaml``, or a name :func:`load_scenario` would refuse is left
     out (and refused with its reason when asked for by name).
     """
-    try:
-        entries = list(scenarios_dir.iterdir())
-    except OSError:
-        return []
-    return sorted(
-        p.stem
-        for p in entries
-        if p.suffix == ".yaml"
-        and len(p.stem) <= MAX_NAME_CHARS
-        and NAME.fullmatch(p.stem)
-        and is_regular_file_within(p, scenarios_dir)
-    )
+    names = set()
+    for folder in search_path(scenarios_dir):
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        names |= {
+            p.stem
+            for p in entries
+            if p.suffix == ".yaml"
+            and len(p.stem) <= MAX_NAME_CHARS
+            and NAME.fullmatch(p.stem)
+            and is_regular_file_within(p, folder)
+        }
+    return sorted(names)
 
 
-def _listing(scenarios_dir: Path) -> str:
+def _find(name: str, folders: tuple[Path, ...]) -> tuple[Path, Path] | None:
+    """``(file, its folder)`` of the first folder holding ``NAME.yaml``, else None."""
+    for folder in folders:
+        path = folder / f"{name}.yaml"
+        try:
+            path.lstat()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            pass  # load_yaml_file names the reason
+        return path, folder
+    return None
+
+
+def _listing(scenarios_dir: Folders) -> str:
     names = available(scenarios_dir)
     if len(names) > LISTED_NAMES:
         return f"{', '.join(names[:LISTED_NAMES])}, … ({len(names) - LISTED_NAMES} more)"
@@ -163,7 +194,7 @@ def _refuse_code(source: str, node: object, where: str) -> None:
         )
 
 
-def _check_name(name: object, scenarios_dir: Path) -> None:
+def _check_name(name: object, scenarios_dir: Folders) -> None:
     if isinstance(name, str) and len(name) > MAX_NAME_CHARS:
         raise ScenarioError(
             f"scenario={_shown(name)}: {len(name):,} characters; a scenario name has at most "
@@ -191,20 +222,15 @@ def _unknown_keys(keys: list[str]) -> str:
     return f"unknown key(s) {shown} and {others:,} that are not names (not shown)"
 
 
-def _read(name: str, scenarios_dir: Path) -> tuple[Path, dict, bytes]:
+def _read(name: str, folders: tuple[Path, ...]) -> tuple[Path, dict, bytes]:
     """Read one scenario file as raw data (references unresolved) after safety checks."""
-    _check_name(name, scenarios_dir)
-    path = scenarios_dir / f"{name}.yaml"
-    try:
-        path.lstat()
-    except FileNotFoundError:
-        raise ScenarioError(
-            f"scenario={name!r}: unknown scenario; allowed: {_listing(scenarios_dir)}"
-        ) from None
-    except OSError:
-        pass  # load_yaml_file names the reason
+    _check_name(name, folders)
+    found = _find(name, folders)
+    if found is None:
+        raise ScenarioError(f"scenario={name!r}: unknown scenario; allowed: {_listing(folders)}")
+    path, folder = found
     data, raw = load_yaml_file(
-        path, max_bytes=MAX_FILE_BYTES, what="a scenario", error=ScenarioError, within=scenarios_dir
+        path, max_bytes=MAX_FILE_BYTES, what="a scenario", error=ScenarioError, within=folder
     )
     if data is None:  # an empty file: an empty scenario
         data = {}
@@ -238,7 +264,7 @@ def _read(name: str, scenarios_dir: Path) -> tuple[Path, dict, bytes]:
 
 def _order(
     name: str,
-    scenarios_dir: Path,
+    scenarios_dir: tuple[Path, ...],
     chain: tuple[str, ...],
     seen: dict[str, tuple[Path, dict, bytes]],
     orders: dict[str, tuple[list[str], int]],
@@ -250,8 +276,9 @@ def _order(
     otherwise take exponential time.
     """
     if name in chain:
+        found = _find(name, scenarios_dir)
         raise ScenarioError(
-            f"{scenarios_dir / (name + '.yaml')}: extends itself through "
+            f"{found[0] if found else name + '.yaml'}: extends itself through "
             f"{' -> '.join((*chain, name))}"
         )
     if name not in orders:
@@ -391,7 +418,7 @@ def _resolve_references(sources: list[str], layers: list[dict]) -> list[dict]:
 
 def load_scenario(
     name: str,
-    scenarios_dir: Path,
+    scenarios_dir: Folders,
     *,
     period: tuple[int, int] = ANY_PERIOD,
     lever_overrides: Mapping | None = None,
@@ -400,7 +427,8 @@ def load_scenario(
 
     Args:
         name: Scenario name (file stem).
-        scenarios_dir: Folder of scenario files.
+        scenarios_dir: Folder of scenario files, or a search path of folders (the
+            user's first, then the library), the first holding a name winning.
         period: First and last year of the run; schedule years must lie within it.
         lever_overrides: Lever values from the command line, applied last.
 
@@ -412,7 +440,7 @@ def load_scenario(
             ``period``.
     """
     seen: dict[str, tuple[Path, dict, bytes]] = {}
-    order = _order(name, scenarios_dir, (), seen, {})
+    order = _order(name, search_path(scenarios_dir), (), seen, {})
     path, data, _ = seen[name]
     sources = [str(seen[n][0]) for n in order]
     layers = [seen[n][1].get("levers") or {} for n in order]

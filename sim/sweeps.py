@@ -23,6 +23,9 @@ from sim.rng import REPLICATE_SEED, hash4
 from sim.runfolder import FAILED, LOCK, read_failure
 
 COLLECTED = "collected"
+# Not named indicators.parquet: a glob over run folders (SWEEP/*/indicators.parquet) must
+# not count the collected table as one more run.
+COLLECTED_INDICATORS = "all_indicators.parquet"
 
 
 def replicate_seeds(base: int, n: int) -> list[int]:
@@ -253,14 +256,18 @@ def collect(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def write_collected(sweep_dir: Path) -> tuple[Path, pd.DataFrame]:
-    """Collect a sweep into ``SWEEP_DIR/collected/`` (written whole, then renamed)."""
+    """Collect a sweep into ``SWEEP_DIR/collected/`` (written whole, then renamed).
+
+    It holds :data:`COLLECTED_INDICATORS` (every complete run's indicators) and
+    ``runs.parquet`` (every run's status and provenance).
+    """
     indicators, runs = collect(sweep_dir)
     out = sweep_dir / COLLECTED
     check_replaceable(out, COLLECTED, "collect")
     staging = sweep_dir / f".{COLLECTED}-{uuid.uuid4().hex}"
     try:
         staging.mkdir()
-        indicators.to_parquet(staging / "indicators.parquet", index=False)
+        indicators.to_parquet(staging / COLLECTED_INDICATORS, index=False)
         runs.to_parquet(staging / "runs.parquet", index=False)
         publish_folder(staging, out, COLLECTED, "collect")
     except OSError as exc:

@@ -5,7 +5,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import ronghe_here
+from conftest import ronghe, ronghe_here
 
 from sim.data import DATA_FILES, DEFAULT_DATA_DIR
 
@@ -272,3 +272,80 @@ def test_console_script_is_installed():
         "ronghe", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     )
     assert exe is not None
+
+
+@pytest.mark.parametrize("command", ["run", "collect", "report", "levers", "scenarios", "params"])
+def test_every_command_has_its_help(command):
+    done = ronghe_here(command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: ronghe {command}")
+    assert done.stderr == ""
+
+
+def test_run_help_describes_every_key_with_its_range():
+    from sim.config import RANGES
+
+    text = ronghe_here("run", "--help").stdout
+    for key, allowed in RANGES.items():
+        assert f"  {key}" in text and allowed in text, key
+    assert "scale=0.01\n      agents per real person" in text
+    assert "params.NAME=VALUE" in text and "levers.NAME=VALUE" in text
+
+
+MY_PLAN = """\
+defaults: [baseline]
+title_zh: 我的方案
+title_en: My plan
+levers:
+  rural_roads: 0.5
+"""
+
+
+def test_a_scenario_of_your_own_extends_the_library_and_can_be_previewed(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "my_plan.yaml").write_text(MY_PLAN, encoding="utf-8")
+    listed = ronghe_here("scenarios", "--dir", str(folder))
+    assert "my_plan" in listed.stdout and "decision_package" in listed.stdout
+    for args in (["--dir", str(folder), "my_plan"], [str(folder / "my_plan.yaml")]):
+        shown = ronghe_here("scenarios", *args)
+        assert shown.returncode == 0, shown.stderr
+        assert "我的方案  |  My plan" in shown.stdout
+        assert "files: stalled -> baseline -> my_plan" in shown.stdout
+        assert "rural_roads" in shown.stdout
+    missing = ronghe_here("scenarios", str(tmp_path / "none.yaml"))
+    assert missing.returncode == 2 and "no such scenario file" in missing.stderr
+    out = tmp_path / "run"
+    done = ronghe_here(
+        "run",
+        "scenario=my_plan",
+        f"scenarios_dir={folder}",
+        "scale=0.0005",
+        "end_year=2024",
+        "progress=off",
+        f"hydra.run.dir={out}",
+    )
+    assert done.returncode == 0, done.stderr
+    prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["scenario_files"] == ["stalled", "baseline", "my_plan"]
+    assert prov["levers"]["rural_roads"] == 0.5
+    # The console stays quiet; the run's log says what it did.
+    assert "INFO" not in done.stderr
+    log = (out / "ronghe.log").read_text(encoding="utf-8")
+    assert "run: scenario my_plan (files stalled -> baseline -> my_plan), seed 1" in log
+    assert "levers changed from 2023: " in log and "rural_roads" in log
+    assert "2024: residents " in log and "finished in " in log
+
+
+def test_a_sweep_counts_its_runs_and_ends_with_a_summary(tmp_path):
+    sweep = tmp_path / "sweep"
+    args = ("run", "-m", "scale=0.0005", "end_year=2024", "progress=off")
+    first = ronghe(*args, "seed=1,2", f"hydra.sweep.dir={sweep}")
+    assert first.returncode == 0, first.stderr
+    assert "[sweep] 1/2 runs done (1 complete) in" in first.stderr
+    assert "[sweep] 2/2 runs done (2 complete) in" in first.stderr
+    assert "sweep of 2 runs: 2 complete in" in first.stdout
+    again = ronghe(*args, "seed=1,2,3", f"hydra.sweep.dir={sweep}")
+    assert again.returncode == 0, again.stderr
+    assert "[sweep] 3/3 runs done (1 complete, 2 skipped) in" in again.stderr
+    assert "sweep of 3 runs: 1 complete, 2 skipped in" in again.stdout

@@ -201,7 +201,8 @@ def test_report_of_a_single_run_in_english(stored_sweep, tmp_path):
     result = ronghe_here("report", str(single), "--lang=en")
     assert result.returncode == 0, result.stderr
     page = (single / "report-en" / "report.html").read_text(encoding="utf-8")
-    assert "<html lang='en'>" in page and "1 runs (1 scenarios, 1 seeds each, at scale 0.001)" in page
+    assert "<html lang='en'>" in page
+    assert "1 runs (1 scenarios, 1 seeds each, at scale 0.001)" in page
     assert "One seed per scenario" in page
     assert "No scenario can be paired with the baseline" in page
     assert len(re.findall(r"<img ", page)) == 1 + 10 + 2 + 3 + 2  # no differences
@@ -214,10 +215,10 @@ def test_report_of_a_single_run_in_english(stored_sweep, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["report"], "usage: ronghe report RESULTS_DIR"),
+        (["report"], "ronghe report: the following arguments are required: RESULTS_DIR"),
         (["report", "/nonexistent/results"], "/nonexistent/results is not a folder"),
         (["report", "{dir}", "--lang", "fr"], "lang='fr': allowed zh or en"),
-        (["report", "{dir}", "--colour"], "unknown option '--colour'"),
+        (["report", "{dir}", "--colour"], "unrecognized arguments: --colour"),
         (["report", "{dir}"], "no runs under"),
     ],
 )

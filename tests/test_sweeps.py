@@ -114,12 +114,14 @@ def test_collect_gathers_complete_runs_and_reports_the_others(tmp_path):
 
 def test_collected_tables_answer_queries_with_pandas_and_duckdb(tmp_path):
     """The queries shown in the README."""
-    duckdb = pytest.importorskip("duckdb")
+    import duckdb
     for seed in (1, 2, 3):
         fake_run(tmp_path, f"r{seed}", seed=seed, status="complete")
     out, _ = write_collected(tmp_path)
     assert out == tmp_path / "collected"
-    t = pd.read_parquet(out / "indicators.parquet")
+    t = pd.read_parquet(out / "all_indicators.parquet")
+    # A glob over run folders picks the runs, never the collected table.
+    assert len(list(tmp_path.glob("*/indicators.parquet"))) == 3
     by_scenario = (
         t.query("unit == 'city' and indicator == 'income_ratio' and year == 2024")
         .groupby("scenario")["value"]
@@ -129,7 +131,7 @@ def test_collected_tables_answer_queries_with_pandas_and_duckdb(tmp_path):
     rows = duckdb.sql(
         f"""
         SELECT scenario, median(value) AS ratio, count(*) AS runs
-        FROM '{out}/indicators.parquet'
+        FROM '{out}/all_indicators.parquet'
         WHERE unit = 'city' AND indicator = 'income_ratio' AND year = 2024
         GROUP BY scenario
         """
@@ -138,7 +140,7 @@ def test_collected_tables_answer_queries_with_pandas_and_duckdb(tmp_path):
     write_collected(tmp_path)  # collecting again replaces the tables whole
     assert sorted(p.name for p in out.iterdir()) == [
         ".ronghe-manifest.json",
-        "indicators.parquet",
+        "all_indicators.parquet",
         "runs.parquet",
     ]
     (out / "mine.csv").write_text("a file of the user's")
