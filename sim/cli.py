@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -284,6 +285,7 @@ def _task(cfg) -> float | None:
     if multirun:
         _progress("complete", run_dir)
     if goal is not None:
+        os.environ[GOAL_SWEEP_ENV] = str(Path(str(hydra_cfg.sweep.dir)).absolute())
         chances = ", ".join(f"{k} {v:.0%}" for k, v in goal.probability.items())
         print(f"package cost {goal.cost:,.0f} million yuan a year; targets met: {chances}")
         return goal.objective
@@ -312,6 +314,25 @@ _HYDRA_SWITCHES = {
 
 
 RUN_LOG = "ronghe.log"
+GOAL_SWEEP_ENV = "RONGHE_GOAL_SWEEP"
+
+
+def goal_summary(sweep_dir: Path) -> str | None:
+    """The best package of a goal-seeking sweep in a few lines (values to 3 digits)."""
+    import yaml
+
+    path = sweep_dir / "optimization_results.yaml"
+    if not path.is_file():
+        return None
+    best = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    params = best.get("best_params") or {}
+    levers = ", ".join(f"{k.removeprefix('levers.')} {v:.3g}" for k, v in params.items())
+    return (
+        f"goal seeking: best objective {best.get('best_value', float('nan')):,.0f} million "
+        f"yuan a year (cost plus any shortfall penalty) with {levers}\n"
+        f"every package, feasible ones first: .venv/bin/python "
+        f"experiments/goal_seek/best_packages.py {sweep_dir}"
+    )
 
 
 @contextlib.contextmanager
@@ -326,14 +347,23 @@ def _run_log(run_dir: Path):
     logger = logging.getLogger("ronghe")
     handler = logging.FileHandler(run_dir / RUN_LOG, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    level = logger.level
+    # Warnings on the console however the host configured logging (a sweeper may have
+    # set the root logger to INFO); everything in the file.
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.WARNING)
+    console.setFormatter(logging.Formatter("ronghe: %(levelname)s: %(message)s"))
+    saved = (logger.level, logger.propagate)
     logger.addHandler(handler)
+    logger.addHandler(console)
     logger.setLevel(logging.INFO)
+    logger.propagate = False
     try:
         yield
     finally:
         logger.removeHandler(handler)
-        logger.setLevel(level)
+        logger.removeHandler(console)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
         handler.close()
 
 
@@ -481,7 +511,6 @@ def run_help() -> str:
 
 
 def _run_hydra(args: list[str]) -> int:
-    import os
 
     if "--help" in args or "-h" in args:
         print(run_help())
@@ -522,10 +551,16 @@ def _run_hydra(args: list[str]) -> int:
     os.environ["HYDRA_FULL_ERROR"] = "1"
     from sim import sweep_progress
 
+    if any(a.lstrip("+").startswith("experiment=") for a in expanded):
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # no per-trial chatter
     try:
         app()
         if multirun and (line := sweep_progress.summary()):
             print(line)
+        if folder := os.environ.pop(GOAL_SWEEP_ENV, None):
+            print(goal_summary(Path(folder)) or f"goal seeking: no results in {folder}")
     except RunFailedError:
         if line := sweep_progress.summary():
             print(line)

@@ -63,8 +63,7 @@ TEXT = {
     "summary": (
         "{runs} 次模拟（{scenarios} 个情景，每个情景 {seeds} 个随机种子，规模 {scale}），"
         "{start}–{end} 年。",
-        "{runs} runs ({scenarios} scenarios, {seeds} seeds each, at scale {scale}), "
-        "{start}–{end}.",
+        "{runs} runs ({scenarios} scenarios, {seeds} seeds each, at scale {scale}), {start}–{end}.",
     ),
     "summary_draws": (
         "{runs} 次模拟（{scenarios} 个情景，每个情景 {draws} 个后验参数抽样，每个抽样 {per} 个"

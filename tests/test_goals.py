@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 
@@ -90,6 +91,11 @@ def test_goal_seeking_sweep_runs_end_to_end(tmp_path):
         f"hydra.sweep.dir={tmp_path}",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    # No Hydra or Optuna chatter, and values shown to three digits.
+    assert "[HYDRA]" not in result.stdout + result.stderr
+    assert "A new study created" not in result.stdout + result.stderr
+    assert "goal seeking: best objective " in result.stdout
+    assert re.search(r"settlement_ease 0\.9\d\d?,", result.stdout)
     goals = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*/goal.json"))]
     assert len(goals) == 3
     for goal in goals:

@@ -1,6 +1,7 @@
 """The 2027 targets over the posterior: probabilities and where the uncertainty comes from.
 
-    python experiments/calibration/posterior_projection.py [--scale 0.02] [--seeds 2]
+    .venv/bin/python experiments/calibration/posterior_projection.py [--scale 0.02] \
+        [--seeds 2] [--out DIR] [--replace]
 
 Runs the baseline and the decision package at every draw of sim/data/posterior.parquet,
 each draw with its own parameters and seeds, the two scenarios paired on both. Writes
@@ -177,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--out", type=Path, default=HERE / "results" / "main")
+    ap.add_argument("--replace", action="store_true", help="replace a stored projection")
     args = ap.parse_args(argv)
+    if (args.out / "projection.csv").exists() and not args.replace:
+        ap.error(f"{args.out} holds a projection; add --replace to replace it")
     started = time.perf_counter()
     frame = run(args.scale, args.seeds, args.workers)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,10 @@
 """Global sensitivity of the 2027 target indicators: Morris elementary effects (SALib).
 
-    python experiments/sensitivity/morris.py [--trajectories 10] [--scale 0.005] \
-        [--out experiments/sensitivity/results]
+    .venv/bin/python experiments/sensitivity/morris.py [--trajectories 10] [--scale 0.005] \
+        [--out outputs/sensitivity/morris-<time>] [--replace]
+
+Writes into a new folder under outputs/ by default; the committed results in
+experiments/sensitivity/results are replaced only when named with --out and --replace.
 
 Factors: the behavioural parameters of ``PARAMETERS``, assumptions or sizes inferred
 indirectly from a study (each over its value ±25%, within the range of
@@ -145,8 +148,15 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=0.005)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--year", type=int, default=2027)
-    ap.add_argument("--out", type=Path, default=Path("experiments/sensitivity/results"))
+    ap.add_argument("--out", type=Path, help="results folder (default: a new one in outputs/)")
+    ap.add_argument(
+        "--replace", action="store_true", help="replace the results in an existing --out"
+    )
     args = ap.parse_args()
+    if args.out is None:
+        args.out = Path("outputs/sensitivity") / time.strftime("morris-%Y%m%d-%H%M%S")
+    if args.out.is_dir() and any(args.out.iterdir()) and not args.replace:
+        ap.error(f"{args.out} holds results; add --replace to replace them, or choose --out")
     region = load_region()
     world = build_world(region)
     spec = problem(region)
