@@ -13,6 +13,28 @@ import numpy as np
 
 from sim.data import COUNTY_KEYS
 
+# The levers' units in Chinese, for the Chinese report and workbench (one entry per unit
+# string of the catalogue; a test checks that every lever's unit has one).
+UNIT_ZH = {
+    "probability": "概率",
+    "share of full access": "完全享有的比例",
+    "share of places": "公办学位比例",
+    "share of housing cost removed": "住房成本减免比例",
+    "share of the land fear removed": "失地顾虑消除比例",
+    "share of matches lost": "流转撮合损失比例",
+    "share of abandoned land re-let per year": "撂荒地每年复租比例",
+    "share of farmland consolidated": "耕地整治比例",
+    "share of idle homesteads used": "闲置宅基地盘活比例",
+    "yuan per member per year": "元/成员·年",
+    "extra labour demand growth per year": "劳动力需求年增速增量",
+    "extra growth per year": "年增速增量",
+    "probability per year": "年概率",
+    "share of at-home rural adults taking part": "在家农村成年人参与比例",
+    "share of land-sale revenue": "土地出让收入比例",
+    "yuan per settled person": "元/落户人",
+    "extra yuan per year per county": "每区县每年新增元",
+    "share of small-city standards": "小城市标准达成度",
+}
 
 @dataclass(frozen=True)
 class Lever:
@@ -42,6 +64,10 @@ class Lever:
     cost_per_unit: float = 0.0
     cost_basis: str = ""
     reform_direction: int = 1
+
+    def unit_in(self, lang: str) -> str:
+        """The lever's unit in ``lang`` (``zh`` or ``en``)."""
+        return UNIT_ZH[self.unit] if lang == "zh" else self.unit
 
     @property
     def county_budget(self) -> str:

@@ -19,12 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.charts.compare import county_multiples, difference_chart
 from sim.charts.fan import fan_chart
 from sim.charts.flows import living_chart, pyramid_chart
-from sim.charts.scorecard import scorecard, scorecard_cells, scorecard_figure
+from sim.charts.scorecard import scorecard, scorecard_cells
 from sim.charts.style import (
     check_lang,
     cjk_font_subset,
@@ -35,6 +36,14 @@ from sim.charts.style import (
 )
 from sim.config import Targets2035, run_targets
 from sim.data import load_region
+from sim.deliberation import (
+    YUAN_100M,
+    costs,
+    county_tradeoffs,
+    effects,
+    reversals,
+    target_findings,
+)
 from sim.errors import ConfigError, ResultsError
 from sim.indicators import TARGET_INDICATORS
 from sim.levers import LEVERS
@@ -45,6 +54,7 @@ from sim.sweeps import collect
 from sim.uncertainty import decomposition_table
 
 SCORECARD_YEAR = 2027
+LATER_YEAR = 2035  # the decision's longer horizon (thresholds: targets_2035)
 FAN_CHARTS = (
     *TARGET_INDICATORS,
     ("city", "registered_urbanisation_rate"),
@@ -63,15 +73,15 @@ TEXT = {
     "summary": (
         "{runs} 次模拟（{scenarios} 个情景，每个情景 {seeds} 个随机种子，规模 {scale}），"
         "{start}–{end} 年。",
-        "{runs} runs ({scenarios} scenarios, {seeds} seeds each, at scale {scale}), {start}–{end}.",
+        "{runs} ({scenarios}, {seeds} each, at scale {scale}), {start}–{end}.",
     ),
     "summary_draws": (
         "{runs} 次模拟（{scenarios} 个情景，每个情景 {draws} 个后验参数抽样，每个抽样 {per} 个"
         "随机种子，规模 {scale}），{start}–{end} 年。区间与概率同时反映参数、基础数据的不确定性"
         "与随机性。",
-        "{runs} runs ({scenarios} scenarios, {draws} posterior draws each, {per} seed(s) per "
-        "draw, at scale {scale}), {start}–{end}. Bands and probabilities carry the "
-        "uncertainty of the parameters and the base data as well as chance.",
+        "{runs} ({scenarios}, {draws} each, {per} per draw, at scale {scale}), "
+        "{start}–{end}. Bands and probabilities carry the uncertainty of the parameters and "
+        "the base data as well as chance.",
     ),
     "one_seed": (
         "每个情景只有一个种子：图中没有不确定性区间，概率只能是 0 或 100%。",
@@ -157,6 +167,7 @@ TEXT = {
         "The levers each scenario changes from the 2023 policy, with the clause of the "
         "decision each implements.",
     ),
+    "english_only": ("（该情景文件只有英文说明）", ""),
     "unchanged": ("所有政策杠杆保持 2023 年水平。", "Every lever stays at its 2023 value."),
     "more_definitions": ("另有 {n} 个政策组合未列出。", "{n} more lever packages not shown."),
     "provenance": ("运行记录与复现", "Provenance: reproduce any line"),
@@ -283,13 +294,6 @@ def draw_charts(
         card.attrs["end_year"] = end
         card["scenario"] = pd.Categorical(card["scenario"], scenarios, ordered=True)
         card = card.sort_values("scenario", kind="stable").reset_index(drop=True)
-        shown = shown_card(card, titles)
-        wanted.append(
-            (
-                Chart("scorecard", "scorecard", _t("scorecard_note", lang, y=SCORECARD_YEAR)),
-                lambda: scorecard_figure(shown, lang=lang, year=SCORECARD_YEAR),
-            )
-        )
     for unit, indicator in FAN_CHARTS:
         caption = f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}"
         wanted.append(
@@ -460,6 +464,258 @@ def variance_table(
     return header, rows, bool((shares.seeds_per_draw < 2).any())
 
 
+SUMMARY_TEXT = {
+    "heading": ("结论摘要", "Summary"),
+    "likely": ("很可能达成", "likely met"),
+    "uncertain": ("能否达成不确定", "uncertain"),
+    "unlikely": ("很可能未达成", "likely missed"),
+    "target": (
+        "{label}（{year}年目标 {goal}）：{verdict}，{p} 的模拟达标；中位数 {median}"
+        "（{margin}；90% 的模拟在 {low}–{high}）；{first}。",
+        "{label} ({year} target {goal}): {verdict}, met in {p} of runs; median {median} "
+        "({margin}; 90% of runs {low}–{high}); {first}.",
+    ),
+    "first": ("中位数首次达标年份 {y} 年", "first met in {y} (median over runs)"),
+    "never": ("多数模拟到 {y} 年仍未达标", "most runs never meet it by {y}"),
+    "short": ("差 {v}", "{v} short"),
+    "over": ("超出 {v}", "{v} to spare"),
+    "cost": (
+        "{y} 年政策杠杆支出 {s} 亿元/年{extra}。",
+        "Lever spending in {y}: {s} 亿元 (100 million yuan) a year{extra}.",
+    ),
+    "extra": ("，比基准情景多 {v} 亿元", ", {v} 亿元 more than the baseline"),
+    "extra_less": ("，比基准情景少 {v} 亿元", ", {v} 亿元 less than the baseline"),
+    "effects": (
+        "与基准情景配对比较（{y} 年，同一抽样与种子的差值中位数）：{parts}。",
+        "Against the baseline in {y} (median paired difference, same draws and seeds): {parts}.",
+    ),
+    "per_100m": (
+        "每年每多支出 1 亿元：{parts}。",
+        "Per 亿元 a year of extra spending: {parts}.",
+    ),
+    "reversal": (
+        "{label}相对基准情景的优势（{best_year} 年 {best}）在 {after} 年后反转，"
+        "{end_year} 年为 {end}。",
+        "The {label} advantage over the baseline ({best} in {best_year}) reverses after "
+        "{after} and ends at {end} in {end_year}.",
+    ),
+    "county": (
+        "{county}的{label}在 {y} 年比基准情景{worse} {v}（{share} 的配对模拟同向）。",
+        "In {county}, the {label} in {y} is {v} {worse} than under the baseline "
+        "(in {share} of pairs).",
+    ),
+    "worse_up": ("高", "higher"),
+    "worse_down": ("低", "lower"),
+    "caveats": ("注意事项", "Caveats"),
+    "caveat_scale": (
+        "规模 {scale}：每个智能体代表约 {w:,.0f} 人；{runs} 次模拟。"
+        "区县层面的结果比全市更受随机性影响。",
+        "Scale {scale}: each agent stands for about {w:,.0f} persons; {runs} runs. County "
+        "results are noisier than the city's.",
+    ),
+    "caveat_ensemble": (
+        "区间与概率覆盖校准后参数的不确定性、2023 年基础数据的不确定性和随机性，"
+        "不包括模型结构误差；"
+        "《决定》未给出数值的政策力度是假设（docs/levers.md）。",
+        "Bands and chances cover the calibrated parameters' uncertainty, the 2023 base "
+        "data's and chance, not the model's structural error; lever sizes the decision gives "
+        "no number for are assumptions (docs/levers.md).",
+    ),
+    "caveat_seeds": (
+        "区间与概率只反映随机种子之间的差异，不含参数不确定性：用 ensemble=posterior 运行可得到"
+        "诚实的不确定性。",
+        "Bands and chances show seed noise only, not the parameters' uncertainty: run with "
+        "ensemble=posterior for honest uncertainty.",
+    ),
+    "caveat_stale": (
+        "后验参数与当前引擎不一致（{why}）：需重新校准后再引用这些数字。",
+        "The posterior does not match this engine ({why}): refit before quoting these numbers.",
+    ),
+    "caveat_county_area": (
+        "县域城镇化率在基准情景中 {y} 年即已达标：模型的 2023 年县域城镇化率已接近 2027 年目标，"
+        "说明《决定》所指的县域范围或 2023 年基数可能与模型不同（docs/observations.md）。",
+        "The county-area target is met by {y} even in the baseline: the model's 2023 "
+        "county-area rate is already close to the 2027 target, which suggests the decision "
+        "counts another 县域 or lower 2023 rates (docs/observations.md).",
+    ),
+}
+
+
+# sim.posterior.stale_reasons in Chinese (the English text is the reason as recorded).
+STALE_ZH = (
+    (
+        r"the engine changed since the posterior was fitted \(commit ([0-9a-f?]*)\)",
+        r"拟合后验之后引擎已改变（提交 \1）",
+    ),
+    (r"the data files changed since the posterior was fitted", "拟合后验之后数据文件已改变"),
+    (
+        r"the observations or priors changed since the posterior was fitted",
+        "拟合后验之后观测值或先验已改变",
+    ),
+)
+
+
+def _stale_reason(reason: str, lang: str) -> str:
+    if lang != "zh":
+        return reason
+    for pattern, zh in STALE_ZH:
+        if re.fullmatch(pattern, reason):
+            return re.sub(pattern, zh, reason)
+    return reason
+
+
+def _st(key: str, lang: str, **values) -> str:
+    return SUMMARY_TEXT[key][check_lang(lang)].format(**values)
+
+
+def _show(indicator: str, value: float) -> str:
+    return f"{value:.3f}" if indicator == "income_ratio" else f"{value:.2%}"
+
+
+def _show_change(indicator: str, value: float, lang: str) -> str:
+    """A difference: ``+0.39 points`` (``+0.39 个百分点``) for rates, ``-0.041`` for ratios."""
+    if indicator == "income_ratio":
+        return f"{value:+.3f}"
+    return f"{100 * value:+.2f}" + (" 个百分点" if lang == "zh" else " points")
+
+
+def _target_label(unit: str, indicator: str, lang: str) -> str:
+    return (
+        f"{unit_label(unit, lang)}{'' if lang == 'zh' else ' '}{indicator_label(indicator, lang)}"
+    )
+
+
+def summary_html(
+    table: pd.DataFrame,
+    targets,
+    titles: dict[str, str],
+    lang: str,
+    *,
+    scale: str,
+    weight: float,
+    runs: int,
+    over_draws: bool,
+    stale: list[str],
+) -> str:
+    """The written summary: per scenario its targets, cost, effects and trade-offs.
+
+    Then the caveats. :mod:`sim.deliberation` works out the facts.
+    """
+    findings = target_findings(table, targets)
+    end = int(table.year.max())
+    year = min(SCORECARD_YEAR, end)
+    cost = {c.scenario: c for c in costs(table, year)}
+    effect = effects(table, year)
+    turns = reversals(table, targets)
+    counties = county_tradeoffs(table, end)
+    parts = [f"<h2 id='summary'>{_st('heading', lang)}</h2>", "<div class='summary'>"]
+    for scenario, title in titles.items():
+        items = []
+        for f in (f for f in findings if f.scenario == scenario):
+            verdict = "likely" if f.p_met >= 0.8 else "unlikely" if f.p_met <= 0.2 else "uncertain"
+            gap = abs(f.margin)
+            shown_gap = _show_change(f.indicator, gap, lang).lstrip("+")
+            margin = _st("over" if f.margin >= 0 else "short", lang, v=shown_gap)
+            first = (
+                _st("first", lang, y=int(f.first_year))
+                if np.isfinite(f.first_year)
+                else _st("never", lang, y=end)
+            )
+            items.append(
+                _st(
+                    "target",
+                    lang,
+                    label=_target_label(f.unit, f.indicator, lang),
+                    year=f.year,
+                    goal=_show(f.indicator, f.target),
+                    verdict=_st(verdict, lang),
+                    p=f"{f.p_met:.0%}",
+                    median=_show(f.indicator, f.median),
+                    margin=margin,
+                    low=_show(f.indicator, f.low),
+                    high=_show(f.indicator, f.high),
+                    first=first,
+                )
+            )
+        if scenario in cost:
+            c = cost[scenario]
+            extra = ""
+            if np.isfinite(c.extra) and abs(c.extra) >= 0.005 * YUAN_100M:
+                key = "extra" if c.extra > 0 else "extra_less"
+                extra = _st(key, lang, v=f"{abs(c.extra) / YUAN_100M:,.2f}")
+            items.append(_st("cost", lang, y=year, s=f"{c.spending / YUAN_100M:,.2f}", extra=extra))
+        mine = [e for e in effect if e.scenario == scenario]
+        if mine:
+            shown = [
+                f"{_target_label(e.unit, e.indicator, lang)} "
+                f"{_show_change(e.indicator, e.median, lang)}"
+                for e in mine
+            ]
+            sep = "；" if lang == "zh" else "; "
+            items.append(_st("effects", lang, y=year, parts=sep.join(shown)))
+            per = [
+                f"{_target_label(e.unit, e.indicator, lang)} "
+                f"{_show_change(e.indicator, e.per_100m, lang)}"
+                for e in mine
+                if np.isfinite(e.per_100m)
+            ]
+            if per:
+                items.append(_st("per_100m", lang, parts=sep.join(per)))
+        for r in (r for r in turns if r.scenario == scenario):
+            items.append(
+                _st(
+                    "reversal",
+                    lang,
+                    label=_target_label(r.unit, r.indicator, lang),
+                    best_year=r.best_year,
+                    best=_show_change(r.indicator, r.best, lang),
+                    after=r.turns_after,
+                    end_year=r.end_year,
+                    end=_show_change(r.indicator, r.end, lang),
+                )
+            )
+        for t in (t for t in counties if t.scenario == scenario):
+            worse = "worse_up" if t.indicator == "income_ratio" else "worse_down"
+            items.append(
+                _st(
+                    "county",
+                    lang,
+                    county=unit_label(t.county, lang),
+                    label=indicator_label(t.indicator, lang),
+                    y=t.year,
+                    worse=_st(worse, lang),
+                    v=_show_change(t.indicator, abs(t.median), lang).lstrip("+"),
+                    share=f"{t.agreement:.0%}",
+                )
+            )
+        if items:
+            parts.append(f"<h3>{html.escape(title)}</h3><ul>")
+            parts += [f"<li>{html.escape(item)}</li>" for item in items]
+            parts.append("</ul>")
+    caveats = [_st("caveat_scale", lang, scale=scale, w=weight, runs=runs)]
+    caveats.append(_st("caveat_ensemble" if over_draws else "caveat_seeds", lang))
+    caveats += [_st("caveat_stale", lang, why=_stale_reason(why, lang)) for why in stale]
+    early = [
+        f
+        for f in findings
+        if f.scenario == "baseline"
+        and f.unit == "county_area"
+        and f.year == SCORECARD_YEAR
+        and np.isfinite(f.first_year)
+        and f.first_year <= int(table.year.min()) + 1
+    ]
+    if early:
+        caveats.append(_st("caveat_county_area", lang, y=int(early[0].first_year)))
+    parts.append(f"<h3>{_st('caveats', lang)}</h3><ul>")
+    parts += [
+        f"<li>{html.escape(c).replace('ensemble=posterior', '<code>ensemble=posterior</code>')}"
+        "</li>"
+        for c in caveats
+    ]
+    parts.append("</ul></div>")
+    return "\n".join(parts)
+
+
 def _years_as_numbers(node):
     """Undo JSON's string keys in ``per_year`` tables of a stored lever mapping."""
     if not isinstance(node, dict):
@@ -482,24 +738,35 @@ def lever_rows(levers: dict, lang: str) -> list[list[str]]:
     for lever_id, per_county in plan.changed().items():
         lever = LEVERS[lever_id]
         each = ("各区县", "each county")[k] if lever.per_county else ""
-        schedule = describe_counties(per_county, lambda c: unit_label(c, lang), each=each)
+        schedule = describe_counties(
+            per_county, lambda c: unit_label(c, lang), each=each, lang=lang
+        )
         name = (lever.name_zh, lever.name_en)[k]
         rows.append(
-            [lever.clause, f"{name} ({lever_id})", lever.unit, f"{lever.default:g}", schedule]
+            [
+                lever.clause,
+                f"{name} ({lever_id})",
+                lever.unit_in(lang),
+                f"{lever.default:g}",
+                schedule,
+            ]
         )
     return rows
 
 
-def _table_html(header: list[str], rows: list[list[str]], code_columns=()) -> str:
+def _table_html(
+    header: list[str], rows: list[list[str]], code_columns=(), nowrap_columns=()
+) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = []
     for row in rows:
         cells = []
         for j, cell in enumerate(row):
             text = html.escape(str(cell))
-            cells.append(
-                f"<td><code>{text}</code></td>" if j in code_columns else f"<td>{text}</td>"
-            )
+            if j in code_columns:
+                text = f"<code>{text}</code>"
+            attrs = " class='nowrap'" if j in nowrap_columns else ""
+            cells.append(f"<td{attrs}>{text}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -525,13 +792,16 @@ def _definitions_html(
         parts.append(
             f"<h3>{html.escape(titles.get(scenario, scenario))} <code>{scenario}</code></h3>"
         )
-        parts.append(f"<p class='meta'>{html.escape(files)}</p>")
-        if prov.get("scenario_description"):
-            parts.append(f"<p>{html.escape(prov['scenario_description'])}</p>")
+        parts.append(f"<p class='meta'><code>{html.escape(files)}</code></p>")
+        own = prov.get("scenario_description_zh") if lang == "zh" else None
+        description = own or prov.get("scenario_description")
+        if description:
+            note = _t("english_only", lang) if lang == "zh" and not own else ""
+            parts.append(f"<p>{html.escape(description)}{note}</p>")
         rows = lever_rows(entry["levers"], lang)
         if rows:
             header = [_c(k, lang) for k in ("clause", "lever", "unit", "default", "schedule")]
-            parts.append(_table_html(header, rows))
+            parts.append(_table_html(header, rows, nowrap_columns=(0,)))
         else:
             parts.append(f"<p>{_t('unchanged', lang)}</p>")
     if len(keys) > MAX_DEFINITIONS:
@@ -564,12 +834,14 @@ def _provenance_html(runs: pd.DataFrame, provenance: dict[str, dict], lang: str)
             ]
         )
     keys = ("run", "scenario", "seed", "scale", "commit", "hashes", "time", "finished", "command")
-    out = [_table_html([_c(k, lang) for k in keys], rows, code_columns=(4, 5, 8))]
+    out = [_table_html([_c(k, lang) for k in keys], rows, code_columns=(0, 1, 4, 5, 8))]
     bad = runs[runs.status != "complete"]
     if len(bad):
         out.append(f"<h3>{_t('failed', lang)}</h3>")
         rows = [[r.run_id, r.status, r.error or "-"] for r in bad.itertuples()]
-        out.append(_table_html([_c(k, lang) for k in ("run", "status", "error")], rows))
+        out.append(
+            _table_html([_c(k, lang) for k in ("run", "status", "error")], rows, code_columns=(0,))
+        )
     return "\n".join(out)
 
 
@@ -598,8 +870,10 @@ figcaption { color: #555; font-size: 0.9em; } .files { margin-left: 1em; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1em; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } code { font-size: 0.95em; word-break: break-all; }
-.meta, .note { color: #555; } .missing { color: #a33; }
+.meta, .note { color: #555; } .missing { color: #a33; } .nowrap { white-space: nowrap; }
 nav a { margin-right: 1em; }
+.summary { background: #f7f7f2; border-left: 4px solid #1b6ca8; padding: 0.6em 1em; }
+.summary li { margin: 0.3em 0; }
 """
 
 
@@ -615,8 +889,10 @@ def render_html(
     card: pd.DataFrame | None = None,
     spending: tuple[int, list[str], list[list[str]]] | None = None,
     variance: tuple[list[str], list[list[str]], bool] | None = None,
+    written: str = "",
+    later_card: pd.DataFrame | None = None,
 ) -> str:
-    """The report page: sections in order, charts embedded as PNG data."""
+    """The report page: the written summary, then sections in order, charts embedded."""
     sections = [
         ("scorecard", _t("scorecard", lang), _t("scorecard_note", lang, y=SCORECARD_YEAR)),
         ("fans", _t("fans", lang), _t("fans_note", lang)),
@@ -627,10 +903,13 @@ def render_html(
     ]
     body = [f"<h1>{_t('title', lang)}</h1>", f"<p>{html.escape(summary)}</p>"]
     body += [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
-    nav = [f"<a href='#{key}'>{html.escape(title)}</a>" for key, title, _ in sections]
+    nav = [f"<a href='#summary'>{_st('heading', lang)}</a>"] if written else []
+    nav += [f"<a href='#{key}'>{html.escape(title)}</a>" for key, title, _ in sections]
     nav += [f"<a href='#definitions'>{_t('definitions', lang)}</a>"]
     nav += [f"<a href='#provenance'>{_t('provenance', lang)}</a>"]
     body.append(f"<nav>{''.join(nav)}</nav>")
+    if written:
+        body.append(written)
     for key, title, note in sections:
         body.append(f"<h2 id='{key}'>{html.escape(title)}</h2>")
         if note:
@@ -650,6 +929,10 @@ def render_html(
                 body.append(_table_html(header, rows))
         if key == "scorecard" and card is not None:
             header, rows = scorecard_cells(card, lang=lang, year=SCORECARD_YEAR)
+            body.append(_table_html([h.replace("\n", " ") for h in header], rows))
+        if key == "scorecard" and later_card is not None:
+            body.append(f"<p class='note'>{_t('scorecard_note', lang, y=LATER_YEAR)}</p>")
+            header, rows = scorecard_cells(later_card, lang=lang, year=LATER_YEAR)
             body.append(_table_html([h.replace("\n", " ") for h in header], rows))
         if key == "scorecard" and variance is not None:
             v_header, v_rows, one_seed = variance
@@ -679,6 +962,11 @@ def render_html(
         f"<title>{_t('title', lang)}</title>\n<style>{face}\n{STYLE}</style>\n</head>\n"
         f"<body>\n{text}\n</body>\n</html>\n"
     )
+
+
+def _count(n, singular: str, plural: str) -> str:
+    """``1 seed``, ``3 seeds`` or ``2–4 seeds`` (``n`` a number or a span)."""
+    return f"{n} {singular if str(n) == '1' else plural}"
 
 
 def _span(counts: pd.Series) -> str:
@@ -731,17 +1019,47 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
         )
         if card is not None:
             card.to_csv(staging / "scorecard.csv", index=False)
+        later_card = None
+        if table.year.min() < LATER_YEAR <= table.year.max():
+            later_card = scorecard(table, targets, LATER_YEAR)
+            later_card.attrs["end_year"] = int(table.year.max())
+            later_card.to_csv(staging / f"scorecard_{LATER_YEAR}.csv", index=False)
+        stale = sorted(
+            {
+                why
+                for prov in provenance.values()
+                for why in ((prov.get("ensemble") or {}).get("stale") or [])
+            }
+        )
+        weights = [p.get("agent_weight") for p in provenance.values() if p.get("agent_weight")]
+        written = summary_html(
+            table,
+            targets,
+            titles,
+            lang,
+            scale=", ".join(f"{s:g}" for s in sorted(done["scale"].dropna().unique())),
+            weight=float(np.median(weights)) if weights else float("nan"),
+            runs=int(table.groupby(["scenario", "seed"]).ngroups),
+            over_draws="draw" in table.columns and bool((table["draw"] >= 0).all()),
+            stale=stale,
+        )
         seeds = table.groupby("scenario")["seed"].nunique()
         over_draws = "draw" in table.columns and bool((table["draw"] >= 0).all())
         draws = table.groupby("scenario")["draw"].nunique() if over_draws else seeds
+        english = lang == "en"
+        members = int(table.groupby(["scenario", "seed"]).ngroups)
         summary = _t(
             "summary_draws" if over_draws else "summary",
             lang,
-            runs=len(done),
-            scenarios=len(titles),
-            seeds=_span(seeds),
-            draws=_span(draws),
-            per=_span(seeds // draws),
+            runs=_count(members, "run", "runs") if english else members,
+            scenarios=_count(len(titles), "scenario", "scenarios") if english else len(titles),
+            seeds=_count(_span(seeds), "seed", "seeds") if english else _span(seeds),
+            draws=_count(_span(draws), "posterior draw", "posterior draws")
+            if english
+            else _span(draws),
+            per=_count(_span(seeds // draws), "seed", "seeds")
+            if english
+            else _span(seeds // draws),
             scale=", ".join(f"{s:g}" for s in sorted(done["scale"].dropna().unique())),
             start=int(table.year.min()),
             end=int(table.year.max()),
@@ -757,6 +1075,8 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             folder_name="figures",
             card=shown_card(card, titles),
             spending=spending_table(table, titles, lang),
+            written=written,
+            later_card=shown_card(later_card, titles),
             variance=variance_table(
                 table,
                 results_dir,

@@ -264,6 +264,7 @@ def run_to_directory(
         "scenario_title_zh": scenario.title_zh,
         "scenario_title_en": scenario.title_en,
         "scenario_description": scenario.description,
+        "scenario_description_zh": scenario.description_zh,
         "scenario_files": list(scenario.chain),
         "levers": scenario.levers,
         "seed": s.seed,

@@ -8,6 +8,7 @@ A scenario is data, never code::
     title_zh: 户籍与公共服务改革
     title_en: Hukou and public-service reform
     description: What the scenario assumes.
+    description_zh: 情景的假设（中文报告用；缺省时用 description）。
     levers:
       settlement_ease: {step: 2024, to: 1.0}     # (十四)
 
@@ -27,8 +28,8 @@ Refused, because a scenario folder may come from anyone and reading it must not 
 leak or run code (:func:`sim.safe_yaml.load_yaml_file` reads the files):
 
 - YAML anchors, aliases and tags (nested aliases expand exponentially), nesting deeper
-  than 64 levels, files over :data:`MAX_FILE_BYTES` (64 KiB; the shipped files have 639
-  to 1,581 bytes), anything but a regular file, and a file whose real path (links
+  than 64 levels, files over :data:`MAX_FILE_BYTES` (64 KiB; the shipped files have 927
+  to 2,147 bytes), anything but a regular file, and a file whose real path (links
   followed) lies outside the scenarios folder, also when reached through ``defaults``;
 - ``_target_`` and other ``_`` keys, and any ``${`` but a whole-value reference into
   ``levers``: resolver calls (``${oc.env:HOME}``), several references in one string,
@@ -54,10 +55,10 @@ from sim.errors import ECHO_CHARS, ScenarioError, clip
 from sim.safe_yaml import is_regular_file_within, load_yaml_file
 from sim.schedules import LeverPlan, plan_from_levers
 
-ALLOWED_KEYS = {"defaults", "title_zh", "title_en", "description", "levers"}
+ALLOWED_KEYS = {"defaults", "title_zh", "title_en", "description", "description_zh", "levers"}
 SELF = "_self_"
 ANY_PERIOD = (2023, 2050)
-MAX_FILE_BYTES = 64 * 1024  # 40 times the largest shipped file (decision_package: 1,581 bytes)
+MAX_FILE_BYTES = 64 * 1024  # 30 times the largest shipped file (decision_package: 2,147 bytes)
 MAX_NAME_CHARS = 100  # with ".yaml", well within the 255 bytes a file name may have
 MAX_TITLE_CHARS = 200  # shipped titles: at most 52 characters
 MAX_DESCRIPTION_CHARS = 4000  # shipped descriptions: 334 to 487 characters
@@ -66,6 +67,7 @@ TEXT_CAPS = {
     "title_zh": MAX_TITLE_CHARS,
     "title_en": MAX_TITLE_CHARS,
     "description": MAX_DESCRIPTION_CHARS,
+    "description_zh": MAX_DESCRIPTION_CHARS,
 }
 LISTED_NAMES = 20  # scenario names an error lists before "… (N more)"
 NAME = re.compile(r"[A-Za-z0-9_\-]+")
@@ -87,6 +89,7 @@ class Scenario:
         title_zh: Chinese title.
         title_en: English title.
         description: Its assumptions in a few sentences.
+        description_zh: The same in Chinese ("" when the file has none).
         levers: The composed ``levers`` mapping (references resolved), as plain data.
         chain: The files applied, in order (the last is this one).
         digest: SHA-256 over the applied files' bytes, in order.
@@ -97,6 +100,7 @@ class Scenario:
     title_zh: str
     title_en: str
     description: str
+    description_zh: str = ""
     levers: dict = field(default_factory=dict)
     chain: tuple[str, ...] = ()
     digest: str = ""
@@ -459,6 +463,7 @@ def load_scenario(
         title_zh=data.get("title_zh", name),
         title_en=data.get("title_en", name),
         description=data.get("description", "").strip(),
+        description_zh=data.get("description_zh", "").strip(),
         levers=compose_levers(layers),
         chain=tuple(order),
         digest=digest,

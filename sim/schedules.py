@@ -72,32 +72,45 @@ class Schedule:
         """The years the schedule names."""
         return tuple(year for year, _ in self.knots)
 
-    def describe(self) -> str:
-        """A short human-readable form, e.g. ``0.6 → 0.9 (linear 2024–2027)``."""
+    def describe(self, lang: str = "en") -> str:
+        """A short human-readable form: ``0.6 → 0.9 (linear 2024–2027)``.
+
+        In Chinese (``lang="zh"``): ``0.6 → 0.9（2024–2027年线性）``.
+        """
+        zh = lang == "zh"
         if self.kind == "constant":
             return _number(self.before)
         if self.kind == "step":
             ((year, value),) = self.knots
+            if zh:
+                return f"{_number(self.before)} → {_number(value)}（{year}年起）"
             return f"{_number(self.before)} → {_number(value)} from {year}"
         if self.kind == "ramp":
             (y0, _), (y1, value) = self.knots
+            if zh:
+                return f"{_number(self.before)} → {_number(value)}（{y0}–{y1}年线性）"
             return f"{_number(self.before)} → {_number(value)} (linear {y0}–{y1})"
+        if zh:
+            steps = "，".join(f"{year}年起 {_number(value)}" for year, value in self.knots)
+            return f"{_number(self.before)}；{steps}"
         steps = ", ".join(f"{year}: {_number(value)}" for year, value in self.knots)
         return f"{_number(self.before)}, then {steps}"
 
 
-def describe_counties(per_county: tuple[Schedule, ...], label=str, each: str = "") -> str:
+def describe_counties(
+    per_county: tuple[Schedule, ...], label=str, each: str = "", lang: str = "en"
+) -> str:
     """One lever's schedules: one text if every county shares it, else ``county: text; ...``.
 
     ``label`` names a county key (for example in Chinese). ``each`` (e.g. ``each
     county``) prefixes a shared text, so that a per-county amount is not read as a
-    city-wide one.
+    city-wide one. ``lang`` is the language of the schedules' descriptions.
     """
     if len(set(per_county)) == 1:
-        text = per_county[0].describe()
+        text = per_county[0].describe(lang)
         return f"{each}: {text}" if each else text
     return "; ".join(
-        f"{label(c)}: {s.describe()}" for c, s in zip(COUNTY_KEYS, per_county, strict=True)
+        f"{label(c)}: {s.describe(lang)}" for c, s in zip(COUNTY_KEYS, per_county, strict=True)
     )
 
 

@@ -15,6 +15,7 @@ from sim.charts.flows import living_chart, living_matrix, pyramid_chart, pyramid
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
 
 SECTIONS = (
+    "summary",
     "scorecard",
     "fans",
     "differences",
@@ -101,8 +102,21 @@ def test_report_of_a_sweep(report_zh, stored_sweep):
     assert "<html lang='zh-CN'>" in page and "目标达成情况" in page
     images = re.findall(r"<img alt='([^']*)' src='data:image/png;base64,([^']+)'>", page)
     pngs = sorted((report_zh / "figures").glob("*.png"))
-    # 1 + 10 fans + 3 differences + 3 spending + 3 counties + 2 x 2
-    assert len(images) == len(pngs) == 24
+    # 10 fans + 3 differences + 3 spending + 3 counties + 2 x 2; the scorecard is a table
+    assert len(images) == len(pngs) == 23
+    ids = re.findall(r"id='([^']+)'", page)
+    assert len(ids) == len(set(ids)), "an id used twice"
+    # The written summary: every target of both scenarios in 2027 and 2035, the cost, the
+    # paired effects and the caveats.
+    summary = page[page.index("id='summary'") : page.index("id='scorecard'")]
+    assert len(re.findall(r"（20(27|35)年目标", summary)) == 2 * 3 * 2
+    assert "政策杠杆支出" in summary and "比基准情景多" in summary
+    assert "与基准情景配对比较" in summary and "每年每多支出 1 亿元" in summary
+    assert "注意事项" in summary and "只反映随机种子之间的差异" in summary
+    # The 2027 and the 2035 scorecards.
+    scorecards = page[page.index("id='scorecard'") : page.index("id='fans'")]
+    assert "2027年达标概率" in scorecards and "2035年达标概率" in scorecards
+    assert (report_zh / "scorecard_2035.csv").is_file()
     for png in pngs:
         assert png.with_suffix(".svg").is_file()
         assert f"src='data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}'" in page
@@ -202,10 +216,10 @@ def test_report_of_a_single_run_in_english(stored_sweep, tmp_path):
     assert result.returncode == 0, result.stderr
     page = (single / "report-en" / "report.html").read_text(encoding="utf-8")
     assert "<html lang='en'>" in page
-    assert "1 runs (1 scenarios, 1 seeds each, at scale 0.001)" in page
+    assert "1 run (1 scenario, 1 seed each, at scale 0.001)" in page
     assert "One seed per scenario" in page
     assert "No scenario can be paired with the baseline" in page
-    assert len(re.findall(r"<img ", page)) == 1 + 10 + 2 + 3 + 2  # no differences
+    assert len(re.findall(r"<img ", page)) == 10 + 2 + 3 + 2  # no differences, no card image
     spending = page[page.index("id='spending'") : page.index("id='counties'")]
     assert "Lever spending and county budgets" in spending and "100 million yuan" in spending
     assert "Extra over the baseline" not in spending  # no baseline to compare with
@@ -267,7 +281,7 @@ def test_the_report_opens_in_a_headless_browser(report_zh, artifact_dir):
     finally:
         driver.quit()
     assert state == "complete"
-    assert len(images) == 24
+    assert len(images) == 23
     broken = [alt for alt, complete, width in images if not complete or width == 0]
     assert not broken, broken
     errors = [entry for entry in console if entry.get("level") in ("SEVERE", "ERROR")]
@@ -275,3 +289,15 @@ def test_the_report_opens_in_a_headless_browser(report_zh, artifact_dir):
     assert fonts == [["Ronghe CJK", "loaded"]]  # the embedded font, not a fallback
     assert screenshot.stat().st_size > 10_000
     ARTIFACTS.append(f"screenshot of the zh report in headless chromium: {screenshot}")
+
+
+def test_the_chinese_report_is_in_chinese(report_zh):
+    """Issue 14.5: descriptions, units and schedules of the zh report were in English."""
+    page = (report_zh / "report.html").read_text(encoding="utf-8")
+    body = page[page.index("<body>") :]
+    body = re.sub(r"<code>.*?</code>", "", body, flags=re.S)  # commands, ids, paths
+    text = re.sub(r"<[^>]+>", " ", body)
+    text = re.sub(r"\(([a-z0-9]+_)*[a-z0-9]+\)", "", text)  # a lever's id after its name
+    text = re.sub(r"\b[\w/]+\.(md|csv|yaml)\b", "", text)  # file names
+    words = set(re.findall(r"[A-Za-z]{3,}", text))
+    assert words <= {"PNG", "SVG", "git", "UTC", "Shapley"}, sorted(words)

@@ -211,7 +211,7 @@ def test_several_seeds_per_draw_are_paired_across_scenarios_and_reported(tmp_pat
     assert pairs[0] == pairs[1] and len(pairs[0]) == 6
     monkeypatch.setattr(sim.uncertainty, "MIN_DRAWS", 3)
     page = build_report(sweep, lang="en").read_text(encoding="utf-8")
-    assert "3 posterior draws each, 2 seed(s) per draw, at scale 0.002" in page
+    assert "3 posterior draws each, 2 seeds per draw, at scale 0.002" in page
     assert "<th>Base data</th>" in page and "3 × 2" in page
     shown = page[page.index("<th>Base data</th>") :]
     shown = shown[: shown.index("</table>")]

@@ -6,6 +6,7 @@ import pandas as pd
 
 from sim.charts.fan import PALETTE, draw_fan, fan_legend, quantiles
 from sim.charts.style import (
+    axis_label,
     chart_style,
     check_lang,
     indicator_label,
@@ -77,7 +78,8 @@ def difference_chart(
             f"{word('difference', lang)}"
         )
         ax.set_xlabel(word("year", lang))
-        ax.yaxis.set_major_formatter(value_formatter(indicator))
+        ax.set_ylabel(axis_label(indicator, lang, difference=True))
+        ax.yaxis.set_major_formatter(value_formatter(indicator, difference=True))
         ax.grid(alpha=0.3)
         fan_legend(ax, entries, lang)
         fig.tight_layout()
@@ -111,5 +113,6 @@ def county_multiples(
         axes[0].legend(fontsize=7, frameon=False)
         fig.suptitle(indicator_label(indicator, lang))
         fig.supxlabel(word("year", lang))
+        fig.supylabel(axis_label(indicator, lang))
         fig.tight_layout()
     return fig

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.legend_handler import HandlerTuple
 
 from sim.charts.style import (
+    axis_label,
     chart_style,
     check_lang,
     indicator_label,
@@ -34,7 +35,9 @@ def quantiles(table: pd.DataFrame, indicator: str, unit: str) -> pd.DataFrame:
     return q.reset_index()
 
 
-def draw_fan(ax, part: pd.DataFrame, colour: str, name: str, lang: str) -> tuple:
+def draw_fan(
+    ax, part: pd.DataFrame, colour: str, name: str, lang: str, *, zorder=2, linestyle="-"
+) -> tuple:
     """One scenario's 90% band, 50% band (drawn over it) and median on ``ax``.
 
     ``part`` holds the quantile columns of :func:`quantiles` for one scenario. Returns
@@ -51,10 +54,17 @@ def draw_fan(ax, part: pd.DataFrame, colour: str, name: str, lang: str) -> tuple
                 alpha=alpha,
                 lw=0,
                 label=f"{name} {word(band, lang)}",
+                zorder=zorder - 1,
             )
         )
     (median,) = ax.plot(
-        part.year, part.q50, color=colour, lw=2, label=f"{name} {word('median', lang)}"
+        part.year,
+        part.q50,
+        color=colour,
+        lw=2,
+        linestyle=linestyle,
+        label=f"{name} {word('median', lang)}",
+        zorder=zorder,
     )
     return (*drawn, median)
 
@@ -74,6 +84,19 @@ def fan_legend(ax, entries: list[tuple[object, str]], lang: str) -> None:
         title=f"{word('median', lang)} · {word('band50', lang)} · {word('band90', lang)}",
         title_fontsize=7,
     )
+
+
+def _style(scenario: str) -> dict:
+    """The baseline on top of every other line; the stalled counterfactual dotted.
+
+    The stalled and baseline paths coincide for the first years, and the baseline is the
+    one every comparison refers to.
+    """
+    if scenario == "baseline":
+        return {"zorder": 4}
+    if scenario == "stalled":
+        return {"zorder": 2, "linestyle": ":"}
+    return {"zorder": 3}
 
 
 def fan_chart(
@@ -107,7 +130,8 @@ def fan_chart(
         entries = []
         for k, (scenario, part) in enumerate(q.groupby("scenario", sort=False)):
             name = titles.get(scenario, scenario)
-            entries.append((draw_fan(ax, part, PALETTE[k % len(PALETTE)], name, lang), name))
+            fan = draw_fan(ax, part, PALETTE[k % len(PALETTE)], name, lang, **_style(scenario))
+            entries.append((fan, name))
         record = [h for h in history if h["unit"] == unit and h["indicator"] == indicator]
         if record:
             (points,) = ax.plot(
@@ -135,16 +159,19 @@ def fan_chart(
             )
             (mark,) = ax.plot([t.year], [t.value], marker="D", color="#444444", ms=6)
             entries.append(((line, mark), f"{word('target', lang)} {t.year}"))
+            # Left of the marker: a target in the last year sits on the axis' right edge.
             ax.annotate(
                 f"{t.year}",
                 (t.year, t.value),
                 textcoords="offset points",
-                xytext=(4, 6),
+                xytext=(-5, 6),
+                ha="right",
                 fontsize=9,
                 color="#444444",
             )
         ax.set_title(f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}")
         ax.set_xlabel(word("year", lang))
+        ax.set_ylabel(axis_label(indicator, lang))
         ax.yaxis.set_major_formatter(value_formatter(indicator))
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)

@@ -111,12 +111,32 @@ def unit_label(unit: str, lang: str) -> str:
     return UNITS.get(unit, (unit, unit))[check_lang(lang)]
 
 
-def value_formatter(indicator: str) -> FuncFormatter:
+# What an axis measures, by indicator kind: (中文, English) for levels and for differences.
+MEASURES = {
+    "percent": (("%", "%"), ("百分点", "percentage points")),
+    "yuan": (("元/人·年", "yuan per person a year"), ("元/人·年", "yuan per person a year")),
+    "persons": (("人", "persons"), ("人", "persons")),
+    "yuan_100m": (("亿元", "100 million yuan"), ("亿元", "100 million yuan")),
+    "ratio": (("城镇/农村", "urban / rural"), ("城镇/农村", "urban / rural")),
+}
+
+
+def axis_label(indicator: str, lang: str, *, difference: bool = False) -> str:
+    """The unit an axis of ``indicator`` is in (percentage points for a difference of rates)."""
+    kind = INDICATORS.get(indicator, ("", "", "number"))[2]
+    pair = MEASURES.get(kind)
+    return pair[difference][check_lang(lang)] if pair else ""
+
+
+def value_formatter(indicator: str, *, difference: bool = False) -> FuncFormatter:
     """Axis formatter: percent for rates, yuan and persons with thousands separators.
 
-    Budget amounts (kind ``yuan_100m``) are stored in yuan and shown in 亿元.
+    Budget amounts (kind ``yuan_100m``) are stored in yuan and shown in 亿元. A
+    difference of rates is shown in signed percentage points (``+0.4``), not in percent.
     """
     kind = INDICATORS.get(indicator, ("", "", "number"))[2]
+    if kind == "percent" and difference:
+        return FuncFormatter(lambda v, _: f"{100 * v:+.2f}" if v else "0")
     if kind == "percent":
         return FuncFormatter(lambda v, _: f"{100 * v:.0f}%" if abs(v) >= 0.1 else f"{100 * v:.1f}%")
     if kind in ("yuan", "persons"):
