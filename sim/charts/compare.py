@@ -79,6 +79,7 @@ def difference_chart(
         )
         ax.set_xlabel(word("year", lang))
         ax.set_ylabel(axis_label(indicator, lang, difference=True))
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.yaxis.set_major_formatter(value_formatter(indicator, difference=True))
         ax.grid(alpha=0.3)
         fan_legend(ax, entries, lang)
