@@ -179,9 +179,14 @@ def _run_one(cfg: ValidConfig) -> pd.DataFrame:
     """One run in this process, on the threads its ``threads`` setting asks for."""
     from sim.runner import simulate
 
-    s = cfg.settings
     inputs = process_inputs_for(cfg)
     model, _, _, _ = simulate(cfg, inputs.region, inputs=inputs)
+    return _table(model, cfg)
+
+
+def _table(model, cfg: ValidConfig) -> pd.DataFrame:
+    """The long indicator table of ``model``'s closed years, labelled by ``cfg``."""
+    s = cfg.settings
     return indicator_table(
         model.tallies,
         weight=model.weight,
@@ -272,15 +277,7 @@ class RongheModel(_EngineModel):
 
     def indicators(self) -> pd.DataFrame:
         """The long indicator table of the years closed so far (as :func:`run` returns)."""
-        s = self.config.settings
-        return indicator_table(
-            self.tallies,
-            weight=self.weight,
-            steps_per_year=s.steps_per_year,
-            county_area=s.county_area,
-            scenario=s.scenario,
-            seed=s.seed,
-        )
+        return _table(self, self.config)
 
     def latest(self, unit: str, indicator: str) -> float:
         """``indicator`` of ``unit`` in the latest closed year (NaN if undefined)."""

@@ -1,6 +1,6 @@
 """EMA Workbench models over Ronghe: levers, posterior draws and the 2027 targets.
 
->>> from ema_workbench import SequentialEvaluator, perform_experiments
+>>> from ema_workbench import perform_experiments
 >>> from sim.ema import ronghe_model
 >>> model = ronghe_model(scale=0.01)  # the twelve levers of goal seeking, to 2027
 >>> experiments, outcomes = perform_experiments(model, scenarios=8, policies=50)  # doctest: +SKIP

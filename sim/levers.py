@@ -36,6 +36,7 @@ UNIT_ZH = {
     "share of small-city standards": "小城市标准达成度",
 }
 
+
 @dataclass(frozen=True)
 class Lever:
     """One policy lever.

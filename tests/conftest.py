@@ -245,3 +245,34 @@ def calibration_copy(data_copy):
     for name in CALIBRATION_FILES:
         shutil.copy(DEFAULT_DATA_DIR / name, data_copy / name)
     return data_copy
+
+
+def headless_chromium(width: int = 1280, height: int = 1600):
+    """A WebDriver on Debian's headless chromium, with the browser's console log kept.
+
+    Skips without chromium and chromedriver, unless ``RONGHE_REQUIRE_BROWSER=1`` (CI),
+    which makes their absence a failure. The caller quits the driver.
+    """
+    import os
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    if not (chromium and chromedriver):
+        if os.environ.get("RONGHE_REQUIRE_BROWSER") == "1":
+            pytest.fail("RONGHE_REQUIRE_BROWSER=1 but chromium or chromedriver is missing")
+        pytest.skip("no chromium + chromedriver (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(chromedriver), options=options)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, headless_chromium
 
 pytest.importorskip("solara")
 
@@ -182,12 +181,6 @@ def test_nothing_in_sim_imports_the_dashboard_but_the_command():
 # ---------------------------------------------------------------------------- browser
 
 
-def browser_paths() -> tuple[str, str] | None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    return (chromium, driver) if chromium and driver else None
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -254,24 +247,12 @@ def scorecard_cells(driver, run: int) -> dict[str, dict[str, str]]:
 
 
 def test_moving_a_lever_and_running_changes_the_scorecard_in_a_browser(dashboard_url, artifact_dir):
-    paths = browser_paths()
-    if paths is None:
-        if os.environ.get("RONGHE_REQUIRE_BROWSER") == "1":
-            pytest.fail("RONGHE_REQUIRE_BROWSER=1 but chromium or chromedriver is missing")
-        pytest.skip("no chromium + chromedriver (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    driver = headless_chromium(1400, 1600)
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = paths[0]
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1600"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(paths[1]), options=options)
     wait = WebDriverWait(driver, 60)
     screenshot = Path(artifact_dir) / "dashboard_screenshot.png"
     try:

@@ -1,5 +1,4 @@
 import base64
-import os
 import re
 import shutil
 from pathlib import Path
@@ -7,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ARTIFACTS, ronghe, ronghe_here
+from conftest import ARTIFACTS, headless_chromium, ronghe, ronghe_here
 from matplotlib.image import AxesImage
 from matplotlib.patches import StepPatch
 
@@ -243,27 +242,8 @@ def test_bad_report_input_fails_in_one_line(args, message, tmp_path):
     assert not list(tmp_path.iterdir())  # nothing written
 
 
-def browser_paths() -> tuple[str, str] | None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    return (chromium, driver) if chromium and driver else None
-
-
 def test_the_report_opens_in_a_headless_browser(report_zh, artifact_dir):
-    paths = browser_paths()
-    if paths is None:
-        if os.environ.get("RONGHE_REQUIRE_BROWSER") == "1":
-            pytest.fail("RONGHE_REQUIRE_BROWSER=1 but chromium or chromedriver is missing")
-        pytest.skip("no chromium + chromedriver (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = paths[0]
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(paths[1]), options=options)
+    driver = headless_chromium()
     try:
         driver.get((report_zh / "report.html").as_uri())
         state = driver.execute_script("return document.readyState")

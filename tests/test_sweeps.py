@@ -115,6 +115,7 @@ def test_collect_gathers_complete_runs_and_reports_the_others(tmp_path):
 def test_collected_tables_answer_queries_with_pandas_and_duckdb(tmp_path):
     """The queries shown in the README."""
     import duckdb
+
     for seed in (1, 2, 3):
         fake_run(tmp_path, f"r{seed}", seed=seed, status="complete")
     out, _ = write_collected(tmp_path)
