@@ -349,3 +349,16 @@ def test_a_sweep_counts_its_runs_and_ends_with_a_summary(tmp_path):
     assert again.returncode == 0, again.stderr
     assert "[sweep] 3/3 runs done (1 complete, 2 skipped) in" in again.stderr
     assert "sweep of 3 runs: 1 complete, 2 skipped in" in again.stdout
+
+
+def test_running_in_process_leaves_the_hosts_logging_alone(tmp_path):
+    import logging
+
+    root, ours = logging.getLogger(), logging.getLogger("ronghe")
+    before = (list(root.handlers), root.level, list(ours.handlers), ours.level, ours.propagate)
+    done = ronghe_here(
+        "run", "scale=0.0005", "end_year=2024", "progress=off", f"hydra.run.dir={tmp_path / 'r'}"
+    )
+    assert done.returncode == 0, done.stderr
+    after = (list(root.handlers), root.level, list(ours.handlers), ours.level, ours.propagate)
+    assert after == before
