@@ -98,15 +98,17 @@ TEXT = {
     "variance_note": (
         "{y} 年各目标指标的不确定性来源：方差中由模型参数、基础数据（模型起点 2023 年的"
         "记录水平，本身不确定）和随机种子各自解释的份额。种子份额为同一后验抽样内各种子之间的"
-        "方差；其余按岭回归（10 折交叉验证）对抽样均值的解释力以 Shapley 值在参数与基础数据"
-        "之间分配，线性拟合未解释的部分（R² 之外）按同一比例分配。",
+        "方差；其余按稀疏线性回归（lasso，10 折交叉验证）对抽样均值的解释力以 Shapley 值在"
+        "参数与基础数据之间分配，线性拟合未解释的部分（R² 之外）按同一比例分配；R² 低于 0.5 时"
+        "这一划分不可靠（抽样太少）。",
         "Where each target's uncertainty in {y} comes from: the shares of its variance due "
         "to the model's parameters, to the base data (the 2023 levels of the record the "
         "model starts from, uncertain themselves) and to the seeds. The seeds' share is the "
         "variance between the seeds of one posterior draw; the rest is split between "
-        "parameters and base data by the Shapley values of a ridge regression of the draw "
-        "means (10-fold cross-validated R²), and what no linear fit explains (beyond R²) "
-        "is divided in the same proportion.",
+        "parameters and base data by the Shapley values of a sparse linear regression "
+        "(lasso) of the draw means (10-fold cross-validated R²), and what no linear fit "
+        "explains (beyond R²) is divided in the same proportion; below an R² of 0.5 the "
+        "split is unreliable (too few draws).",
     ),
     "variance_one_seed": (
         "每个后验抽样只有一个种子，随机种子的份额无法分离，已计入另两项（draw_seeds=2 可分离）。",

@@ -387,6 +387,9 @@ def _target_summary_over_runs(table: pd.DataFrame, region, year: int, scale) -> 
     return "\n".join(lines)
 
 
+UNRELIABLE_FIT = 0.5  # below it, the split between parameters and base data is noise
+
+
 def _variance_lines(table: pd.DataFrame, inputs: pd.DataFrame, region, year: int) -> list[str]:
     """Where each target's variance in ``year`` comes from (an ensemble's inputs given)."""
     roles = {name: spec.role for name, spec in region.priors.items()}
@@ -402,6 +405,8 @@ def _variance_lines(table: pd.DataFrame, inputs: pd.DataFrame, region, year: int
     lines = [f"Where the {year} variance comes from (parameters / base data / seeds):"]
     for r in shares.itertuples():
         fit = f"linear fit R² {r.explained:.2f}"
+        if r.explained < UNRELIABLE_FIT:
+            fit += ": too few draws to split parameters from base data"
         seeds = share(r.seeds) if r.seeds_per_draw > 1 else "not separated (draw_seeds=1)"
         lines.append(
             f"  {TARGET_LABELS[(r.unit, r.indicator)]:<42} {share(r.parameters)} / "

@@ -69,7 +69,7 @@ def test_too_few_draws_or_no_variance_split_nothing():
     assert variance_decomposition(flat, inputs, ROLES).seeds is None
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(
     st.integers(MIN_DRAWS, 60),
     st.integers(1, 3),

@@ -104,7 +104,7 @@ def summary(frame: pd.DataFrame, region, posterior) -> str:
         f"{draws} posterior draws x {seeds} seeds per scenario; the scenarios are paired on "
         "draws and seeds. P(met) is over draws (first seed of each draw). Shares of the "
         "2027 variance (sim.uncertainty): seeds within a draw; the rest split between "
-        "parameters and base data by the Shapley values of a cross-validated ridge fit of "
+        "parameters and base data by the Shapley values of a cross-validated lasso fit of "
         "the draw means (R² below), the unexplained part in the same proportion.\n",
         "| scenario | target | median | 90% interval | P(met in 2027) | share of variance: "
         "parameters | base data | seeds | R² |",
