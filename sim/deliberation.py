@@ -20,8 +20,11 @@ import pandas as pd
 from sim.indicators import TARGET_INDICATORS
 
 COUNTIES = ("chuanshan", "anju", "shehong", "pengxi", "daying")
-# A county trade-off is reported when most pairs agree on its sign (not seed noise).
+# A county trade-off is reported when most pairs agree on its sign (not seed noise) and
+# its median is large enough to matter: a tenth of a point of urbanisation, half a
+# hundredth of the income ratio.
 AGREEMENT = 0.75
+MATERIAL = {"resident_urbanisation_rate": 0.001, "income_ratio": 0.005}
 YUAN_100M = 1e8
 
 
@@ -233,7 +236,7 @@ def county_tradeoffs(table: pd.DataFrame, year: int) -> list[CountyTradeoff]:
     """Counties a scenario leaves worse off than the baseline in ``year``.
 
     Worse: urbanisation lower or the income ratio higher, in at least
-    :data:`AGREEMENT` of the pairs.
+    :data:`AGREEMENT` of the pairs and by at least :data:`MATERIAL`.
     """
     out = []
     for indicator, worse in (("resident_urbanisation_rate", -1.0), ("income_ratio", 1.0)):
@@ -244,7 +247,8 @@ def county_tradeoffs(table: pd.DataFrame, year: int) -> list[CountyTradeoff]:
             for scenario, part in diff[diff.year == year].groupby("scenario", sort=False):
                 share = float((np.sign(part.value) == worse).mean())
                 median = float(part.value.median())
-                if share >= AGREEMENT and np.sign(median) == worse:
+                material = abs(median) >= MATERIAL[indicator]
+                if share >= AGREEMENT and np.sign(median) == worse and material:
                     out.append(
                         CountyTradeoff(str(scenario), county, indicator, year, median, share)
                     )

@@ -574,17 +574,16 @@ def _show(indicator: str, value: float) -> str:
     return f"{value:.3f}" if indicator == "income_ratio" else f"{value:.2%}"
 
 
-def _show_change(indicator: str, value: float, lang: str) -> str:
+def _show_change(indicator: str, value: float, lang: str, digits: int = 2) -> str:
     """A difference: ``+0.39 points`` (``+0.39 个百分点``) for rates, ``-0.041`` for ratios."""
     if indicator == "income_ratio":
-        return f"{value:+.3f}"
-    return f"{100 * value:+.2f}" + (" 个百分点" if lang == "zh" else " points")
+        return f"{value:+.{digits + 1}f}"
+    return f"{100 * value:+.{digits}f}" + (" 个百分点" if lang == "zh" else " points")
 
 
 def _target_label(unit: str, indicator: str, lang: str) -> str:
-    return (
-        f"{unit_label(unit, lang)}{'' if lang == 'zh' else ' '}{indicator_label(indicator, lang)}"
-    )
+    separator = "" if lang == "zh" else " · "
+    return f"{unit_label(unit, lang)}{separator}{indicator_label(indicator, lang)}"
 
 
 def summary_html(
@@ -657,7 +656,7 @@ def summary_html(
             items.append(_st("effects", lang, y=year, parts=sep.join(shown)))
             per = [
                 f"{_target_label(e.unit, e.indicator, lang)} "
-                f"{_show_change(e.indicator, e.per_100m, lang)}"
+                f"{_show_change(e.indicator, e.per_100m, lang, digits=4)}"
                 for e in mine
                 if np.isfinite(e.per_100m)
             ]
