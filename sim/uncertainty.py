@@ -25,6 +25,7 @@ This module reads results only; it never imports the engine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -60,14 +61,16 @@ def _cv_r2(x: np.ndarray, y: np.ndarray) -> float:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if x.shape[1] == 0:
+    folds = min(FOLDS, len(y))
+    smallest_training_set = len(y) - math.ceil(len(y) / folds)
+    if x.shape[1] == 0 or smallest_training_set < 2:
         return 0.0
     # Sparse: a few of a hundred inputs carry most of the variance, and an ensemble may
     # have fewer draws than inputs (a ridge fit explained 12% of 100 draws where the
     # lasso explains 68%; both about 85% of 256).
-    model = make_pipeline(StandardScaler(), LassoCV(cv=5, alphas=30, max_iter=5000))
-    folds = KFold(min(FOLDS, len(y)), shuffle=True, random_state=0)
-    predicted = cross_val_predict(model, x, y, cv=folds)
+    inner = min(5, smallest_training_set)
+    model = make_pipeline(StandardScaler(), LassoCV(cv=inner, alphas=30, max_iter=5000))
+    predicted = cross_val_predict(model, x, y, cv=KFold(folds, shuffle=True, random_state=0))
     r2 = 1.0 - float(np.mean((y - predicted) ** 2)) / float(np.var(y))
     return min(1.0, max(0.0, r2))
 
