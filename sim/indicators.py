@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
 from sim.levers import SPENDING_CATEGORIES
-from sim.model import COMPONENTS, PYRAMID_BANDS, YearTally
+from sim.tallies import COMPONENTS, PYRAMID_BANDS, YearTally
 from sim.world import KIND_CORE, KIND_TOWN, KIND_VILLAGE
 
 CORE_INDICATORS = (

@@ -122,3 +122,20 @@ def test_lever_spending_and_budgets_add_up(table):
     for name in ("collective_dividends", "rural_roads", "service_capacity"):
         assert v[(2027, "city", f"lever_spending_{name}")] == 0.0
     assert v[(2023, "city", "lever_spending_citizenisation")] == 0.0  # base year: none settle
+
+
+def test_the_indicators_and_charts_read_results_without_the_engine():
+    """Issue 15.6 (part): drawing a chart or an indicator table loads no model, numba or Mesa."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import sim.indicators, sim.tallies, sim.deliberation, sim.uncertainty\n"
+        "import sim.charts.fan, sim.charts.compare, sim.charts.flows, sim.charts.scorecard\n"
+        "engine = ('sim.model', 'sim.kernels', 'sim.numba_backend', 'numba', 'mesa')\n"
+        "print(','.join(m for m in engine if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

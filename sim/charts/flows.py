@@ -13,7 +13,7 @@ import pandas as pd
 from sim.charts.style import chart_style, check_lang, new_figure, unit_label, word
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
 from sim.indicators import living_in_indicator, pyramid_indicator
-from sim.model import PYRAMID_BANDS
+from sim.tallies import PYRAMID_BANDS
 
 DESTINATIONS = COUNTY_KEYS + OUTSIDE_KEYS
 
