@@ -19,7 +19,6 @@ import pandas as pd
 
 from sim.errors import ConfigError, ResultsError
 from sim.results import PROVENANCE, check_replaceable, publish_folder, verify_run
-from sim.rng import REPLICATE_SEED, hash4
 from sim.runfolder import FAILED, LOCK, read_failure
 
 COLLECTED = "collected"
@@ -33,6 +32,10 @@ def replicate_seeds(base: int, n: int) -> list[int]:
 
     The same base gives the same seeds for every scenario, so comparisons are paired.
     """
+    # Imported here: collecting and reporting results (this module's other work) then
+    # never loads numba, which the counter-based hash is compiled with.
+    from sim.rng import REPLICATE_SEED, hash4
+
     seeds = [int(base)]
     seen = set(seeds)
     k = 1

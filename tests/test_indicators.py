@@ -125,7 +125,8 @@ def test_lever_spending_and_budgets_add_up(table):
 
 
 def test_the_indicators_and_charts_read_results_without_the_engine():
-    """Issue 15.6 (part): drawing a chart or an indicator table loads no model, numba or Mesa."""
+    """Issue 15.6: drawing a chart, an indicator table or the report loads no model, numba
+    or Mesa."""
     import subprocess
     import sys
 
@@ -133,6 +134,7 @@ def test_the_indicators_and_charts_read_results_without_the_engine():
         "import sys\n"
         "import sim.indicators, sim.tallies, sim.deliberation, sim.uncertainty\n"
         "import sim.charts.fan, sim.charts.compare, sim.charts.flows, sim.charts.scorecard\n"
+        "import sim.report, sim.sweeps\n"
         "engine = ('sim.model', 'sim.kernels', 'sim.numba_backend', 'numba', 'mesa')\n"
         "print(','.join(m for m in engine if m in sys.modules))\n"
     )
