@@ -345,7 +345,9 @@ def _run_log(run_dir: Path):
     import logging
 
     logger = logging.getLogger("ronghe")
-    handler = logging.FileHandler(run_dir / RUN_LOG, mode="w", encoding="utf-8")
+    # Opened at the first record: a run skipped as complete logs nothing and keeps the
+    # log of the attempt that made its results.
+    handler = logging.FileHandler(run_dir / RUN_LOG, mode="w", encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     # Warnings on the console however the host configured logging (a sweeper may have
     # set the root logger to INFO); everything in the file.
@@ -457,7 +459,7 @@ def run_help() -> str:
     """
     import re
 
-    from sim.config import RANGES
+    from sim.config import RANGES, RunSettings
     from sim.paths import project_dir
 
     notes: dict[str, tuple[str, str]] = {}
@@ -465,8 +467,6 @@ def run_help() -> str:
         match = re.fullmatch(r"([a-z_0-9]+): *([^#]*?) *(?:# *(.*))?", line)
         if match and match.group(1) in RANGES:
             notes[match.group(1)] = (match.group(2), match.group(3) or "")
-    from sim.config import RunSettings
-
     for key in RANGES:
         if key not in notes and "." in key:
             group, field_name = key.split(".", 1)
@@ -511,7 +511,6 @@ def run_help() -> str:
 
 
 def _run_hydra(args: list[str]) -> int:
-
     if "--help" in args or "-h" in args:
         print(run_help())
         return 0
@@ -578,6 +577,7 @@ def _run_hydra(args: list[str]) -> int:
         return 2
     finally:
         sweep_progress.finish()
+        os.environ.pop(GOAL_SWEEP_ENV, None)
         sys.argv = saved_argv
         if saved_env is None:
             os.environ.pop("HYDRA_FULL_ERROR", None)

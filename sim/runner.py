@@ -254,40 +254,19 @@ def run_to_directory(
         extra[GOAL_FILE] = goal.to_json()
     wall = time.time() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    provenance = {
-        "package": "ronghe",
-        "version": __version__,
-        "git_commit": git_commit(PACKAGE_DIR),
-        **key.as_provenance(),
-        "overrides": list(overrides),
-        "scenario": s.scenario,
-        "scenario_title_zh": scenario.title_zh,
-        "scenario_title_en": scenario.title_en,
-        "scenario_description": scenario.description,
-        "scenario_description_zh": scenario.description_zh,
-        "scenario_files": list(scenario.chain),
-        "levers": scenario.levers,
-        "seed": s.seed,
-        "backend": s.backend,
-        "scale": s.scale,
-        "agents_initial": int(
+    provenance = provenance_record(
+        s,
+        scenario,
+        key,
+        overrides,
+        agent_weight=model.weight,
+        wall_time_s=wall,
+        agents_initial=int(
             model.tallies[0].residents.sum() + model.tallies[0].outside_by_dest.sum()
         ),
-        "agent_weight": model.weight,
-        "steps_per_year": s.steps_per_year,
-        "start_year": s.start_year,
-        "end_year": s.end_year,
-        "numba_threads": threads,
-        "wall_time_s": round(wall, 3),
-        "peak_memory_mb": round(peak_mb, 1),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "mesa": mesa.__version__,
-        "host": platform.node(),
-        "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "settings": asdict(s),
-    }
+        numba_threads=threads,
+        peak_memory_mb=round(peak_mb, 1),
+    )
     if goal is not None:
         provenance["replicate_seeds"] = seeds
     if ensemble is not None:
@@ -317,6 +296,54 @@ def run_to_directory(
         run_dir,
     )
     return table, goal
+
+
+def provenance_record(
+    s,
+    composed: Scenario,
+    key: RunKey,
+    overrides,
+    *,
+    agent_weight: float,
+    wall_time_s: float,
+    finished_utc: str | None = None,
+    **extra,
+) -> dict:
+    """A run's ``provenance.json``: what it ran, on which code and data, and how long.
+
+    ``composed`` is the run's composed scenario; ``extra`` entries (agents, threads,
+    memory, who wrote it) are added last and win over the others.
+    """
+    return {
+        "package": "ronghe",
+        "version": __version__,
+        "git_commit": git_commit(PACKAGE_DIR),
+        **key.as_provenance(),
+        "overrides": list(overrides),
+        "scenario": s.scenario,
+        "scenario_title_zh": composed.title_zh,
+        "scenario_title_en": composed.title_en,
+        "scenario_description": composed.description,
+        "scenario_description_zh": composed.description_zh,
+        "scenario_files": list(composed.chain),
+        "levers": composed.levers,
+        "seed": s.seed,
+        "backend": s.backend,
+        "scale": s.scale,
+        "agent_weight": agent_weight,
+        "steps_per_year": s.steps_per_year,
+        "start_year": s.start_year,
+        "end_year": s.end_year,
+        "wall_time_s": round(wall_time_s, 3),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "mesa": mesa.__version__,
+        "host": platform.node(),
+        "finished_utc": finished_utc or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": asdict(s),
+        **extra,
+    }
 
 
 def _yearly_lines(table: pd.DataFrame) -> list[str]:

@@ -345,10 +345,14 @@ def test_a_sweep_counts_its_runs_and_ends_with_a_summary(tmp_path):
     assert "[sweep] 1/2 runs done (1 complete) in" in first.stderr
     assert "[sweep] 2/2 runs done (2 complete) in" in first.stderr
     assert "sweep of 2 runs: 2 complete in" in first.stdout
+    log = next(sweep.glob("*seed=1")) / "ronghe.log"
+    written = log.read_text(encoding="utf-8")
+    assert "finished in " in written
     again = ronghe(*args, "seed=1,2,3", f"hydra.sweep.dir={sweep}")
     assert again.returncode == 0, again.stderr
     assert "[sweep] 3/3 runs done (1 complete, 2 skipped) in" in again.stderr
     assert "sweep of 3 runs: 1 complete, 2 skipped in" in again.stdout
+    assert log.read_text(encoding="utf-8") == written  # a skipped run keeps its log
 
 
 def test_running_in_process_leaves_the_hosts_logging_alone(tmp_path):

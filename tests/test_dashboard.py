@@ -116,9 +116,12 @@ def test_a_paired_run_shows_the_lever_cost_and_writes_the_full_report(tmp_path):
     assert report.name == "report.html" and report.stat().st_size > 100_000
     folder = report.parent.parent
     assert sorted(p.name for p in folder.iterdir()) == [BASELINE, CUSTOM, "report-zh"]
+    page = report.read_text(encoding="utf-8")
     assert "ronghe run scenario=baseline seed=1 scale=0.002 end_year=2027 levers.rural_roads=" in (
-        report.read_text(encoding="utf-8")
+        page
     )
+    # The run folders carry what `ronghe run` records: the report's caveat knows the scale.
+    assert "每个智能体代表约 500 人" in page
 
 
 def test_bad_settings_and_edits_fail_in_one_line_before_any_run():

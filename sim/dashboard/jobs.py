@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import platform
 import threading
 import time
 import uuid
@@ -23,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import __version__
 from sim.api import configure
 from sim.charts.compare import difference_chart
 from sim.charts.fan import fan_chart
@@ -36,9 +34,9 @@ from sim.indicators import TARGET_INDICATORS
 from sim.params import resolve_params
 from sim.population import fit_report
 from sim.report import SCORECARD_YEAR, build_report
-from sim.results import DRAWS_FILE, RESULT_FILES, config_hash, git_commit, write_run
+from sim.results import DRAWS_FILE, RESULT_FILES, config_hash, write_run
 from sim.runfolder import RunKey, claim
-from sim.runner import posterior_members
+from sim.runner import posterior_members, provenance_record
 from sim.scenario import Scenario
 
 CUSTOM = "dashboard"  # the scenario column of the edited scenario's rows
@@ -437,7 +435,7 @@ def write_run_folders(comparison: Comparison, folder: Path) -> list[Path]:
 
 
 def _run_files(run: ScenarioRun, region) -> dict:
-    from sim.paths import PACKAGE_DIR, code_digest
+    from sim.paths import code_digest
 
     cfg = run.config
     s = cfg.settings
@@ -451,32 +449,19 @@ def _run_files(run: ScenarioRun, region) -> dict:
     population = inputs.population(int(first), s.scale, resolve_params(region, params))
     key = RunKey(config_hash(resolved), region.data_hash, run.scenario.digest, code_digest())
     seeds = [int(x) for x in run.table["seed"].unique()]
-    provenance = {
-        "package": "ronghe",
-        "version": __version__,
-        "git_commit": git_commit(PACKAGE_DIR),
-        **key.as_provenance(),
-        "overrides": run.overrides,
-        "written_by": "ronghe dashboard",
-        "scenario": run.key,
-        "scenario_title_zh": run.titles[0],
-        "scenario_title_en": run.titles[1],
-        "scenario_description": run.scenario.description,
-        "scenario_description_zh": run.scenario.description_zh,
-        "scenario_files": list(run.scenario.chain),
-        "levers": run.scenario.levers,
-        "seed": s.seed,
-        "backend": s.backend,
-        "scale": s.scale,
-        "steps_per_year": s.steps_per_year,
-        "start_year": s.start_year,
-        "end_year": s.end_year,
-        "wall_time_s": run.wall_time_s,
-        "python": platform.python_version(),
-        "host": platform.node(),
-        "finished_utc": run.finished_utc,
-        "settings": dataclasses.asdict(s),
-    }
+    provenance = provenance_record(
+        s,
+        run.scenario,
+        key,
+        run.overrides,
+        agent_weight=population.weight,
+        wall_time_s=run.wall_time_s,
+        finished_utc=run.finished_utc,
+        written_by="ronghe dashboard",
+        scenario=run.key,
+        scenario_title_zh=run.titles[0],
+        scenario_title_en=run.titles[1],
+    )
     extra = {}
     if run.draw_inputs is not None:
         extra[DRAWS_FILE] = run.draw_inputs.to_csv(index=False, float_format=None)
