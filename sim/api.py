@@ -24,7 +24,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.config import ValidConfig, validate
+from sim.config import ValidConfig, check_key, validate
 from sim.ensemble import model_arguments, process_inputs, run_ensemble
 from sim.errors import ConfigError
 from sim.indicators import CORE_INDICATORS, TARGET_INDICATORS, indicator_table, target_values
@@ -149,8 +149,10 @@ def run(
         for k, table in zip(members.draw_of, tables, strict=True):
             table["draw"] = np.int64(k)
         return pd.concat(tables, ignore_index=True)
+    for s in seeds[1:]:  # the first was checked with the configuration
+        check_key("seed", plain(s))
     members = [
-        dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, seed=int(s)))
+        dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, seed=plain(s)))
         for s in seeds
     ]
     if len(members) == 1:

@@ -60,6 +60,7 @@ def test_several_seeds_run_once_each_and_targets_has_a_row_per_run():
         ({"levers": {"teleport": 1}}, sim.RongheError, "teleport"),
         ({"params": {"asc_home": "high"}}, sim.ConfigError, "asc_home"),
         ({"seed": []}, sim.ConfigError, "seed=[]: allowed a seed or a non-empty list"),
+        ({"seed": [1, -5]}, sim.ConfigError, "seed=-5: allowed integer in [0, "),
         ({"colour": "red"}, sim.ConfigError, "unknown key 'colour'"),
         (
             {"ensemble": "posterior", "seed": [1, 2]},
