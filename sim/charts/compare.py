@@ -15,6 +15,7 @@ from sim.charts.style import (
     value_formatter,
     word,
 )
+from sim.deliberation import paired
 
 COUNTY_PANELS = ("chuanshan", "anju", "shehong", "pengxi", "daying", "county_area")
 
@@ -37,16 +38,11 @@ def paired_differences(
             "several runs of one scenario share a seed (a parameter sweep): "
             "pairs with the baseline are ambiguous"
         )
-    out = []
-    for scenario, part in rows[rows["scenario"] != baseline].groupby("scenario", sort=False):
-        own = part.set_index(["seed", "year"])["value"]
-        shared = own.index.intersection(base.index)
-        if shared.empty:
+    result = paired(table, unit, indicator, baseline)
+    paired_scenarios = set(result["scenario"]) if not result.empty else set()
+    for scenario in rows.loc[rows["scenario"] != baseline, "scenario"].unique():
+        if scenario not in paired_scenarios:
             raise KeyError(f"{scenario!r} shares no seed with {baseline!r}: differences need pairs")
-        diff = (own.loc[shared] - base.loc[shared]).rename("value").reset_index()
-        diff["scenario"] = scenario
-        out.append(diff)
-    result = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
     result["unit"], result["indicator"] = unit, indicator
     return result
 
