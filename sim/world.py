@@ -66,11 +66,48 @@ class World:
     county_village_stop: np.ndarray
     county_town_start: np.ndarray
     county_town_stop: np.ndarray
+    n_counties: int = N_COUNTIES
+    n_outside: int = N_OUTSIDE
+
+    @property
+    def first_outside(self) -> int:
+        """Place id of the first outside destination (the cores come before)."""
+        return self.n_counties
+
+    @property
+    def first_town(self) -> int:
+        """Place id of the first town."""
+        return self.n_counties + self.n_outside
+
+    @property
+    def n_slots(self) -> int:
+        """Size of the migration choice set: home village, home town, cores, outside."""
+        return 2 + self.n_counties + self.n_outside
+
+    @property
+    def slot_outside(self) -> int:
+        """Slot of the first outside destination."""
+        return SLOT_CORE + self.n_counties
+
+    @property
+    def n_markets(self) -> int:
+        """Labour markets: a core and a towns market per county, one per outside place."""
+        return 2 * self.n_counties + self.n_outside
+
+    @property
+    def market_towns(self) -> int:
+        """Market id of the first county's towns market."""
+        return self.n_counties
+
+    @property
+    def market_outside(self) -> int:
+        """Market id of the first outside destination."""
+        return 2 * self.n_counties
 
     @property
     def n_home_units(self) -> int:
         """Number of home units (cores, outside places and towns)."""
-        return FIRST_TOWN + self.n_towns
+        return self.first_town + self.n_towns
 
     def village_range(self, county: int) -> range:
         """Place ids of a county's villages."""
