@@ -8,7 +8,7 @@
 :func:`ronghe_model` returns an ``ema_workbench.Model`` whose levers are Ronghe's
 policy levers (``RealParameter`` over a range within the lever catalogue's), whose
 uncertainty is the posterior draw (``IntegerParameter("draw", 0, N - 1)``: draw ``k``
-runs with its calibrated parameters and its own seed from ``sim/data/posterior.parquet``)
+runs with its calibrated parameters and its own seed from ``sim/regions/suining/posterior.parquet``)
 and whose outcomes are the three target indicators in the target year, whether each
 target is met and all three are, and the city's lever spending that year
 (:data:`OUTCOMES`). Each experiment is one :func:`sim.run`; EMA's evaluators, samplers,

@@ -1,4 +1,4 @@
-"""The posterior ensemble shipped as data: ``sim/data/posterior.parquet``.
+"""The posterior ensemble shipped as data: ``sim/regions/suining/posterior.parquet``.
 
 One row per draw: the calibrated parameters' values and the draw's own seed. The file's
 metadata records what the draws were fitted on (git commit, the digest of Ronghe's engine,

@@ -9,7 +9,7 @@ abandoned (assumptions.csv). The constants move one at a time towards their own 
 
     python experiments/calibration/calibrate_2023.py [--scale 0.02] [--write]
 
-``--write`` stores the results in sim/data/parameters.csv (basis "calibrated").
+``--write`` stores the results in sim/regions/suining/parameters.csv (basis "calibrated").
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from sim.data import DEFAULT_DATA_DIR
 
 
 def write_calibrated(values: dict[str, float]) -> None:
-    """Store calibrated values in sim/data/parameters.csv (basis "calibrated")."""
+    """Store calibrated values in sim/regions/suining/parameters.csv (basis "calibrated")."""
     path = DEFAULT_DATA_DIR / "parameters.csv"
     rows = list(csv.reader(path.open(encoding="utf-8")))
     header = rows[0]

@@ -3,8 +3,8 @@
     python experiments/calibration/history_match.py [--name main] [--scale 0.02] \
         [--waves 3] [--points 512] [--draws 256] [--launcher local|slurm] [--write]
 
-Runs waves of the model at parameter points over the free priors (sim/data/priors.csv),
-compares each run's moments with the record (sim/data/observations.csv), emulates them,
+Runs waves of the model at parameter points over the free priors (sim/regions/suining/priors.csv),
+compares each run's moments with the record (sim/regions/suining/observations.csv), emulates them,
 rules out what cannot match, and draws the posterior (method: sim/calibration.py). The
 results go to experiments/calibration/results/<name>/: the waves' runs, the draws and
 their own runs (the posterior predictive), informed.csv (posterior against prior width),
@@ -13,7 +13,7 @@ interval) and summary.md. Stopped and started again with the same settings and c
 resumes from the last complete wave; after an edit of the engine (what sim.calibration
 imports: sim.paths.engine_digest) it refuses the folder (its waves were run by another
 engine), so a refit starts in a new --name. ``--write`` stores the draws in
-sim/data/posterior.parquet with the commit, engine digest and data hashes they were
+sim/regions/suining/posterior.parquet with the commit, engine digest and data hashes they were
 fitted on.
 
 ``--launcher slurm`` runs each wave as a Slurm job array (submitit; the results folder

@@ -3,7 +3,7 @@
     .venv/bin/python experiments/calibration/posterior_projection.py [--scale 0.02] \
         [--seeds 2] [--out DIR] [--replace]
 
-Runs the baseline and the decision package at every draw of sim/data/posterior.parquet,
+Runs the baseline and the decision package at every draw of sim/regions/suining/posterior.parquet,
 each draw with its own parameters and seeds, the two scenarios paired on both. Writes
 experiments/calibration/results/main/projection.csv (one row per run: scenario, draw,
 seed and the targets' 2027 and 2035 values) and projection.md: per scenario and target,

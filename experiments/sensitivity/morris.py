@@ -8,7 +8,7 @@ experiments/sensitivity/results are replaced only when named with --out and --re
 
 Factors: the behavioural parameters of ``PARAMETERS``, assumptions or sizes inferred
 indirectly from a study (each over its value ±25%, within the range of
-sim/data/parameters.csv) and every policy lever (its whole range, set in all
+sim/regions/suining/parameters.csv) and every policy lever (its whole range, set in all
 counties from 2024). Each sample point is one run to 2027 with the same seed, so the
 elementary effects are not blurred by sampling noise (common random numbers). Writes
 ``morris.csv`` (mu*, its 95% bootstrap confidence interval, sigma, per indicator and

@@ -18,7 +18,10 @@ import numpy as np
 
 from sim.errors import DataError
 
-DEFAULT_DATA_DIR = Path(__file__).parent
+# The library's regions: one folder of data files each (``sim/regions/<name>/``).
+REGIONS_DIR = Path(__file__).parent.parent / "regions"
+DEFAULT_REGION = "suining"
+DEFAULT_DATA_DIR = REGIONS_DIR / DEFAULT_REGION
 DATA_FILES = (
     "units.csv",
     "facts.csv",
