@@ -3,13 +3,14 @@
 Place ids are laid out so that the ids of the places a person can call home are also the
 ids of the migration-choice "home units":
 
-* ``0..4``   the urban cores (central city, county seats) of the five counties;
-* ``5..8``   the outside destinations (Chengdu, Chongqing, rest of Sichuan, other provinces);
-* ``9..``    the towns (镇区, urban), county by county;
+* ``0 .. C-1`` the urban cores of the region's C counties, the central city first;
+* ``C .. C+O-1`` its O outside destinations;
+* then the towns (镇区, urban), county by county;
 * then the villages (rural), town by town.
 
-A migrant chooses among eleven *slots* relative to the home unit: the home village, the
-home town, the five cores and the four outside destinations.
+A migrant chooses among ``2 + C + O`` *slots* relative to the home unit: the home
+village, the home town, the C cores and the O outside destinations. The counts come
+from the region's units.csv (:attr:`World.n_counties`, :attr:`World.n_outside`).
 """
 
 from __future__ import annotations
@@ -21,27 +22,28 @@ import numpy as np
 
 from sim.data import COUNTY_KEYS, OUTSIDE_KEYS, RegionData
 
+# Transitional: removed once no module reads them (issue 15); read World's attributes.
 N_COUNTIES = len(COUNTY_KEYS)
 N_OUTSIDE = len(OUTSIDE_KEYS)
 FIRST_OUTSIDE = N_COUNTIES
 FIRST_TOWN = N_COUNTIES + N_OUTSIDE
 N_SLOTS = 2 + N_COUNTIES + N_OUTSIDE
+SLOT_OUTSIDE = 2 + N_COUNTIES
 SLOT_VILLAGE = 0
 SLOT_TOWN = 1
 SLOT_CORE = 2
-SLOT_OUTSIDE = 2 + N_COUNTIES
+CENTRAL_COUNTY = 0  # the central city is the first county (units.csv checks it)
 
 KIND_VILLAGE = 0
 KIND_TOWN = 1
 KIND_CORE = 2
 KIND_OUTSIDE = 3
 
-# Labour markets: a core market per county, a towns market per county, one per outside place.
+# Transitional, as above. Labour markets: a core market per county, a towns market per
+# county, one per outside place.
 N_MARKETS = 2 * N_COUNTIES + N_OUTSIDE
 MARKET_TOWNS = N_COUNTIES
 MARKET_OUTSIDE = 2 * N_COUNTIES
-
-OUTSIDE_IN_SICHUAN = np.array([1, 0, 1, 0], dtype=np.int8)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class World:
     urban: np.ndarray  # int8: 1 for towns and cores
     market: np.ndarray  # int16: labour market of a resident (villagers commute to towns)
     market_zone: np.ndarray  # int64 per market: the market it clears with (commuting)
-    in_sichuan: np.ndarray  # int8 per place
+    in_province: np.ndarray  # int8 per place
     slot_distance_km: np.ndarray  # float64 [home unit, slot]
     slot_out_of_province: np.ndarray  # int8 [home unit, slot]
     town_weight: np.ndarray  # float64 per town: relative size within its county
@@ -66,8 +68,8 @@ class World:
     county_village_stop: np.ndarray
     county_town_start: np.ndarray
     county_town_stop: np.ndarray
-    n_counties: int = N_COUNTIES
-    n_outside: int = N_OUTSIDE
+    n_counties: int
+    n_outside: int
 
     @property
     def first_outside(self) -> int:
@@ -149,28 +151,30 @@ def village_counts(region: RegionData) -> np.ndarray:
 def build_world(region: RegionData) -> World:
     """Lay out places and compute the distance tables from the data."""
     counties = region.counties
+    n_counties, n_outside = len(counties), len(region.outside)
+    first_outside, first_town = n_counties, n_counties + n_outside
     n_towns_c = np.array([u.towns for u in counties], dtype=np.int64)
     n_villages_c = village_counts(region)
     n_towns = int(n_towns_c.sum())
     n_villages = int(n_villages_c.sum())
-    n_places = FIRST_TOWN + n_towns + n_villages
+    n_places = first_town + n_towns + n_villages
 
     kind = np.empty(n_places, np.int8)
     county = np.full(n_places, -1, np.int8)
     town_of = np.full(n_places, -1, np.int32)
-    kind[:N_COUNTIES] = KIND_CORE
-    county[:N_COUNTIES] = np.arange(N_COUNTIES)
-    kind[FIRST_OUTSIDE:FIRST_TOWN] = KIND_OUTSIDE
+    kind[:n_counties] = KIND_CORE
+    county[:n_counties] = np.arange(n_counties)
+    kind[first_outside:first_town] = KIND_OUTSIDE
 
     town_weight = np.zeros(n_places)
     village_weight = np.zeros(n_places)
-    ct_start = np.zeros(N_COUNTIES, np.int64)
-    ct_stop = np.zeros(N_COUNTIES, np.int64)
-    cv_start = np.zeros(N_COUNTIES, np.int64)
-    cv_stop = np.zeros(N_COUNTIES, np.int64)
-    next_town = FIRST_TOWN
-    next_village = FIRST_TOWN + n_towns
-    for c in range(N_COUNTIES):
+    ct_start = np.zeros(n_counties, np.int64)
+    ct_stop = np.zeros(n_counties, np.int64)
+    cv_start = np.zeros(n_counties, np.int64)
+    cv_stop = np.zeros(n_counties, np.int64)
+    next_town = first_town
+    next_village = first_town + n_towns
+    for c in range(n_counties):
         ct_start[c] = next_town
         cv_start[c] = next_village
         towns = np.arange(next_town, next_town + n_towns_c[c])
@@ -195,18 +199,19 @@ def build_world(region: RegionData) -> World:
 
     urban = ((kind == KIND_TOWN) | (kind == KIND_CORE)).astype(np.int8)
     market = np.empty(n_places, np.int16)
-    market[:N_COUNTIES] = np.arange(N_COUNTIES)
-    market[FIRST_OUTSIDE:FIRST_TOWN] = MARKET_OUTSIDE + np.arange(N_OUTSIDE)
-    rest = np.arange(FIRST_TOWN, n_places)
-    market[rest] = MARKET_TOWNS + county[rest]
+    market[:n_counties] = np.arange(n_counties)
+    # Markets: a core market per county, a towns market per county, one per outside place.
+    market[first_outside:first_town] = 2 * n_counties + np.arange(n_outside)
+    rest = np.arange(first_town, n_places)
+    market[rest] = n_counties + county[rest]
     # A county seat whose market another seat joins clears with it (units.csv).
-    market_zone = np.arange(N_MARKETS)
+    market_zone = np.arange(2 * n_counties + n_outside)
     keys = [u.key for u in counties]
     for c, unit in enumerate(counties):
         if unit.seat_labour_market is not None:
             market_zone[c] = keys.index(unit.seat_labour_market)
-    in_sichuan = np.ones(n_places, np.int8)
-    in_sichuan[FIRST_OUTSIDE:FIRST_TOWN] = OUTSIDE_IN_SICHUAN
+    in_province = np.ones(n_places, np.int8)
+    in_province[first_outside:first_town] = [u.in_province for u in region.outside]
 
     dist, out_prov = _slot_tables(region, n_towns, county)
     return World(
@@ -219,7 +224,7 @@ def build_world(region: RegionData) -> World:
         urban=urban,
         market=market,
         market_zone=market_zone,
-        in_sichuan=in_sichuan,
+        in_province=in_province,
         slot_distance_km=dist,
         slot_out_of_province=out_prov,
         town_weight=town_weight,
@@ -228,6 +233,8 @@ def build_world(region: RegionData) -> World:
         county_village_stop=cv_stop,
         county_town_start=ct_start,
         county_town_stop=ct_stop,
+        n_counties=n_counties,
+        n_outside=n_outside,
     )
 
 
@@ -252,18 +259,21 @@ def _slot_tables(
         far = [fixed[k] for k in (ki, kj) if k in fixed]
         return max(far)
 
-    n_units = FIRST_TOWN + n_towns
-    dist = np.zeros((n_units, N_SLOTS))
-    out_prov = np.zeros((n_units, N_SLOTS), np.int8)
-    in_sichuan = np.concatenate([np.ones(N_COUNTIES, np.int8), OUTSIDE_IN_SICHUAN])
+    n_counties, n_outside = len(region.counties), len(region.outside)
+    first_town = n_counties + n_outside
+    n_units = first_town + n_towns
+    n_slots = 2 + n_counties + n_outside
+    dist = np.zeros((n_units, n_slots))
+    out_prov = np.zeros((n_units, n_slots), np.int8)
+    in_province = np.array([1] * n_counties + [u.in_province for u in region.outside], np.int8)
     for h in range(n_units):
-        if h < FIRST_TOWN:
+        if h < first_town:
             base, extra, own_slot_town = h, 0.0, False
         else:
             base, extra, own_slot_town = int(county[h]), town_to_seat, True
         dist[h, SLOT_VILLAGE] = local if own_slot_town else 0.0
         dist[h, SLOT_TOWN] = 0.0 if own_slot_town else local
-        for k in range(N_COUNTIES + N_OUTSIDE):
+        for k in range(n_counties + n_outside):
             dist[h, SLOT_CORE + k] = between(base, k) + extra
-            out_prov[h, SLOT_CORE + k] = int(in_sichuan[base] != in_sichuan[k])
+            out_prov[h, SLOT_CORE + k] = int(in_province[base] != in_province[k])
     return dist, out_prov

@@ -22,7 +22,13 @@ from sim.data import (
     load_region,
 )
 from sim.data.consistency import COUNTY_SUM_TOLERANCE
-from sim.data.required import REQUIRED_FIGURES, REQUIRED_PARAMETERS, REQUIRED_TARGETS
+from sim.data.required import (
+    PER_DESTINATION,
+    REGION_PARAMETERS,
+    REQUIRED_TARGETS,
+    required_figures,
+    required_parameters,
+)
 from sim.data.schema import FRACTION, TABLES, measure_of
 from sim.errors import ECHO_CHARS, DataError
 
@@ -70,7 +76,14 @@ def test_missing_file_is_named(data_copy):
             "beta_distance,9.26,",
             r"parameter beta_distance=9.26 outside its range \[0, 5\]",
         ),
-        ("units.csv", "anju,county", "anjuu,county", r"units must be chuanshan"),
+        (
+            "units.csv",
+            "105.57,30.52,,yes,no,yes",
+            "105.57,30.52,,no,no,yes",
+            r"the first county, chuanshan, must be the central city",
+        ),
+        ("units.csv", "105.45,30.35,chuanshan,no", "105.45,30.35,chuanshan,yes", r"second central"),
+        ("units.csv", "anju,county", "city,county", r"unit key city is reserved"),
         ("age_structure.csv", "0,4,0.0483", "0,4,0.9483", r"shares add to"),
     ],
 )
@@ -417,14 +430,14 @@ def test_header_only_parameters_names_the_missing_parameters(data_copy):
     header_only(data_copy, "parameters.csv")
     message = one_line_error(data_copy)
     assert "parameters.csv: missing parameter(s) mortality_a_male, mortality_a_female" in message
-    assert f"and {len(REQUIRED_PARAMETERS) - 6} more" in message
+    assert f"and {len(required_parameters(OUTSIDE_KEYS)) - 6} more" in message
     assert "each needs a row" in message
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("units.csv", "units must be chuanshan, anju"),
+        ("units.csv", "no unit of kind county"),
         ("facts.csv", "no figure for anju/registered_population/2023"),
         ("assumptions.csv", "no figure for anju/external_resident_share/2023"),
         ("age_structure.csv", "no rows after the header"),
@@ -499,8 +512,8 @@ def test_echoed_file_content_is_cut_short(data_copy, old, new):
 
 
 def test_the_shipped_data_passes_every_check(region):
-    assert set(region.figures) >= REQUIRED_FIGURES
-    assert set(REQUIRED_PARAMETERS) <= set(region.parameters)
+    assert set(region.figures) >= required_figures(region.county_keys, region.outside_keys)
+    assert set(required_parameters(region.outside_keys)) <= set(region.parameters)
     assert set(REQUIRED_TARGETS) <= {(t.unit, t.indicator, t.year) for t in region.targets}
     assert all(measure_of(f.unit_of_measure) is not None for f in region.figures.values())
     assert set(TABLES) == set(DATA_FILES) | set(CALIBRATION_FILES)
@@ -545,15 +558,18 @@ def test_the_model_reads_only_figures_and_parameters_the_data_layer_requires(reg
     )
     RongheModel(region, world, params, population, spec, plan.policy_at).run()
     distances = {(u.key, "distance_km", "") for u in region.outside if u.lon is None}
-    assert figures and figures <= REQUIRED_FIGURES | distances
-    assert parameters and parameters <= set(REQUIRED_PARAMETERS)
-    # And no requirement is stale: each required parameter is named in the model's code.
+    assert figures and figures <= required_figures(region.county_keys, region.outside_keys) | (
+        distances
+    )
+    assert parameters and parameters <= set(required_parameters(region.outside_keys))
+    # And no requirement is stale: each required parameter is named in the model's code,
+    # the per-destination ones as f"PREFIX_{key}".
     sim = Path(__file__).resolve().parent.parent / "sim"
     code = "".join(p.read_text(encoding="utf-8") for p in sim.glob("*.py"))
-    for name in REQUIRED_PARAMETERS:
-        outside = [k for k in OUTSIDE_KEYS if name.endswith(f"_{k}")]
-        named = f'f"{name.removesuffix(outside[0])}{{' if outside else name
-        assert named in code, name
+    for name in REGION_PARAMETERS:
+        assert name in code, name
+    for prefix in PER_DESTINATION:
+        assert f'f"{prefix}_{{' in code, prefix
 
 
 def _rows(name):

@@ -36,6 +36,7 @@ DATA_FILES = (
 # Optional (a region without them cannot be calibrated); hashed on their own, so editing
 # them does not make stored runs stale, only a posterior fitted to them.
 CALIBRATION_FILES = ("observations.csv", "priors.csv")
+# Transitional: removed once no module reads them (issue 15).
 COUNTY_KEYS = ("chuanshan", "anju", "shehong", "pengxi", "daying")
 OUTSIDE_KEYS = ("chengdu", "chongqing", "rest_of_sichuan", "other_provinces")
 BASES = {"sourced", "derived", "computed", "assumption", "calibrated"}
@@ -58,7 +59,7 @@ class Figure:
 
 @dataclass(frozen=True)
 class Unit:
-    """A county-level unit of Suining or an outside destination."""
+    """A county-level unit of the region or an outside destination."""
 
     key: str
     kind: str
@@ -71,6 +72,9 @@ class Unit:
     lat: float | None
     source: str
     seat_labour_market: str | None = None  # the county whose seat market this seat joins
+    central: bool = False  # the central city (the first county)
+    county_area: bool = False  # one of the counties that form the 县域 by default
+    in_province: bool = True  # an outside destination in the region's province
 
 
 @dataclass(frozen=True)
@@ -197,13 +201,32 @@ class RegionData:
 
     @property
     def counties(self) -> tuple[Unit, ...]:
-        """The five county-level units, in the canonical order."""
+        """The county-level units in file order, the central city first."""
         return tuple(u for u in self.units if u.kind == "county")
 
     @property
     def outside(self) -> tuple[Unit, ...]:
-        """The outside destinations, in the canonical order."""
+        """The outside destinations, in file order."""
         return tuple(u for u in self.units if u.kind == "outside")
+
+    @property
+    def county_keys(self) -> tuple[str, ...]:
+        """The counties' keys, the central city first."""
+        return tuple(u.key for u in self.counties)
+
+    @property
+    def outside_keys(self) -> tuple[str, ...]:
+        """The outside destinations' keys."""
+        return tuple(u.key for u in self.outside)
+
+    @property
+    def county_area_keys(self) -> tuple[str, ...]:
+        """The counties that form the 县域 by default (units.csv, column county_area)."""
+        return tuple(u.key for u in self.counties if u.county_area)
+
+    def unit_names(self, lang: str) -> dict[str, str]:
+        """Each unit's name in ``lang`` (zh or en), by key."""
+        return {u.key: u.name_zh if lang == "zh" else u.name_en for u in self.units}
 
     def value(self, unit: str, indicator: str, year: int | str = "") -> float:
         """Return one figure's value; raise DataError naming the missing key."""

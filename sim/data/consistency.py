@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
-from sim.data.required import REQUIRED_FIGURES
+from sim.data.required import required_figures
 from sim.data.schema import SHARE_SUM_TOLERANCE, Rows, listed, where
 from sim.errors import DataError
 
@@ -52,9 +51,14 @@ class Located:
         return f"{self.path.name} line {self.line}"
 
 
-def check_required_figures(figures: Mapping[FigureKey, Located], folder: Path) -> None:
+def _keys(units: Rows, kind: str) -> tuple[str, ...]:
+    return tuple(r.key for _, r in units if r.kind == kind)
+
+
+def check_required_figures(figures: Mapping[FigureKey, Located], units: Rows, folder: Path) -> None:
     """Every figure the model reads is given in facts.csv or assumptions.csv."""
-    missing = sorted(REQUIRED_FIGURES - set(figures))
+    needed = required_figures(_keys(units, "county"), _keys(units, "outside"))
+    missing = sorted(needed - set(figures))
     if missing:
         names = [f"{u}/{i}/{y or '(no year)'}" for u, i, y in missing]
         raise DataError(
@@ -113,24 +117,25 @@ def check_urban_within_residents(figures: Mapping[FigureKey, Located]) -> None:
                 )
 
 
-def check_counties_add_up(figures: Mapping[FigureKey, Located]) -> None:
-    """The five counties' populations add up to the city's in every year given for all."""
+def check_counties_add_up(figures: Mapping[FigureKey, Located], counties: tuple[str, ...]) -> None:
+    """The counties' populations add up to the city's in every year given for all."""
     for indicator in ("resident_population", "registered_population", "urban_resident_population"):
         for year in _years(figures, "city", indicator):
-            parts = _all(figures, COUNTY_KEYS, indicator, year)
+            parts = _all(figures, counties, indicator, year)
             if parts is None:
                 continue
             city = figures[("city", indicator, year)]
             total = sum(p.value for p in parts)
             if _relative_gap(total, city.value) > COUNTY_SUM_TOLERANCE:
                 raise DataError(
-                    f"{city.at}: the five counties' {indicator} in {year} add to {total:,.0f}, "
+                    f"{city.at}: the {len(counties)} counties' {indicator} in {year} add to "
+                    f"{total:,.0f}, "
                     f"the city's is {city.value:,.0f}; allowed difference "
                     f"{COUNTY_SUM_TOLERANCE:.1%}"
                 )
 
 
-def check_urban_totals(figures: Mapping[FigureKey, Located]) -> None:
+def check_urban_totals(figures: Mapping[FigureKey, Located], counties: tuple[str, ...]) -> None:
     """The counties' urban residents (rate x population) add up to the city's."""
     pairs = (
         ("resident_population", "resident_urbanisation_rate"),
@@ -138,29 +143,31 @@ def check_urban_totals(figures: Mapping[FigureKey, Located]) -> None:
     )
     for population, rate in pairs:
         for year in _years(figures, "city", rate):
-            needed = [(k, x, year) for k in ("city", *COUNTY_KEYS) for x in (population, rate)]
+            needed = [(k, x, year) for k in ("city", *counties) for x in (population, rate)]
             if any(key not in figures for key in needed):
                 continue
-            counties = sum(
+            urban = sum(
                 figures[(k, population, year)].value * figures[(k, rate, year)].value
-                for k in COUNTY_KEYS
+                for k in counties
             )
             city_rate = figures[("city", rate, year)]
             city = figures[("city", population, year)].value * city_rate.value
-            if _relative_gap(counties, city) > URBAN_TOTAL_TOLERANCE:
+            if _relative_gap(urban, city) > URBAN_TOTAL_TOLERANCE:
                 raise DataError(
                     f"{city_rate.at}: the counties' {rate} x {population} in {year} give "
-                    f"{counties:,.0f} urban persons, the city's figures {city:,.0f}; allowed "
+                    f"{urban:,.0f} urban persons, the city's figures {city:,.0f}; allowed "
                     f"difference {URBAN_TOTAL_TOLERANCE:.1%}"
                 )
 
 
-def check_shares_add_to_one(figures: Mapping[FigureKey, Located]) -> None:
+def check_shares_add_to_one(
+    figures: Mapping[FigureKey, Located], counties: tuple[str, ...], outside: tuple[str, ...]
+) -> None:
     """A quantity split over counties or destinations is split whole."""
     splits = (
-        (COUNTY_KEYS, "external_resident_share"),
-        (OUTSIDE_KEYS, "external_origin_share"),
-        (OUTSIDE_KEYS, "absent_destination_share"),
+        (counties, "external_resident_share"),
+        (outside, "external_origin_share"),
+        (outside, "absent_destination_share"),
     )
     for keys, indicator in splits:
         for year in sorted({y for u, i, y in figures if i == indicator and u in keys}):
@@ -178,9 +185,10 @@ def check_shares_add_to_one(figures: Mapping[FigureKey, Located]) -> None:
 
 def check_figures(figures: Mapping[FigureKey, Located], units: Rows, folder: Path) -> None:
     """Run every rule across facts.csv, assumptions.csv and units.csv, in a fixed order."""
-    check_required_figures(figures, folder)
+    counties, outside = _keys(units, "county"), _keys(units, "outside")
+    check_required_figures(figures, units, folder)
     check_distances(figures, units, folder)
     check_urban_within_residents(figures)
-    check_counties_add_up(figures)
-    check_urban_totals(figures)
-    check_shares_add_to_one(figures)
+    check_counties_add_up(figures, counties)
+    check_urban_totals(figures, counties)
+    check_shares_add_to_one(figures, counties, outside)

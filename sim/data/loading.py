@@ -153,7 +153,7 @@ def validate_rows(path: Path, table: Table, context: dict[str, Any] | None = Non
             seen[key] = line
         rows.append((line, row))
     if table.check is not None:
-        table.check(path, rows)
+        table.check(path, rows, context)
     return rows
 
 
@@ -170,6 +170,9 @@ def _unit(row: Any) -> Unit:
         lat=row.lat,
         source=row.source,
         seat_labour_market=row.seat_labour_market,
+        central=bool(row.central),
+        county_area=bool(row.county_area),
+        in_province=row.in_province is not False,
     )
 
 
@@ -187,8 +190,17 @@ def _figure(row: Any, file: str) -> Figure:
     )
 
 
+def unit_context(unit_rows: Rows) -> dict[str, Any]:
+    """What the units say to the other files' rules (see ``sim.data.schema.Context``)."""
+    return {
+        "figure_units": ("city", *(r.key for _, r in unit_rows), *REFERENCE_AREAS),
+        "county_keys": tuple(r.key for _, r in unit_rows if r.kind == "county"),
+        "outside_keys": tuple(r.key for _, r in unit_rows if r.kind == "outside"),
+    }
+
+
 def _figures(folder: Path, unit_rows: Rows) -> tuple[dict, dict]:
-    context = {"figure_units": ("city", *(r.key for _, r in unit_rows), *REFERENCE_AREAS)}
+    context = unit_context(unit_rows)
     figures: dict[tuple[str, str, str], Figure] = {}
     located: dict[tuple[str, str, str], Located] = {}
     for name in ("facts.csv", "assumptions.csv"):
@@ -215,6 +227,7 @@ def read_region(folder: Path) -> RegionData:
         DataError: The first rule a file breaks, on one line naming the file.
     """
     unit_rows = validate_rows(folder / "units.csv", TABLES["units.csv"])
+    context = unit_context(unit_rows)
     figures, located = _figures(folder, unit_rows)
     check_figures(located, unit_rows, folder)
     ages = validate_rows(folder / "age_structure.csv", TABLES["age_structure.csv"])
@@ -230,7 +243,7 @@ def read_region(folder: Path) -> RegionData:
             source=r.source,
             description=r.description,
         )
-        for _, r in validate_rows(folder / "parameters.csv", TABLES["parameters.csv"])
+        for _, r in validate_rows(folder / "parameters.csv", TABLES["parameters.csv"], context)
     }
     targets = tuple(
         Target(
@@ -243,7 +256,7 @@ def read_region(folder: Path) -> RegionData:
             basis=r.basis,
             source=r.source,
         )
-        for _, r in validate_rows(folder / "targets.csv", TABLES["targets.csv"])
+        for _, r in validate_rows(folder / "targets.csv", TABLES["targets.csv"], context)
     )
     history = tuple(
         {
@@ -255,7 +268,7 @@ def read_region(folder: Path) -> RegionData:
             "series_break": r.series_break,
             "source": r.source,
         }
-        for _, r in validate_rows(folder / "history.csv", TABLES["history.csv"])
+        for _, r in validate_rows(folder / "history.csv", TABLES["history.csv"], context)
     )
     evidence = _lever_evidence(folder / "lever_evidence.csv", parameters)
     return RegionData(
@@ -269,18 +282,17 @@ def read_region(folder: Path) -> RegionData:
         data_dir=folder,
         data_hash=data_hash(folder),
         lever_evidence=evidence,
-        observations=_observations(folder / "observations.csv"),
+        observations=_observations(folder / "observations.csv", context),
         priors=_priors(folder / "priors.csv", parameters, evidence),
         calibration_hash=calibration_hash(folder),
     )
 
 
-def _observations(path: Path) -> tuple[Observation, ...]:
+def _observations(path: Path, context: dict[str, Any]) -> tuple[Observation, ...]:
     if not path.is_file():
         return ()
-    return tuple(
-        Observation(**r.model_dump()) for _, r in validate_rows(path, TABLES["observations.csv"])
-    )
+    rows = validate_rows(path, TABLES["observations.csv"], context)
+    return tuple(Observation(**r.model_dump()) for _, r in rows)
 
 
 def _priors(

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
-
 # Indicators the model reads by name (its age bands follow AWAY_NAMES and SKILL_NAMES of
 # sim/population.py, which the data layer may not import).
 _AGE_BANDS_SKILL = ("16_24", "25_34", "35_44", "45_59", "60_plus")
@@ -52,14 +50,22 @@ def _figures(units: Iterable[str], indicators: Iterable[str], year: str) -> set[
     return {(u, i, year) for u in units for i in indicators}
 
 
-# (unit, indicator, year) of every figure the model reads (sim/population.py, world.py,
-# model.py), plus the city's 2023 totals that the county figures are checked against.
-# An outside unit without coordinates also needs its distance_km (consistency.py).
-REQUIRED_FIGURES: frozenset[tuple[str, str, str]] = frozenset(
-    _figures(COUNTY_KEYS, ("registered_population", "resident_population"), "2023")
-    | _figures(COUNTY_KEYS, COUNTY_FRACTIONS, "2023")
-    | _figures(OUTSIDE_KEYS, OUTSIDE_FRACTIONS, "2023")
-    | _figures(["city"], ("resident_population", "registered_population"), "2023")
+def required_figures(
+    counties: Iterable[str], outside: Iterable[str]
+) -> frozenset[tuple[str, str, str]]:
+    """(unit, indicator, year) of every figure the model reads of a region's units.
+
+    What sim/population.py, world.py and model.py read, plus the city's 2023 totals that
+    the county figures are checked against. An outside unit without coordinates also
+    needs its distance_km (consistency.py).
+    """
+    per_county = _figures(counties, ("registered_population", "resident_population"), "2023")
+    per_county |= _figures(counties, COUNTY_FRACTIONS, "2023")
+    return frozenset(per_county | _figures(outside, OUTSIDE_FRACTIONS, "2023")) | CITY_FIGURES
+
+
+CITY_FIGURES: frozenset[tuple[str, str, str]] = frozenset(
+    _figures(["city"], ("resident_population", "registered_population"), "2023")
     | _figures(["city"], ("resident_urbanisation_rate", "registered_urbanisation_rate"), "2023")
     | _figures(["city"], ("external_residents",), "2023")
     | _figures(["city"], CITY_FRACTIONS_2023 + AWAY_WEIGHTS, "2023")
@@ -69,10 +75,21 @@ REQUIRED_FIGURES: frozenset[tuple[str, str, str]] = frozenset(
     | _figures(["city"], ("road_circuity", "local_distance_km", "town_to_seat_distance_km"), "")
 )
 
-# Every parameter the model reads (as params.NAME in sim/model.py, agents.py, rules.py and
-# the backends; wage_factor_, settlement_ease_, service_access_ and housing_cost_ once per
-# outside destination).
-REQUIRED_PARAMETERS: tuple[str, ...] = (
+# Parameters read once per outside destination, as PREFIX_KEY (wage_factor_chengdu).
+PER_DESTINATION = ("wage_factor", "settlement_ease", "service_access", "housing_cost")
+
+
+def required_parameters(outside: Iterable[str]) -> tuple[str, ...]:
+    """Every parameter the model reads, for a region with these outside destinations.
+
+    Read as params.NAME in sim/model.py, agents.py, rules.py and the backends.
+    """
+    outside = tuple(outside)
+    per_destination = tuple(f"{prefix}_{k}" for prefix in PER_DESTINATION for k in outside)
+    return REGION_PARAMETERS + per_destination
+
+
+REGION_PARAMETERS: tuple[str, ...] = (
     "mortality_a_male",
     "mortality_a_female",
     "mortality_b",
@@ -85,7 +102,6 @@ REQUIRED_PARAMETERS: tuple[str, ...] = (
     "skill_mid_share_new_cohorts",
     "wage_core_2023",
     "wage_town_factor",
-    *(f"wage_factor_{k}" for k in OUTSIDE_KEYS),
     "skill_premium_mid",
     "skill_premium_high",
     "wage_growth",
@@ -146,13 +162,10 @@ REQUIRED_PARAMETERS: tuple[str, ...] = (
     "land_let_fear",
     "land_guard_cost",
     "small_city_utility",
-    *(f"settlement_ease_{k}" for k in OUTSIDE_KEYS),
-    *(f"service_access_{k}" for k in OUTSIDE_KEYS),
     "service_access_village",
     "housing_cost_core",
     "housing_cost_central",
     "housing_cost_town",
-    *(f"housing_cost_{k}" for k in OUTSIDE_KEYS),
     "county_tax_rate",
     "land_sale_revenue_per_urban_resident",
     "service_spending_share",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -30,14 +30,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from sim.data import BASES, COUNTY_KEYS, OUTSIDE_KEYS
+from sim.data import BASES
 from sim.data.required import (
     AWAY_WEIGHTS,
     CITY_FRACTIONS_2023,
     COUNTY_FRACTIONS,
     OUTSIDE_FRACTIONS,
-    REQUIRED_PARAMETERS,
     REQUIRED_TARGETS,
+    required_parameters,
 )
 from sim.errors import DataError, shown
 
@@ -275,6 +275,15 @@ def _one_of(allowed: Iterable[str]) -> Callable[[str], str]:
     return check
 
 
+def _region_unit(areas: tuple[str, ...]) -> Callable[[str, ValidationInfo], str]:
+    """An aggregate area or one of the region's counties (``county_keys`` in the context)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        return _one_of((*areas, *(info.context or {}).get("county_keys", ())))(value)
+
+    return check
+
+
 def _filled(text: str) -> str:
     if not text:
         raise invalid("is empty; a source or reason is required")
@@ -311,6 +320,8 @@ OptionalYear = Annotated[
     BeforeValidator(_blank_to_none),
     AfterValidator(_between(FIRST_YEAR, LAST_YEAR, "a year")),
 ]
+# yes/no columns of units.csv; blank where a column does not apply to the unit's kind.
+OptionalFlag = Annotated[bool | None, BeforeValidator(_blank_to_none)]
 Townships = Annotated[
     int | None,
     BeforeValidator(_blank_to_none),
@@ -370,12 +381,22 @@ class UnitRow(Row):
     lon: Longitude
     lat: Latitude
     seat_labour_market: OptionalKey = None
+    central: OptionalFlag = None
+    county_area: OptionalFlag = None
+    in_province: OptionalFlag = None
     source: str = ""
 
     @model_validator(mode="after")
     def _complete(self) -> UnitRow:
         if self.kind == "county" and (self.towns is None or self.subdistricts is None):
             raise invalid("is empty; a county needs its subdistricts and towns", "towns")
+        if self.kind == "county" and (self.central is None or self.county_area is None):
+            column = "central" if self.central is None else "county_area"
+            raise invalid("is empty; a county says yes or no", column)
+        if self.kind == "outside" and self.in_province is None:
+            raise invalid("is empty; an outside destination says yes or no", "in_province")
+        if self.kind == "outside" and (self.central or self.county_area):
+            raise invalid("must be empty or no for an outside destination", "central")
         if (self.lon is None) != (self.lat is None):
             raise invalid("must be given together with lon (both or neither)", "lat")
         return self
@@ -514,7 +535,7 @@ class LeverEvidenceRow(BoundedRow):
 class TargetRow(Row):
     """A row of targets.csv."""
 
-    unit: Annotated[str, AfterValidator(_one_of((*TARGET_AREAS, *COUNTY_KEYS)))]
+    unit: Annotated[str, AfterValidator(_region_unit(TARGET_AREAS))]
     indicator: Annotated[str, AfterValidator(_one_of(INDICATORS))]
     year: Year
     value: float
@@ -532,7 +553,7 @@ class TargetRow(Row):
 class HistoryRow(Row):
     """A row of history.csv."""
 
-    unit: Annotated[str, AfterValidator(_one_of(("city", *COUNTY_KEYS)))]
+    unit: Annotated[str, AfterValidator(_region_unit(("city",)))]
     indicator: Annotated[str, AfterValidator(_one_of(INDICATORS))]
     year: Year
     value: float
@@ -548,7 +569,7 @@ class HistoryRow(Row):
 
 # Observed moments (observations.csv): what the calibration compares the model with.
 STATISTICS = ("level", "change", "growth", "share")
-OBSERVATION_UNITS = ("city", "county_area", *COUNTY_KEYS)
+OBSERVATION_AREAS = ("city", "county_area")
 CENSUS_SIDES = ("post_census", "census", "pre_census", "across_break")
 OBSERVATION_USES = ("fit", "holdout", "input", "context")
 # An annual change of a share by more than 10 points, or a stock or income growing or
@@ -561,7 +582,7 @@ class ObservationRow(Row):
     """A row of observations.csv: one observed moment and how sure it is."""
 
     moment: Key
-    unit: Annotated[str, AfterValidator(_one_of(OBSERVATION_UNITS))]
+    unit: Annotated[str, AfterValidator(_region_unit(OBSERVATION_AREAS))]
     indicator: Annotated[str, AfterValidator(_one_of(INDICATORS))]
     statistic: Annotated[str, AfterValidator(_one_of(STATISTICS))]
     of: Annotated[str, AfterValidator(lambda t: t if not t else _one_of(INDICATORS)(t))] = ""
@@ -698,6 +719,9 @@ class PriorRow(Row):
 # --- rules over a whole file -----------------------------------------------------------
 
 Rows = list[tuple[int, Any]]  # (line, validated row)
+# What the region's units.csv says to the other files' rules: county_keys, outside_keys,
+# figure_units.
+Context = Mapping[str, Any] | None
 
 
 def where(path: Path, line: int | None = None) -> str:
@@ -712,16 +736,30 @@ def listed(items: list[str], limit: int = 6) -> str:
     return head + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def check_units(path: Path, rows: Rows) -> None:
-    """The five counties and four outside destinations, in the canonical order."""
-    keys = tuple(r.key for _, r in rows if r.kind == "county")
-    outside = tuple(r.key for _, r in rows if r.kind == "outside")
-    if keys != COUNTY_KEYS or outside != OUTSIDE_KEYS:
-        found = ", ".join(keys + outside) or "none"
+def check_units(path: Path, rows: Rows, context: Context = None) -> None:
+    """At least one county, the first the central city and no other; area names free."""
+    counties = [(line, r) for line, r in rows if r.kind == "county"]
+    keys = tuple(r.key for _, r in counties)
+    if not counties:
+        raise DataError(f"{where(path)}: no unit of kind county; a region needs at least one")
+    reserved = [r.key for _, r in rows if r.key in (*TARGET_AREAS, *REFERENCE_AREAS)]
+    if reserved:
         raise DataError(
-            f"{where(path)}: units must be {', '.join(COUNTY_KEYS + OUTSIDE_KEYS)} in this "
-            f"order, found {found[:120]}"
+            f"{where(path)}: unit key {reserved[0]} is reserved for an aggregate; allowed: "
+            f"any other key"
         )
+    line, first = counties[0]
+    if not first.central:
+        raise DataError(
+            f"{where(path, line)}: the first county, {first.key}, must be the central city "
+            f"(central yes): the model lays the central city out first"
+        )
+    for line, r in counties[1:]:
+        if r.central:
+            raise DataError(
+                f"{where(path, line)}: {r.key} is a second central city; allowed: one, the "
+                f"first county"
+            )
     for line, r in rows:
         joins = r.seat_labour_market
         if joins is None:
@@ -739,7 +777,7 @@ def check_units(path: Path, rows: Rows) -> None:
             )
 
 
-def check_age_bands(path: Path, rows: Rows) -> None:
+def check_age_bands(path: Path, rows: Rows, context: Context = None) -> None:
     """Bands contiguous from 0 to at least OLDEST_BAND_MIN_END; shares add to about 1."""
     if not rows:
         raise DataError(f"{where(path)}: no rows after the header; the age bands are required")
@@ -765,10 +803,11 @@ def check_age_bands(path: Path, rows: Rows) -> None:
         )
 
 
-def check_parameters(path: Path, rows: Rows) -> None:
-    """Every parameter the model reads is given."""
+def check_parameters(path: Path, rows: Rows, context: Context = None) -> None:
+    """Every parameter the model reads is given (per-destination ones for each)."""
     given = {r.name for _, r in rows}
-    missing = [name for name in REQUIRED_PARAMETERS if name not in given]
+    needed = required_parameters((context or {}).get("outside_keys", ()))
+    missing = [name for name in needed if name not in given]
     if missing:
         raise DataError(
             f"{where(path)}: missing parameter(s) {listed(missing)}; the model reads them, "
@@ -776,7 +815,7 @@ def check_parameters(path: Path, rows: Rows) -> None:
         )
 
 
-def check_targets(path: Path, rows: Rows) -> None:
+def check_targets(path: Path, rows: Rows, context: Context = None) -> None:
     """The decision's target indicators have targets."""
     given = {(r.unit, r.indicator, r.year) for _, r in rows}
     missing = ["/".join(map(str, key)) for key in REQUIRED_TARGETS if key not in given]
@@ -787,13 +826,13 @@ def check_targets(path: Path, rows: Rows) -> None:
         )
 
 
-def check_history(path: Path, rows: Rows) -> None:
+def check_history(path: Path, rows: Rows, context: Context = None) -> None:
     """The record of the past is not empty (a header alone is a truncated file)."""
     if not rows:
         raise DataError(f"{where(path)}: no rows after the header; the record is required")
 
 
-def check_observations(path: Path, rows: Rows) -> None:
+def check_observations(path: Path, rows: Rows, context: Context = None) -> None:
     """Something to fit: at least one moment with use 'fit'."""
     if not any(r.use == "fit" for _, r in rows):
         raise DataError(f"{where(path)}: no moment with use 'fit'; a calibration needs one")
@@ -805,7 +844,7 @@ class Table:
 
     row: type[Row]
     key: tuple[str, ...] = ()
-    check: Callable[[Path, Rows], None] | None = None
+    check: Callable[[Path, Rows, Context], None] | None = None
 
 
 # facts.csv and assumptions.csv share one key across both files (check_figures_unique).
