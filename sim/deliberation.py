@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.indicators import TARGET_INDICATORS
 
-COUNTIES = ("chuanshan", "anju", "shehong", "pengxi", "daying")
+AGGREGATES = ("city", "county_area")  # the units that are not counties
 # A county trade-off is reported when most pairs agree on its sign (not seed noise) and
 # its median is large enough to matter: a tenth of a point of urbanisation, half a
 # hundredth of the income ratio.
@@ -239,8 +239,9 @@ def county_tradeoffs(table: pd.DataFrame, year: int) -> list[CountyTradeoff]:
     :data:`AGREEMENT` of the pairs and by at least :data:`MATERIAL`.
     """
     out = []
+    counties = [u for u in table["unit"].unique() if u not in AGGREGATES]
     for indicator, worse in (("resident_urbanisation_rate", -1.0), ("income_ratio", 1.0)):
-        for county in COUNTIES:
+        for county in counties:
             diff = paired(table, county, indicator)
             if diff.empty:
                 continue

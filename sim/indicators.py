@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
 from sim.levers import SPENDING_CATEGORIES
 from sim.tallies import COMPONENTS, PYRAMID_BANDS, YearTally
 from sim.world import KIND_CORE, KIND_TOWN, KIND_VILLAGE
@@ -45,7 +44,6 @@ FLOW_INDICATORS = (
     "deaths",
     "net_migration",
 )
-DESTINATIONS = COUNTY_KEYS + OUTSIDE_KEYS
 SEXES = ("male", "female")
 
 
@@ -149,7 +147,7 @@ def _population_account(
     """Births, deaths and net migration of residents (persons a year).
 
     Net migration is the change of residents less births plus deaths, so the three add
-    up exactly; for a county it includes moves between Suining's counties.
+    up exactly; for a county it includes moves between the region's counties.
     """
     if previous is None:
         return {"births": float("nan"), "deaths": float("nan"), "net_migration": float("nan")}
@@ -207,9 +205,11 @@ def indicator_table(
         scenario: Scenario name for the ``scenario`` column.
         seed: Seed for the ``seed`` column.
     """
-    area = np.isin(np.array(COUNTY_KEYS), list(county_area))
-    units = [("city", np.ones(len(COUNTY_KEYS), bool)), ("county_area", area)]
-    units += [(key, np.arange(len(COUNTY_KEYS)) == c) for c, key in enumerate(COUNTY_KEYS)]
+    counties, outside = tallies[0].counties, tallies[0].outside
+    destinations = counties + outside
+    area = np.isin(np.array(counties), list(county_area))
+    units = [("city", np.ones(len(counties), bool)), ("county_area", area)]
+    units += [(key, np.arange(len(counties)) == c) for c, key in enumerate(counties)]
     rows = []
     for i, tally in enumerate(tallies):
         for unit, mask in units:
@@ -220,9 +220,9 @@ def indicator_table(
         outside = tally.outside_by_dest.astype(np.float64) * weight
         rows.append((tally.year, "city", "registered_living_outside", outside.sum()))
         home = tally.home_by_residence.astype(np.float64) * weight
-        for j, dest in enumerate(DESTINATIONS):
+        for j, dest in enumerate(destinations):
             rows.append((tally.year, "city", living_in_indicator(dest), home[:, j].sum()))
-            for c, key in enumerate(COUNTY_KEYS):
+            for c, key in enumerate(counties):
                 rows.append((tally.year, key, living_in_indicator(dest), home[c, j]))
         for u in (0, 1):
             for f in (0, 1):

@@ -155,15 +155,15 @@ def _check_incomes(model, persons, households) -> None:
 def _check_budget_payments(model, persons, adult_home, members, village, s) -> None:
     """Work-relief wages and lever dividends persons got equal what the budgets paid."""
     from sim.levers import SPENDING_CATEGORIES
-    from sim.world import N_COUNTIES
 
     w, n = model.world, persons.n
+    n_counties = w.n_counties
     weight = model.weight / s["spy"]
-    adults = np.bincount(w.county[village[adult_home]], minlength=N_COUNTIES)
+    adults = np.bincount(w.county[village[adult_home]], minlength=n_counties)
     relief = adults * s["work_relief"] * s["relief_wage"] * weight
     hukou_county = w.county[persons.hukou_place[:n]]
     dividend = model.policy.collective_dividends[np.maximum(hukou_county, 0)]
-    dividends = np.bincount(hukou_county[members], weights=dividend[members], minlength=N_COUNTIES)
+    dividends = np.bincount(hukou_county[members], weights=dividend[members], minlength=n_counties)
     received = {"work_relief": relief, "collective_dividends": dividends * weight}
     spent = dict(zip(SPENDING_CATEGORIES, model.last_lever_spending.T, strict=True))
     paid = {

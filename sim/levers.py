@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.data import COUNTY_KEYS
+from sim.data import region_county_keys
 
 # The levers' units in Chinese, for the Chinese report and workbench (one entry per unit
 # string of the catalogue; a test checks that every lever's unit has one).
@@ -604,6 +604,7 @@ def package_cost(values: dict[str, np.ndarray], weights: np.ndarray) -> float:
     return total
 
 
-def default_policy() -> Policy:
-    """The 2023 policy: every lever at its default."""
-    return Policy({lv.id: np.full(len(COUNTY_KEYS), lv.default) for lv in CATALOGUE})
+def default_policy(counties: tuple[str, ...] | None = None) -> Policy:
+    """The 2023 policy: every lever at its default, for ``counties`` (the default region's)."""
+    n = len(counties if counties is not None else region_county_keys())
+    return Policy({lv.id: np.full(n, lv.default) for lv in CATALOGUE})

@@ -54,25 +54,15 @@ from sim.rules import (
 )
 from sim.tallies import COMPONENTS, PYRAMID_BANDS, YearTally
 from sim.world import (
-    FIRST_OUTSIDE,
-    FIRST_TOWN,
+    CENTRAL_COUNTY,
     KIND_CORE,
     KIND_TOWN,
     KIND_VILLAGE,
-    MARKET_OUTSIDE,
-    MARKET_TOWNS,
-    N_COUNTIES,
-    N_MARKETS,
-    N_OUTSIDE,
-    N_SLOTS,
     SLOT_CORE,
-    SLOT_OUTSIDE,
     SLOT_TOWN,
     SLOT_VILLAGE,
     World,
 )
-
-OUTSIDE_NAMES = ("chengdu", "chongqing", "rest_of_sichuan", "other_provinces")
 
 
 @dataclass(frozen=True)
@@ -161,7 +151,7 @@ def fertility_table(params: Params) -> np.ndarray:
 
 
 class RongheModel(mesa.Model):
-    """Suining from the 2023 baseline to ``end_year``.
+    """The region from the 2023 baseline to ``end_year``.
 
     Args:
         region: Region data.
@@ -198,19 +188,19 @@ class RongheModel(mesa.Model):
             params, self.spy, mortality_factor(params, spec.start_year)
         )
         self.skill_multiplier = np.array([1.0, params.skill_premium_mid, params.skill_premium_high])
-        self.let_share = np.full(N_COUNTIES, 1.0)
+        self.let_share = np.full(self.world.n_counties, 1.0)
         self._invariant_state = None
         self.last_income_inputs = None
         self.paid_by_budgets: dict[str, np.ndarray] = {}
-        self.last_lever_spending = np.zeros((N_COUNTIES, len(SPENDING_CATEGORIES)))
+        self.last_lever_spending = np.zeros((self.world.n_counties, len(SPENDING_CATEGORIES)))
         self._county_shares: np.ndarray | None = None
-        self.trainees = np.zeros(N_COUNTIES, np.int64)
+        self.trainees = np.zeros(self.world.n_counties, np.int64)
         self._layout: dict | None = None
         self.collective = np.zeros(world.n_places, np.int64)
         self.collective_let = np.zeros(world.n_places, np.int64)
         self.tallies: list[YearTally] = []
         self.enterprises: list[FarmEnterprise] = []
-        self.year_tally = YearTally(year=spec.start_year)
+        self.year_tally = YearTally.empty(spec.start_year, region.county_keys, region.outside_keys)
         self.counties = [
             County(self, c, u.key, u.name_zh, u.name_en) for c, u in enumerate(region.counties)
         ]
@@ -254,18 +244,18 @@ class RongheModel(mesa.Model):
         # The base year is observed data: it runs on the 2023 policy whatever the scenario.
         policy = default_policy()
         self.policy = policy
-        base_wage = np.array([self._base_wage(m) for m in range(N_MARKETS)])
+        base_wage = np.array([self._base_wage(m) for m in range(self.world.n_markets)])
         self.market_wage = base_wage.copy()
-        self.p_employed = np.full(N_MARKETS, p.employment_rate_2023)
-        self.p_employed[MARKET_OUTSIDE:] = p.employment_rate_outside
+        self.p_employed = np.full(self.world.n_markets, p.employment_rate_2023)
+        self.p_employed[self.world.market_outside :] = p.employment_rate_outside
         economy = self._economy(policy)
         supply = self.backend.labour_roles(economy, step=0)
         self._seekers = supply.astype(np.float64)
-        self._tightness = np.zeros(N_MARKETS)  # clears at the 2023 rate in 2023
+        self._tightness = np.zeros(self.world.n_markets)  # clears at the 2023 rate in 2023
         self.firms: list[Firm] = []
-        for m in range(MARKET_OUTSIDE):
-            county = m % N_COUNTIES
-            share = p.industry_share_core if m < MARKET_TOWNS else p.industry_share_towns
+        for m in range(self.world.market_outside):
+            county = m % self.world.n_counties
+            share = p.industry_share_core if m < self.world.market_towns else p.industry_share_towns
             total = p.employment_rate_2023 * supply[m] * self.weight
             for sector, frac in ((SECTOR_INDUSTRY, share), (SECTOR_SERVICES, 1 - share)):
                 self.firms.append(
@@ -276,7 +266,7 @@ class RongheModel(mesa.Model):
                         sector,
                         total * frac,
                         base_wage[m],
-                        in_seat=m < MARKET_TOWNS,
+                        in_seat=m < self.world.market_towns,
                     )
                 )
         self._assign_and_train(economy, step=0)
@@ -285,20 +275,22 @@ class RongheModel(mesa.Model):
             self.region.value("city", "abandoned_land_share", 2023),
         )
         let = self.backend.land_offers(economy, self._withheld(policy))[1]
-        self.enterprises = [FarmEnterprise(self, c, float(let[c])) for c in range(N_COUNTIES)]
+        self.enterprises = [
+            FarmEnterprise(self, c, float(let[c])) for c in range(self.world.n_counties)
+        ]
         self.census = self.backend.person_census(p.farm_work_age_max)
         self._tally_incomes(economy, repeat=self.spy)
-        self._budgets(economy, citizenised=np.zeros(N_COUNTIES), repeat=self.spy)
+        self._budgets(economy, citizenised=np.zeros(self.world.n_counties), repeat=self.spy)
         self._close_year()
 
     def _base_wage(self, market: int) -> float:
         p = self.params
-        if market < MARKET_TOWNS:
+        if market < self.world.market_towns:
             return p.wage_core_2023
-        if market < MARKET_OUTSIDE:
+        if market < self.world.market_outside:
             return p.wage_core_2023 * p.wage_town_factor
         return p.wage_core_2023 * getattr(
-            p, f"wage_factor_{OUTSIDE_NAMES[market - MARKET_OUTSIDE]}"
+            p, f"wage_factor_{self.region.outside_keys[market - self.world.market_outside]}"
         )
 
     # ------------------------------------------------------------------ economy tables
@@ -308,14 +300,16 @@ class RongheModel(mesa.Model):
         price = self.wage_trend()
         wages = self.market_wage[:, None] * self.skill_multiplier[None, :]
         industry = np.where(
-            np.arange(N_MARKETS) < MARKET_TOWNS, p.industry_share_core, p.industry_share_towns
+            np.arange(self.world.n_markets) < self.world.market_towns,
+            p.industry_share_core,
+            p.industry_share_towns,
         )
         road = np.array([c.road_index for c in self.counties])
         commute = np.minimum(
             p.commute_access_max, p.commute_access_2023 * road**p.road_commute_elasticity
         )
         agri = np.array([c.agri_index for c in self.counties])
-        parks = np.array([e.park_scale for e in self.enterprises] or [1.0] * N_COUNTIES)
+        parks = np.array([e.park_scale for e in self.enterprises] or [1.0] * self.world.n_counties)
         productivity = (
             (1 + p.consolidation_productivity_gain * policy.land_consolidation)
             * agri**p.agri_investment_elasticity
@@ -359,7 +353,9 @@ class RongheModel(mesa.Model):
         year = self.year_of_step(t)
         step_no = t + 1
         if t % spy == 0:
-            self.year_tally = YearTally(year=year)
+            self.year_tally = YearTally.empty(
+                year, self.region.county_keys, self.region.outside_keys
+            )
             self.death_step, self.birth_step = demography_tables(
                 self.params, spy, mortality_factor(self.params, year)
             )
@@ -422,7 +418,7 @@ class RongheModel(mesa.Model):
     # ------------------------------------------------------------------ labour market
 
     def wage_trend(self) -> float:
-        """Growth factor of Suining's wages since 2023 at the current step."""
+        """Growth factor of the region's wages since 2023 at the current step."""
         return (1 + self.params.wage_growth) ** self._years()
 
     def _clear_labour_markets(self, supply: np.ndarray, policy: Policy) -> None:
@@ -434,7 +430,7 @@ class RongheModel(mesa.Model):
         """
         p, years = self.params, self._years()
         trend = self.wage_trend()
-        demand = np.zeros(N_MARKETS)
+        demand = np.zeros(self.world.n_markets)
         for firm in self.firms:
             firm.wage = self.market_wage[firm.market]
             demand[firm.market] += firm.update_demand(
@@ -449,9 +445,9 @@ class RongheModel(mesa.Model):
         from sim.rules import adjusted_wage, employment_probability, labour_market_gap
 
         outside_trend = trend * (1 + p.outside_wage_growth_premium) ** years
-        for m in range(MARKET_OUTSIDE, N_MARKETS):
+        for m in range(self.world.market_outside, self.world.n_markets):
             self.market_wage[m] = self._base_wage(m) * outside_trend
-        zone = self.world.market_zone[:MARKET_OUTSIDE]
+        zone = self.world.market_zone[: self.world.market_outside]
         for z in np.unique(zone):
             members = np.flatnonzero(zone == z)
             pooled_demand = float(demand[members].sum())
@@ -482,10 +478,13 @@ class RongheModel(mesa.Model):
         quarterly = p.land_match_rate * (1 - policy.land_transfer_friction)
         base = 1 - (1 - quarterly) ** (4 / self.spy)
         recovery = np.array(
-            [per_step(policy.abandoned_land_recovery[c], self.spy) for c in range(N_COUNTIES)]
+            [
+                per_step(policy.abandoned_land_recovery[c], self.spy)
+                for c in range(self.world.n_counties)
+            ]
         )
         q = 1 - (1 - base) * (1 - recovery)
-        out = np.zeros(N_COUNTIES)
+        out = np.zeros(self.world.n_counties)
         for c, ent in enumerate(self.enterprises):
             want = ent.desired_area(params=p, policy=policy, steps_per_year=self.spy)
             room = max(0.0, want - let[c] - self._collective_let_in(c))
@@ -536,8 +535,8 @@ class RongheModel(mesa.Model):
         access[urban_suining] = np.minimum(
             1.0, policy.migrant_school_access[county[urban_suining]] * svc[county[urban_suining]]
         )
-        for j, name in enumerate(OUTSIDE_NAMES):
-            access[FIRST_OUTSIDE + j] = getattr(p, f"service_access_{name}")
+        for j, name in enumerate(self.region.outside_keys):
+            access[self.world.first_outside + j] = getattr(p, f"service_access_{name}")
         quarterly = p.child_follow_rate * access
         return 1 - (1 - quarterly) ** (4 / self.spy)
 
@@ -546,8 +545,8 @@ class RongheModel(mesa.Model):
         ease = np.zeros(w.n_places)
         urban_suining = (w.kind == KIND_TOWN) | (w.kind == KIND_CORE)
         ease[urban_suining] = policy.settlement_ease[w.county[urban_suining]]
-        for j, name in enumerate(OUTSIDE_NAMES):
-            ease[FIRST_OUTSIDE + j] = getattr(p, f"settlement_ease_{name}")
+        for j, name in enumerate(self.region.outside_keys):
+            ease[self.world.first_outside + j] = getattr(p, f"settlement_ease_{name}")
         return ease
 
     def _choice_layout(self) -> dict:
@@ -555,30 +554,38 @@ class RongheModel(mesa.Model):
         p, w = self.params, self.world
         n_units = w.n_home_units
         unit_county = np.full(n_units, -1)
-        unit_county[:N_COUNTIES] = np.arange(N_COUNTIES)
-        unit_county[FIRST_TOWN:] = w.county[FIRST_TOWN:n_units]
+        unit_county[: self.world.n_counties] = np.arange(self.world.n_counties)
+        unit_county[self.world.first_town :] = w.county[self.world.first_town : n_units]
         is_town = np.zeros(n_units, bool)
-        is_town[FIRST_TOWN:] = True
+        is_town[self.world.first_town :] = True
         cty = np.maximum(unit_county, 0)
-        slot_market = np.zeros((n_units, N_SLOTS), np.int64)
-        slot_market[:, SLOT_VILLAGE] = MARKET_TOWNS + cty
-        slot_market[:, SLOT_TOWN] = MARKET_TOWNS + cty
-        slot_market[:, SLOT_CORE:SLOT_OUTSIDE] = np.arange(N_COUNTIES)
-        slot_market[:, SLOT_OUTSIDE:] = MARKET_OUTSIDE + np.arange(N_OUTSIDE)
+        slot_market = np.zeros((n_units, self.world.n_slots), np.int64)
+        slot_market[:, SLOT_VILLAGE] = self.world.market_towns + cty
+        slot_market[:, SLOT_TOWN] = self.world.market_towns + cty
+        slot_market[:, SLOT_CORE : self.world.slot_outside] = np.arange(self.world.n_counties)
+        slot_market[:, self.world.slot_outside :] = self.world.market_outside + np.arange(
+            self.world.n_outside
+        )
         home_slot = np.full((n_units, 2), -1)
         home_slot[is_town, 0] = SLOT_VILLAGE
         home_slot[is_town, 1] = SLOT_TOWN
-        home_slot[:N_COUNTIES, :] = SLOT_CORE + np.arange(N_COUNTIES)[:, None]
-        home_slot[FIRST_OUTSIDE:FIRST_TOWN, :] = (SLOT_OUTSIDE + np.arange(N_OUTSIDE))[:, None]
-        asc = np.zeros(N_SLOTS)
+        home_slot[: self.world.n_counties, :] = (
+            SLOT_CORE + np.arange(self.world.n_counties)[:, None]
+        )
+        home_slot[self.world.first_outside : self.world.first_town, :] = (
+            self.world.slot_outside + np.arange(self.world.n_outside)
+        )[:, None]
+        asc = np.zeros(self.world.n_slots)
         asc[SLOT_TOWN] = p.asc_town
-        asc[SLOT_CORE:SLOT_OUTSIDE] = p.asc_core
-        asc[SLOT_OUTSIDE:] = p.asc_outside
+        asc[SLOT_CORE : self.world.slot_outside] = p.asc_core
+        asc[self.world.slot_outside :] = p.asc_outside
         distance = -p.beta_distance * np.log1p(w.slot_distance_km[:n_units])
         distance -= p.beta_out_of_province * w.slot_out_of_province[:n_units]
-        own_outside = np.zeros((n_units, N_OUTSIDE), bool)
-        own_outside[FIRST_OUTSIDE:FIRST_TOWN] = np.eye(N_OUTSIDE, dtype=bool)
-        local_core = unit_county[:, None] == np.arange(N_COUNTIES)[None, :]
+        own_outside = np.zeros((n_units, self.world.n_outside), bool)
+        own_outside[self.world.first_outside : self.world.first_town] = np.eye(
+            self.world.n_outside, dtype=bool
+        )
+        local_core = unit_county[:, None] == np.arange(self.world.n_counties)[None, :]
         return {
             "n_units": n_units,
             "cty": cty,
@@ -591,10 +598,10 @@ class RongheModel(mesa.Model):
             "own_outside": own_outside,
             "local_core": local_core,
             "outside_access": np.array(
-                [getattr(p, f"service_access_{name}") for name in OUTSIDE_NAMES]
+                [getattr(p, f"service_access_{name}") for name in self.region.outside_keys]
             ),
             "outside_housing": np.array(
-                [getattr(p, f"housing_cost_{name}") for name in OUTSIDE_NAMES]
+                [getattr(p, f"housing_cost_{name}") for name in self.region.outside_keys]
             ),
         }
 
@@ -626,18 +633,20 @@ class RongheModel(mesa.Model):
         rent_expect = (
             self._land_per_rural_person * economy.rent_per_tenth * 10 * self.spy * let_share[cty]
         )
-        income = np.empty((n_units, 2, 3, N_SLOTS))
+        income = np.empty((n_units, 2, 3, self.world.n_slots))
         income[:, 0] = exp_wage + rent_expect[:, None, None]
         income[:, 1] = exp_wage
         income[:, :, :, SLOT_VILLAGE] = village_income[:, None, :]
         util = p.beta_income * np.log(np.maximum(income, p.income_floor))
 
         # Housing cost of each slot (none at home; rental housing lowers it in the seats).
-        housing = np.zeros(N_SLOTS)
+        housing = np.zeros(self.world.n_slots)
         housing[SLOT_TOWN] = p.housing_cost_town
-        housing[SLOT_CORE:SLOT_OUTSIDE] = p.housing_cost_core * (1 - policy.rental_housing)
-        housing[SLOT_CORE] = p.housing_cost_central * (1 - policy.rental_housing[0])
-        housing[SLOT_OUTSIDE:] = lay["outside_housing"]
+        housing[SLOT_CORE : self.world.slot_outside] = p.housing_cost_core * (
+            1 - policy.rental_housing
+        )
+        housing[SLOT_CORE] = p.housing_cost_central * (1 - policy.rental_housing[CENTRAL_COUNTY])
+        housing[self.world.slot_outside :] = lay["outside_housing"]
 
         # Network share among those away from home.
         home_slot = lay["home_slot"]
@@ -646,25 +655,27 @@ class RongheModel(mesa.Model):
 
         # Service access of adults and of children, scaled by the county's capacity.
         svc = np.minimum(1.0, self._service_factor())
-        access = np.empty((n_units, N_SLOTS))
-        access_kid = np.empty((n_units, N_SLOTS))
+        access = np.empty((n_units, self.world.n_slots))
+        access_kid = np.empty((n_units, self.world.n_slots))
         access[:, SLOT_VILLAGE] = min(1.0, p.service_access_village) * svc[cty]
         access[:, SLOT_TOWN] = svc[cty]
         access_kid[:, :2] = access[:, :2]
         local = lay["local_core"]
-        access[:, SLOT_CORE:SLOT_OUTSIDE] = np.where(local, 1.0, policy.services_by_residence) * svc
-        access_kid[:, SLOT_CORE:SLOT_OUTSIDE] = (
+        access[:, SLOT_CORE : self.world.slot_outside] = (
+            np.where(local, 1.0, policy.services_by_residence) * svc
+        )
+        access_kid[:, SLOT_CORE : self.world.slot_outside] = (
             np.where(local, 1.0, policy.migrant_school_access) * svc
         )
         outside = np.where(lay["own_outside"], 1.0, lay["outside_access"])
-        access[:, SLOT_OUTSIDE:] = outside
-        access_kid[:, SLOT_OUTSIDE:] = outside
+        access[:, self.world.slot_outside :] = outside
+        access_kid[:, self.world.slot_outside :] = outside
 
         n_cells = n_units * 2 * 3 * N_AGE_BANDS * 2
         base = util + (lay["fixed"] + p.beta_network * net_share)[:, None, None, :]
         base[:, :, :, SLOT_TOWN] += self._small_city_bonus(policy)[:, None, None]
         base[:, 0] -= self._land_guard(policy)[:, None, :]
-        weights = np.empty((n_cells, N_SLOTS))
+        weights = np.empty((n_cells, self.world.n_slots))
         totals = np.empty(n_cells)
         choice_weights(
             base,
@@ -692,9 +703,9 @@ class RongheModel(mesa.Model):
             self.params.land_guard_cost,
             LEVERS["land_rights_security"].default,
         )
-        away = np.zeros((lay["n_units"], N_SLOTS))
-        away[:, SLOT_CORE:SLOT_OUTSIDE] = ~lay["local_core"]
-        away[:, SLOT_OUTSIDE:] = 1.0
+        away = np.zeros((lay["n_units"], self.world.n_slots))
+        away[:, SLOT_CORE : self.world.slot_outside] = ~lay["local_core"]
+        away[:, self.world.slot_outside :] = 1.0
         return (cost * lay["is_town"])[:, None] * away
 
     def _small_city_bonus(self, policy: Policy) -> np.ndarray:
@@ -705,10 +716,13 @@ class RongheModel(mesa.Model):
         """
         w = self.world
         bonus = np.zeros(w.n_home_units)
-        level = policy.small_cities[0]
+        level = policy.small_cities[CENTRAL_COUNTY]
         if level > 0:
             township = self._township_residents()
-            big = np.flatnonzero(township[FIRST_TOWN : w.n_home_units] > 50_000) + FIRST_TOWN
+            big = (
+                np.flatnonzero(township[self.world.first_town : w.n_home_units] > 50_000)
+                + self.world.first_town
+            )
             bonus[big] = level * self.params.small_city_utility
         return bonus
 
@@ -744,11 +758,15 @@ class RongheModel(mesa.Model):
         lever_dividend = np.zeros(w.n_places)
         lever_dividend[villages] = policy.collective_dividends[county[villages]]
         self.paid_by_budgets = {
-            "work_relief": policy.work_relief[0] * relief * adults / self.spy * self.weight,
+            "work_relief": policy.work_relief[CENTRAL_COUNTY]
+            * relief
+            * adults
+            / self.spy
+            * self.weight,
             "collective_dividends": np.bincount(
                 county[villages],
                 weights=(lever_dividend * members)[villages],
-                minlength=N_COUNTIES,
+                minlength=self.world.n_counties,
             )
             / self.spy
             * self.weight,
@@ -767,11 +785,11 @@ class RongheModel(mesa.Model):
             "retire_men": p.retirement_age_men,
             "retire_women": p.retirement_age_women,
             "rural_transfers": p.rural_other_transfers_2023 * economy.rural_other,
-            "homestead_income": policy.homestead_revitalisation[0]
+            "homestead_income": policy.homestead_revitalisation[CENTRAL_COUNTY]
             * p.homestead_rent
             * economy.rural_other
             / self.spy,
-            "work_relief": policy.work_relief[0],
+            "work_relief": policy.work_relief[CENTRAL_COUNTY],
             "relief_wage": relief,
             "farm_max": p.farm_work_age_max,
             "spy": float(self.spy),
@@ -804,7 +822,7 @@ class RongheModel(mesa.Model):
             name: np.maximum(0.0, getattr(policy, name) - LEVERS[name].default)
             for name in ("services_by_residence", "migrant_school_access")
         }
-        out = np.empty((N_COUNTIES, len(SPENDING_CATEGORIES)))
+        out = np.empty((self.world.n_counties, len(SPENDING_CATEGORIES)))
         columns = {
             "work_relief": paid["work_relief"] / p.work_relief_labour_share,
             "collective_dividends": paid["collective_dividends"],
@@ -842,15 +860,20 @@ class RongheModel(mesa.Model):
         if self._county_shares is None:  # the 2023 base year
             counted = w.county >= 0
             by_county = np.bincount(
-                w.county[counted], weights=residents[counted], minlength=N_COUNTIES
+                w.county[counted], weights=residents[counted], minlength=self.world.n_counties
             )
             self._county_shares = by_county / by_county.sum()
         paid = (employed * economy.wages).sum(axis=1) / self.spy * self.weight
-        wage_bill = paid[:N_COUNTIES] + paid[MARKET_TOWNS:MARKET_OUTSIDE]
+        wage_bill = (
+            paid[: self.world.n_counties]
+            + paid[self.world.market_towns : self.world.market_outside]
+        )
         urban_places = (w.urban == 1) & (w.county >= 0)
         urban = (
             np.bincount(
-                w.county[urban_places], weights=residents[urban_places], minlength=N_COUNTIES
+                w.county[urban_places],
+                weights=residents[urban_places],
+                minlength=self.world.n_counties,
             )
             * self.weight
         )
@@ -915,11 +938,13 @@ class RongheModel(mesa.Model):
             w.n_places,
             tally.land,
         )
-        tally.seat_jobs[:] = self._employed[:N_COUNTIES].sum(axis=1)
-        base = np.array([self._base_wage(m) for m in range(N_COUNTIES)])
-        tally.seat_wage_relative[:] = self.market_wage[:N_COUNTIES] / (base * self.wage_trend())
-        tally.seat_unemployment[:] = 1.0 - self.p_employed[:N_COUNTIES]
-        tally.seat_seekers[:] = self._seekers[:N_COUNTIES]
+        tally.seat_jobs[:] = self._employed[: self.world.n_counties].sum(axis=1)
+        base = np.array([self._base_wage(m) for m in range(self.world.n_counties)])
+        tally.seat_wage_relative[:] = self.market_wage[: self.world.n_counties] / (
+            base * self.wage_trend()
+        )
+        tally.seat_unemployment[:] = 1.0 - self.p_employed[: self.world.n_counties]
+        tally.seat_seekers[:] = self._seekers[: self.world.n_counties]
         tally_migrant_workers(
             P.n,
             P.alive,

@@ -1,9 +1,9 @@
-"""Synthetic population of Suining in 2023 at any scale.
+"""Synthetic population of the region in 2023 at any scale.
 
 The population is built county by county from the 2023 marginals in the data folder:
 registered population and its urban-hukou share, resident and urban resident population,
-the registered residents who live in the central city or outside Suining, residents whose
-hukou is from outside Suining, the age structure and the household size. Quotas are
+the registered residents who live in the central city or outside the region, residents
+whose hukou is from outside the region, the age structure and the household size. Quotas are
 filled by ordering persons or households by counter-based random keys, so the totals are
 exact up to one household and the result is identical for a given seed on any machine.
 
@@ -19,11 +19,11 @@ import pandas as pd
 from numba import njit
 
 from sim import rng
-from sim.data import COUNTY_KEYS, OUTSIDE_KEYS, RegionData
+from sim.data import RegionData
 from sim.errors import ConfigError, DataError
 from sim.params import Params
 from sim.state import Households, Persons
-from sim.world import FIRST_OUTSIDE, KIND_OUTSIDE, N_COUNTIES, World
+from sim.world import CENTRAL_COUNTY, KIND_OUTSIDE, World
 
 # The behavioural parameters synthesis reads: a population depends on the data, scale,
 # seed and these only (sim.ensemble shares one population among runs that agree on them;
@@ -114,7 +114,7 @@ def residence_plan(region: RegionData, central_shift: float = 0.0) -> ResidenceP
     Raises:
         DataError: The figures imply a negative number of persons somewhere.
     """
-    keys = COUNTY_KEYS
+    keys = region.county_keys
     registered = np.array([region.value(k, "registered_population", 2023) for k in keys])
     reg_rate = np.array([region.value(k, "registered_urbanisation_rate", 2023) for k in keys])
     resident = np.array([region.value(k, "resident_population", 2023) for k in keys])
@@ -126,16 +126,18 @@ def residence_plan(region: RegionData, central_shift: float = 0.0) -> ResidenceP
     external = ext_total * ext_share / ext_share.sum()
     alpha = region.value("city", "absent_to_central_city_share", 2023)
     away = registered - (resident - external)
-    to_central = np.where(np.arange(N_COUNTIES) == 0, 0.0, alpha * away)
+    to_central = np.where(np.arange(len(keys)) == CENTRAL_COUNTY, 0.0, alpha * away)
     outside_total = away - to_central
-    outside_total[0] = registered[0] + to_central.sum() + external[0] - resident[0]
+    c = CENTRAL_COUNTY
+    outside_total[c] = registered[c] + to_central.sum() + external[c] - resident[c]
     if (outside_total < 0).any():
         bad = keys[int(np.argmin(outside_total))]
         raise DataError(
             f"data: the 2023 figures leave a negative number of absent residents in {bad}"
         )
-    split = np.array([region.value(k, "absent_destination_share", 2023) for k in OUTSIDE_KEYS])
-    origin = np.array([region.value(k, "external_origin_share", 2023) for k in OUTSIDE_KEYS])
+    outside = region.outside_keys
+    split = np.array([region.value(k, "absent_destination_share", 2023) for k in outside])
+    origin = np.array([region.value(k, "external_origin_share", 2023) for k in outside])
     return ResidencePlan(
         registered=registered,
         registered_urban=registered * reg_rate,
@@ -324,7 +326,7 @@ def synthesize(
 
     hh_anchor = np.empty(n_total, np.int64)
     starts = np.concatenate([[0], np.cumsum(n_reg)])
-    for c in range(N_COUNTIES):
+    for c in range(world.n_counties):
         ids = np.arange(starts[c], starts[c + 1])
         _synth_county(
             region, world, params, plan, persons, hh_anchor, c, ids, cdf, seed, weight, female_share
@@ -335,7 +337,7 @@ def synthesize(
     anchors, household = np.unique(hh_anchor, return_inverse=True)
     persons.household[:n_total] = household
     households = Households.empty(len(anchors))
-    county_of_person = np.repeat(np.arange(N_COUNTIES), n_reg)
+    county_of_person = np.repeat(np.arange(world.n_counties), n_reg)
     county_of_person = np.concatenate([county_of_person, np.full(n_ext, -1)])
     _settle_households(region, world, plan, persons, households, county_of_person, weight, seed)
     persons.stay_months[:n_total] = round(12 * params.initial_stay_years)
@@ -445,7 +447,7 @@ def _synth_county(
     )
     slot = np.searchsorted(edges, cum - 0.5 * group[order], side="right")
     slot = np.minimum(slot, len(edges) - 1)
-    places = np.concatenate([[0], FIRST_OUTSIDE + np.arange(len(OUTSIDE_KEYS))])
+    places = np.concatenate([[CENTRAL_COUNTY], world.first_outside + np.arange(world.n_outside)])
     dest[order] = places[slot]
     kid_dest = np.where(follows, dest[np.maximum(p.mother[ids] - ids[0], 0)], -1)
     dest = np.where(follows & (kid_dest >= 0), kid_dest, dest)
@@ -474,7 +476,7 @@ def _assign_skill(region, params, p, ids, seed):
 
 
 def _synth_external(region, world, params, plan, persons, hh_anchor, ids, cdf, seed):
-    """Residents with a hukou from outside Suining: single-person households in the seats."""
+    """Residents with a hukou from outside the region: single-person households in the seats."""
     p = persons
     n = len(ids)
     if n == 0:
@@ -496,12 +498,12 @@ def _synth_external(region, world, params, plan, persons, hh_anchor, ids, cdf, s
     _assign_skill(region, params, p, ids, seed)
     origin_edges = np.cumsum(plan.external_origin)
     u = rng.uniforms(seed, 0, ids, rng.POP_DESTINATION)
-    origin = np.minimum(np.searchsorted(origin_edges, u, side="right"), len(OUTSIDE_KEYS) - 1)
-    p.hukou_place[ids] = FIRST_OUTSIDE + origin
+    origin = np.minimum(np.searchsorted(origin_edges, u, side="right"), world.n_outside - 1)
+    p.hukou_place[ids] = world.first_outside + origin
     county_edges = np.cumsum(plan.external / plan.external.sum())
     county = np.minimum(
         np.searchsorted(county_edges, rng.uniforms(seed, 0, ids, rng.POP_PLACE), side="right"),
-        N_COUNTIES - 1,
+        world.n_counties - 1,
     )
     # Outside-hukou residents live in the central city and the county seats: a town is a
     # destination only for those whose hukou is in that town's township.
@@ -512,7 +514,7 @@ def _synth_external(region, world, params, plan, persons, hh_anchor, ids, cdf, s
 def _pick_town(world: World, county: np.ndarray, u: np.ndarray) -> np.ndarray:
     """A town of each county, with probability proportional to the towns' sizes."""
     out = np.empty(len(county), np.int64)
-    for c in range(N_COUNTIES):
+    for c in range(world.n_counties):
         towns = np.arange(world.county_town_start[c], world.county_town_stop[c])
         edges = np.cumsum(world.town_weight[towns])
         m = county == c
@@ -525,7 +527,7 @@ def _pick_town(world: World, county: np.ndarray, u: np.ndarray) -> np.ndarray:
 def _pick_village(world: World, county: np.ndarray, u: np.ndarray) -> np.ndarray:
     """A village of each county, with probability proportional to its town's size."""
     out = np.empty(len(county), np.int64)
-    for c in range(N_COUNTIES):
+    for c in range(world.n_counties):
         villages = np.arange(world.county_village_start[c], world.county_village_stop[c])
         w = world.town_weight[world.town_of[villages]] * world.village_weight[villages]
         edges = np.cumsum(w)
@@ -563,18 +565,19 @@ def _settle_households(region, world, plan, persons, households, county_of_perso
     )
     urban_place = np.full(n_hh, -1, np.int64)
     ext_county = np.where(external, world.county[placed], -1)
+    n_counties = world.n_counties
     ext_core = np.bincount(
-        np.where(external & (residence < N_COUNTIES), residence, N_COUNTIES),
-        minlength=N_COUNTIES + 1,
-    )[:N_COUNTIES]
+        np.where(external & (residence < n_counties), residence, n_counties),
+        minlength=n_counties + 1,
+    )[:n_counties]
     ext_here = np.bincount(
-        np.where(ext_county >= 0, ext_county, N_COUNTIES), minlength=N_COUNTIES + 1
-    )[:N_COUNTIES]
+        np.where(ext_county >= 0, ext_county, n_counties), minlength=n_counties + 1
+    )[:n_counties]
     in_migrant = (
-        ~external & (residence >= 0) & (residence < N_COUNTIES) & (county_of_person != residence)
+        ~external & (residence >= 0) & (residence < n_counties) & (county_of_person != residence)
     )
-    migrants_in = np.bincount(residence[in_migrant], minlength=N_COUNTIES)
-    for c in range(N_COUNTIES):
+    migrants_in = np.bincount(residence[in_migrant], minlength=n_counties)
+    for c in range(n_counties):
         own_urban = plan.urban_resident[c] / weight - ext_here[c] - migrants_in[c]
         own_core = (
             plan.core_share[c] * plan.urban_resident[c] / weight - ext_core[c] - migrants_in[c]
@@ -632,7 +635,7 @@ def fit_report(population: Population, world: World, region: RegionData) -> pd.D
     n = p.n
     res = p.residence[:n]
     kind = world.kind[res]
-    in_suining = kind != KIND_OUTSIDE
+    in_region = kind != KIND_OUTSIDE
     county = world.county[res]
     urban = world.urban[res] == 1
     hukou_county = world.county[p.hukou_place[:n]]
@@ -643,7 +646,7 @@ def fit_report(population: Population, world: World, region: RegionData) -> pd.D
         err = (value - target) / target if target else float("nan")
         rows.append((unit, marginal, target, value, err))
 
-    for c, key in enumerate(COUNTY_KEYS):
+    for c, key in enumerate(region.county_keys):
         add(key, "registered_population", plan.registered[c], (hukou_county == c).sum() * w)
         add(
             key,
@@ -651,12 +654,12 @@ def fit_report(population: Population, world: World, region: RegionData) -> pd.D
             plan.registered_urban[c],
             ((hukou_county == c) & (p.hukou_urban[:n] == 1)).sum() * w,
         )
-        add(key, "resident_population", plan.resident[c], (in_suining & (county == c)).sum() * w)
+        add(key, "resident_population", plan.resident[c], (in_region & (county == c)).sum() * w)
         add(
             key,
             "urban_resident_population",
             plan.urban_resident[c],
-            (in_suining & (county == c) & urban).sum() * w,
+            (in_region & (county == c) & urban).sum() * w,
         )
         add(
             key,
@@ -664,28 +667,28 @@ def fit_report(population: Population, world: World, region: RegionData) -> pd.D
             plan.core_share[c] * plan.urban_resident[c],
             (res == c).sum() * w,
         )
-    add("city", "resident_population", plan.resident.sum(), in_suining.sum() * w)
+    add("city", "resident_population", plan.resident.sum(), in_region.sum() * w)
     add(
         "city",
         "urban_resident_population",
         plan.urban_resident.sum(),
-        (in_suining & urban).sum() * w,
+        (in_region & urban).sum() * w,
     )
     add("city", "registered_population", plan.registered.sum(), registered.sum() * w)
     add(
         "city",
         "registered_living_outside",
         plan.outside_total.sum(),
-        (registered & ~in_suining).sum() * w,
+        (registered & ~in_region).sum() * w,
     )
-    for j, key in enumerate(OUTSIDE_KEYS):
+    for j, key in enumerate(region.outside_keys):
         add(
             "city",
             f"registered_living_in_{key}",
             plan.outside_total.sum() * plan.outside_split[j],
-            (registered & (res == FIRST_OUTSIDE + j)).sum() * w,
+            (registered & (res == world.first_outside + j)).sum() * w,
         )
-    add("city", "external_residents", plan.external.sum(), (~registered & in_suining).sum() * w)
+    add("city", "external_residents", plan.external.sum(), (~registered & in_region).sum() * w)
     ages = p.age[:n][registered]
     for (lo, hi), label in (
         ((0, 14), "0_14"),

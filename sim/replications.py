@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.data import COUNTY_KEYS, RegionData
+from sim.data import RegionData
 from sim.model import RongheModel, RunSpec
 from sim.params import Params
 from sim.population import synthesize
 from sim.schedules import plan_from_levers
 from sim.state import WORK_WAGE
-from sim.world import KIND_VILLAGE, N_COUNTIES, World
+from sim.world import KIND_VILLAGE, World
 
 
 def _out_of_county_share(model: RongheModel) -> np.ndarray:
@@ -40,8 +40,8 @@ def _out_of_county_share(model: RongheModel) -> np.ndarray:
     mask = (P.alive[:n] == 1) & (P.age[:n] >= 16) & (P.age[:n] <= 50) & (village >= 0)
     county = w.county[village[mask]]
     away = w.county[P.residence[:n][mask]] != county
-    total = np.bincount(county, minlength=N_COUNTIES)
-    return np.bincount(county, weights=away, minlength=N_COUNTIES) / np.maximum(total, 1)
+    total = np.bincount(county, minlength=w.n_counties)
+    return np.bincount(county, weights=away, minlength=w.n_counties) / np.maximum(total, 1)
 
 
 def _land_let(model: RongheModel) -> np.ndarray:
@@ -49,7 +49,7 @@ def _land_let(model: RongheModel) -> np.ndarray:
     H, w = model.backend.state()[1], model.world
     n = H.n
     county = w.county[H.village[:n]]
-    return np.bincount(county, weights=H.rented_out[:n], minlength=N_COUNTIES).astype(float)
+    return np.bincount(county, weights=H.rented_out[:n], minlength=w.n_counties).astype(float)
 
 
 def _urban_hukou_share(model: RongheModel) -> np.ndarray:
@@ -59,8 +59,8 @@ def _urban_hukou_share(model: RongheModel) -> np.ndarray:
     res = P.residence[:n]
     mask = (P.alive[:n] == 1) & (P.age[:n] >= 16) & (P.age[:n] <= 59) & (w.county[res] >= 0)
     county = w.county[res[mask]]
-    total = np.bincount(county, minlength=N_COUNTIES)
-    urban = np.bincount(county, weights=P.hukou_urban[:n][mask], minlength=N_COUNTIES)
+    total = np.bincount(county, minlength=w.n_counties)
+    urban = np.bincount(county, weights=P.hukou_urban[:n][mask], minlength=w.n_counties)
     return urban / np.maximum(total, 1)
 
 
@@ -79,8 +79,8 @@ def _local_wage_share(model: RongheModel) -> np.ndarray:
     )
     county = w.county[home[mask]]
     wage = P.work[:n][mask] == WORK_WAGE
-    total = np.bincount(county, minlength=N_COUNTIES)
-    return np.bincount(county, weights=wage, minlength=N_COUNTIES) / np.maximum(total, 1)
+    total = np.bincount(county, minlength=w.n_counties)
+    return np.bincount(county, weights=wage, minlength=w.n_counties) / np.maximum(total, 1)
 
 
 OUTCOMES: dict[str, Callable[[RongheModel], np.ndarray]] = {
@@ -129,10 +129,10 @@ class Replication:
     note: str = ""
     end_year: int | None = None
 
-    def levers(self) -> dict:
+    def levers(self, counties: tuple[str, ...]) -> dict:
         """The lever schedule of every county: before, then treated or control values."""
         schedule = {}
-        for key in COUNTY_KEYS:
+        for key in counties:
             after = self.treated_value if key in self.treated else self.control_value
             schedule[key] = {"step": self.start_year, "from": self.before_value, "to": after}
         return {self.lever: schedule}
@@ -360,7 +360,8 @@ def run_design(
     """Outcome by county at the end of each year the design compares."""
     years = {rep.pre_year, *rep.post_years}
     end = rep.end_year or max(years)
-    plan = plan_from_levers(rep.id, rep.levers(), (2023, end))
+    counties = region.county_keys
+    plan = plan_from_levers(rep.id, rep.levers(counties), (2023, end), counties=counties)
     spec = RunSpec(seed=seed, scale=scale, end_year=end)
     population = synthesize(region, world, params, scale, seed)
     model = RongheModel(region, world, params, population, spec, plan.policy_at)
@@ -375,9 +376,9 @@ def run_design(
     return values
 
 
-def estimate(rep: Replication, values: dict[int, np.ndarray]) -> float:
-    """The design's estimator on one run's outcomes."""
-    treated = np.array([k in rep.treated for k in COUNTY_KEYS])
+def estimate(rep: Replication, values: dict[int, np.ndarray], counties: tuple[str, ...]) -> float:
+    """The design's estimator on one run's outcomes, by county in ``counties`` order."""
+    treated = np.array([k in rep.treated for k in counties])
     post = np.mean([values[y] for y in rep.post_years], axis=0)
     pre = values[rep.pre_year]
     log = rep.estimator == "did_log"
@@ -402,7 +403,10 @@ def simulate(
 ) -> np.ndarray:
     """The simulated estimate on each seed."""
     return np.array(
-        [estimate(rep, run_design(rep, region, world, params, s, scale)) for s in seeds]
+        [
+            estimate(rep, run_design(rep, region, world, params, s, scale), region.county_keys)
+            for s in seeds
+        ]
     )
 
 

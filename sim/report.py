@@ -27,6 +27,7 @@ from sim.charts.fan import fan_chart
 from sim.charts.flows import living_chart, pyramid_chart
 from sim.charts.scorecard import scorecard, scorecard_cells
 from sim.charts.style import (
+    UnitNames,
     check_lang,
     cjk_font_subset,
     indicator_label,
@@ -69,7 +70,7 @@ COUNTY_CHARTS = ("resident_urbanisation_rate", "income_ratio", "rural_income_per
 MAX_DEFINITIONS = 40  # distinct lever packages shown; a goal-seeking sweep has hundreds
 
 TEXT = {
-    "title": ("遂宁城乡融合发展模拟报告", "Suining urban-rural integration: simulation report"),
+    "title": ("{city}城乡融合发展模拟报告", "{city} urban-rural integration: simulation report"),
     "summary": (
         "{runs} 次模拟（{scenarios} 个情景，每个情景 {seeds} 个随机种子，规模 {scale}），"
         "{start}–{end} 年。",
@@ -211,7 +212,6 @@ COLUMNS = {
 }
 SPENDING_CHARTS = (("city", "lever_spending"), ("city", "county_balance"))
 SPENDING_ROWS = ("lever_spending", "extra_spending", "other_spending", "county_balance")
-SPENDING_UNITS = ("city", "chuanshan", "anju", "shehong", "pengxi", "daying")
 
 
 @dataclass
@@ -280,6 +280,7 @@ def draw_charts(
     targets: list,
     history,
     titles: dict[str, str],
+    names: UnitNames | None = None,
 ) -> tuple[list[Chart], pd.DataFrame | None]:
     """Every chart of the report, saved as PNG and SVG into ``folder``.
 
@@ -297,7 +298,7 @@ def draw_charts(
         card["scenario"] = pd.Categorical(card["scenario"], scenarios, ordered=True)
         card = card.sort_values("scenario", kind="stable").reset_index(drop=True)
     for unit, indicator in FAN_CHARTS:
-        caption = f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}"
+        caption = f"{unit_label(unit, lang, names)} · {indicator_label(indicator, lang)}"
         wanted.append(
             (
                 Chart(f"fan_{unit}_{indicator}", "fans", caption),
@@ -309,17 +310,18 @@ def draw_charts(
                     targets=targets,
                     history=history,
                     scenario_titles=titles,
+                    names=names,
                 ),
             )
         )
     if "baseline" in scenarios and len(scenarios) > 1:
         for unit, indicator in TARGET_INDICATORS:
-            caption = f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}"
+            caption = f"{unit_label(unit, lang, names)} · {indicator_label(indicator, lang)}"
             wanted.append(
                 (
                     Chart(f"difference_{unit}_{indicator}", "differences", caption),
                     lambda u=unit, i=indicator: difference_chart(
-                        table, i, unit=u, lang=lang, scenario_titles=titles
+                        table, i, unit=u, lang=lang, scenario_titles=titles, names=names
                     ),
                 )
             )
@@ -327,26 +329,38 @@ def draw_charts(
     # settlements or trainees, whose costs are flows, so its total is not comparable.
     simulated = table[table["year"] > table["year"].min()]
     for unit, indicator in SPENDING_CHARTS:
-        caption = f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}"
+        caption = f"{unit_label(unit, lang, names)} · {indicator_label(indicator, lang)}"
         data = simulated if indicator == "lever_spending" else table
         wanted.append(
             (
                 Chart(f"spending_{unit}_{indicator}", "spending", caption),
                 lambda u=unit, i=indicator, d=data: fan_chart(
-                    d, i, unit=u, lang=lang, targets=[], history=[], scenario_titles=titles
+                    d,
+                    i,
+                    unit=u,
+                    lang=lang,
+                    targets=[],
+                    history=[],
+                    scenario_titles=titles,
+                    names=names,
                 ),
             )
         )
     if "baseline" in scenarios and len(scenarios) > 1:
         caption = (
-            f"{unit_label('city', lang)} · {indicator_label('lever_spending', lang)}: "
+            f"{unit_label('city', lang, names)} · {indicator_label('lever_spending', lang)}: "
             f"{word('difference', lang)}"
         )
         wanted.append(
             (
                 Chart("spending_difference_city_lever_spending", "spending", caption),
                 lambda: difference_chart(
-                    table, "lever_spending", unit="city", lang=lang, scenario_titles=titles
+                    table,
+                    "lever_spending",
+                    unit="city",
+                    lang=lang,
+                    scenario_titles=titles,
+                    names=names,
                 ),
             )
         )
@@ -354,7 +368,9 @@ def draw_charts(
         wanted.append(
             (
                 Chart(f"counties_{indicator}", "counties", indicator_label(indicator, lang)),
-                lambda i=indicator: county_multiples(table, i, lang=lang, scenario_titles=titles),
+                lambda i=indicator: county_multiples(
+                    table, i, lang=lang, scenario_titles=titles, names=names
+                ),
             )
         )
     for scenario in scenarios:
@@ -362,7 +378,9 @@ def draw_charts(
             wanted.append(
                 (
                     Chart(f"{kind}_{scenario}", "flows", titles[scenario]),
-                    lambda s=scenario, d=draw: d(table, s, start=start, end=end, lang=lang),
+                    lambda s=scenario, d=draw: d(
+                        table, s, start=start, end=end, lang=lang, names=names
+                    ),
                 )
             )
     charts = []
@@ -378,7 +396,7 @@ def draw_charts(
 
 
 def spending_table(
-    table: pd.DataFrame, titles: dict[str, str], lang: str
+    table: pd.DataFrame, titles: dict[str, str], lang: str, names: UnitNames | None = None
 ) -> tuple[int, list[str], list[list[str]]] | None:
     """Lever spending, the extra over the baseline, other spending and the balance.
 
@@ -388,7 +406,9 @@ def spending_table(
     Returns:
         The year, the header and the rows.
     """
-    rows_all = table[table["indicator"].isin(SPENDING_ROWS) & table["unit"].isin(SPENDING_UNITS)]
+    counties = [u for u in table["unit"].unique() if u not in ("city", "county_area")]
+    spending_units = ["city", *counties]
+    rows_all = table[table["indicator"].isin(SPENDING_ROWS) & table["unit"].isin(spending_units)]
     if "lever_spending" not in set(rows_all["indicator"]):
         return None
     year = min(SCORECARD_YEAR, int(table["year"].max()))
@@ -401,7 +421,7 @@ def spending_table(
     )
     base = spend.loc["baseline", "value"] if "baseline" in titles else None
     header = [_c("scenario", lang), _c("measure", lang)]
-    header += [unit_label(u, lang) for u in SPENDING_UNITS]
+    header += [unit_label(u, lang, names) for u in spending_units]
     rows = []
     for scenario, title in titles.items():
         for measure in SPENDING_ROWS:
@@ -410,9 +430,9 @@ def spending_table(
                     continue
                 own = spend.loc[scenario, "value"]
                 diff = (own - base.reindex(own.index)).groupby(level="unit").mean()
-                values = [diff.get(u, float("nan")) for u in SPENDING_UNITS]
+                values = [diff.get(u, float("nan")) for u in spending_units]
             else:
-                values = [means.get((scenario, measure, u), float("nan")) for u in SPENDING_UNITS]
+                values = [means.get((scenario, measure, u), float("nan")) for u in spending_units]
             cells = [f"{v / 1e8:,.2f}" if v == v else "–" for v in values]
             rows.append([title, _c(measure, lang), *cells])
     return year, header, rows
@@ -425,6 +445,7 @@ def variance_table(
     roles: dict[str, str],
     titles: dict[str, str],
     lang: str,
+    names: UnitNames | None = None,
 ) -> tuple[list[str], list[list[str]], bool] | None:
     """The variance decomposition of the targets in the scorecard year, per ensemble run.
 
@@ -451,7 +472,7 @@ def variance_table(
 
     rows = []
     for r in shares.itertuples():
-        name = f"{unit_label(r.unit, lang)} {indicator_label(r.indicator, lang)}"
+        name = f"{unit_label(r.unit, lang, names)} {indicator_label(r.indicator, lang)}"
         rows.append(
             [
                 titles.get(r.scenario, r.scenario),
@@ -581,9 +602,9 @@ def _show_change(indicator: str, value: float, lang: str, digits: int = 2) -> st
     return f"{100 * value:+.{digits}f}" + (" 个百分点" if lang == "zh" else " points")
 
 
-def _target_label(unit: str, indicator: str, lang: str) -> str:
+def _target_label(unit: str, indicator: str, lang: str, names: UnitNames | None) -> str:
     separator = "" if lang == "zh" else " · "
-    return f"{unit_label(unit, lang)}{separator}{indicator_label(indicator, lang)}"
+    return f"{unit_label(unit, lang, names)}{separator}{indicator_label(indicator, lang)}"
 
 
 def summary_html(
@@ -597,6 +618,7 @@ def summary_html(
     runs: int,
     over_draws: bool,
     stale: list[str],
+    names: UnitNames | None = None,
 ) -> str:
     """The written summary: per scenario its targets, cost, effects and trade-offs.
 
@@ -626,7 +648,7 @@ def summary_html(
                 _st(
                     "target",
                     lang,
-                    label=_target_label(f.unit, f.indicator, lang),
+                    label=_target_label(f.unit, f.indicator, lang, names),
                     year=f.year,
                     goal=_show(f.indicator, f.target),
                     verdict=_st(verdict, lang),
@@ -648,14 +670,14 @@ def summary_html(
         mine = [e for e in effect if e.scenario == scenario]
         if mine:
             shown = [
-                f"{_target_label(e.unit, e.indicator, lang)} "
+                f"{_target_label(e.unit, e.indicator, lang, names)} "
                 f"{_show_change(e.indicator, e.median, lang)}"
                 for e in mine
             ]
             sep = "；" if lang == "zh" else "; "
             items.append(_st("effects", lang, y=year, parts=sep.join(shown)))
             per = [
-                f"{_target_label(e.unit, e.indicator, lang)} "
+                f"{_target_label(e.unit, e.indicator, lang, names)} "
                 f"{_show_change(e.indicator, e.per_100m, lang, digits=4)}"
                 for e in mine
                 if np.isfinite(e.per_100m)
@@ -667,7 +689,7 @@ def summary_html(
                 _st(
                     "reversal",
                     lang,
-                    label=_target_label(r.unit, r.indicator, lang),
+                    label=_target_label(r.unit, r.indicator, lang, names),
                     best_year=r.best_year,
                     best=_show_change(r.indicator, r.best, lang),
                     after=r.turns_after,
@@ -681,7 +703,7 @@ def summary_html(
                 _st(
                     "county",
                     lang,
-                    county=unit_label(t.county, lang),
+                    county=unit_label(t.county, lang, names),
                     label=indicator_label(t.indicator, lang),
                     y=t.year,
                     worse=_st(worse, lang),
@@ -731,7 +753,7 @@ def _years_as_numbers(node):
     }
 
 
-def lever_rows(levers: dict, lang: str) -> list[list[str]]:
+def lever_rows(levers: dict, lang: str, names: UnitNames | None = None) -> list[list[str]]:
     """Rows (clause, lever, unit, 2023 value, schedule) of the levers a package changes."""
     k = check_lang(lang)
     plan = plan_from_levers("provenance", _years_as_numbers(levers), ANY_PERIOD)
@@ -740,7 +762,7 @@ def lever_rows(levers: dict, lang: str) -> list[list[str]]:
         lever = LEVERS[lever_id]
         each = ("各区县", "each county")[k] if lever.per_county else ""
         schedule = describe_counties(
-            per_county, lambda c: unit_label(c, lang), each=each, lang=lang
+            per_county, lambda c: unit_label(c, lang, names), each=each, lang=lang
         )
         name = (lever.name_zh, lever.name_en)[k]
         rows.append(
@@ -773,7 +795,11 @@ def _table_html(
 
 
 def _definitions_html(
-    runs: pd.DataFrame, provenance: dict[str, dict], titles: dict, lang: str
+    runs: pd.DataFrame,
+    provenance: dict[str, dict],
+    titles: dict,
+    lang: str,
+    names: UnitNames | None = None,
 ) -> str:
     """One block per distinct (scenario, lever package), with the clause of every lever."""
     packages: dict[tuple[str, str], dict] = {}
@@ -799,7 +825,7 @@ def _definitions_html(
         if description:
             note = _t("english_only", lang) if lang == "zh" and not own else ""
             parts.append(f"<p>{html.escape(description)}{note}</p>")
-        rows = lever_rows(entry["levers"], lang)
+        rows = lever_rows(entry["levers"], lang, names)
         if rows:
             header = [_c(k, lang) for k in ("clause", "lever", "unit", "default", "schedule")]
             parts.append(_table_html(header, rows, nowrap_columns=(0,)))
@@ -892,8 +918,12 @@ def render_html(
     variance: tuple[list[str], list[list[str]], bool] | None = None,
     written: str = "",
     later_card: pd.DataFrame | None = None,
+    city: str = "",
 ) -> str:
-    """The report page: the written summary, then sections in order, charts embedded."""
+    """The report page: the written summary, then sections in order, charts embedded.
+
+    ``city`` is the region's name in ``lang``, for the title.
+    """
     sections = [
         ("scorecard", _t("scorecard", lang), _t("scorecard_note", lang, y=SCORECARD_YEAR)),
         ("fans", _t("fans", lang), _t("fans_note", lang)),
@@ -902,7 +932,7 @@ def render_html(
         ("counties", _t("counties", lang), ""),
         ("flows", _t("flows", lang), _t("flows_note", lang)),
     ]
-    body = [f"<h1>{_t('title', lang)}</h1>", f"<p>{html.escape(summary)}</p>"]
+    body = [f"<h1>{_t('title', lang, city=city)}</h1>", f"<p>{html.escape(summary)}</p>"]
     body += [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
     nav = [f"<a href='#summary'>{_st('heading', lang)}</a>"] if written else []
     nav += [f"<a href='#{key}'>{html.escape(title)}</a>" for key, title, _ in sections]
@@ -952,7 +982,7 @@ def render_html(
     # The page carries its own font (the characters it uses), so Chinese shows on
     # machines without a CJK font and nothing is fetched.
     visible = re.sub(r"data:image/png;base64,[^']+", "", text)
-    font = base64.b64encode(cjk_font_subset(visible + _t("title", lang))).decode("ascii")
+    font = base64.b64encode(cjk_font_subset(visible + _t("title", lang, city=city))).decode("ascii")
     face = (
         "@font-face { font-family: 'Ronghe CJK'; "
         f"src: url(data:font/otf;base64,{font}) format('opentype'); }}"
@@ -960,7 +990,7 @@ def render_html(
     return (
         f"<!DOCTYPE html>\n<html lang='{html_lang}'>\n<head>\n<meta charset='utf-8'>\n"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
-        f"<title>{_t('title', lang)}</title>\n<style>{face}\n{STYLE}</style>\n</head>\n"
+        f"<title>{_t('title', lang, city=city)}</title>\n<style>{face}\n{STYLE}</style>\n</head>\n"
         f"<body>\n{text}\n</body>\n</html>\n"
     )
 
@@ -1005,6 +1035,7 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
         figures.mkdir(parents=True)
         provenance = run_provenance(results_dir, runs)
         region, targets = _region_and_targets(provenance[done.run_id.iloc[0]])
+        names = region.unit_names()
         titles = _titles(done, provenance, lang)
         order = {s: k for k, s in enumerate(titles)}
         table = table.sort_values(
@@ -1017,6 +1048,7 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             targets=targets,
             history=region.history,
             titles=titles,
+            names=names,
         )
         if card is not None:
             card.to_csv(staging / "scorecard.csv", index=False)
@@ -1043,6 +1075,7 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             runs=int(table.groupby(["scenario", "seed"]).ngroups),
             over_draws="draw" in table.columns and bool((table["draw"] >= 0).all()),
             stale=stale,
+            names=names,
         )
         seeds = table.groupby("scenario")["seed"].nunique()
         over_draws = "draw" in table.columns and bool((table["draw"] >= 0).all())
@@ -1070,14 +1103,15 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             lang=lang,
             charts=charts,
             summary=summary,
-            definitions=_definitions_html(done, provenance, titles, lang),
+            definitions=_definitions_html(done, provenance, titles, lang, names),
             provenance=_provenance_html(runs, provenance, lang),
             notes=notes,
             folder_name="figures",
             card=shown_card(card, titles),
-            spending=spending_table(table, titles, lang),
+            spending=spending_table(table, titles, lang, names),
             written=written,
             later_card=shown_card(later_card, titles),
+            city=names["city"][check_lang(lang)],
             variance=variance_table(
                 table,
                 results_dir,
@@ -1085,6 +1119,7 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
                 {name: spec.role for name, spec in region.priors.items()},
                 titles,
                 lang,
+                names,
             ),
         )
         (staging / "report.html").write_text(page, encoding="utf-8")

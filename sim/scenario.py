@@ -20,7 +20,7 @@ Composition follows the defaults list depth first; a scenario reached twice (two
 that both extend ``baseline``) is applied once, at its first place. Later entries replace
 a lever's whole schedule, except that two county mappings of one lever merge county by
 county. A lever value may refer to another lever value, written as the whole value in
-OmegaConf's form, ``${levers.park_investment.shehong}``; through any chain of references
+OmegaConf's form, ``${levers.park_investment.COUNTY}``; through any chain of references
 in the composed levers it must lead to one value. Errors name the file, the key, the
 value and what is allowed, in one line.
 
@@ -50,7 +50,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.data import COUNTY_KEYS
+from sim.data import region_county_keys
 from sim.errors import ECHO_CHARS, ScenarioError, clip
 from sim.safe_yaml import is_regular_file_within, load_yaml_file
 from sim.schedules import LeverPlan, plan_from_levers
@@ -320,23 +320,25 @@ def _too_deep(path: Path) -> ScenarioError:
     )
 
 
-def _is_county_map(value: object) -> bool:
-    return isinstance(value, Mapping) and bool(value) and set(map(str, value)) <= set(COUNTY_KEYS)
+def _is_county_map(value: object, counties: tuple[str, ...]) -> bool:
+    return isinstance(value, Mapping) and bool(value) and set(map(str, value)) <= set(counties)
 
 
-def compose_levers(layers: list[Mapping]) -> dict:
+def compose_levers(layers: list[Mapping], counties: tuple[str, ...] | None = None) -> dict:
     """Merge lever mappings in order, the way :func:`load_scenario` applies them.
 
     A later value replaces a lever's schedule; a later county mapping replaces only the
-    counties it names (an earlier city-wide value is kept for the others).
+    counties it names (an earlier city-wide value is kept for the others). ``counties``
+    are the region's county keys (the default region's by default).
     """
+    counties = counties if counties is not None else region_county_keys()
     merged: dict = {}
     for levers in layers:
         for key, value in levers.items():
-            if _is_county_map(value) and key in merged:
+            if _is_county_map(value, counties) and key in merged:
                 earlier = merged[key]
-                if not _is_county_map(earlier):
-                    earlier = dict.fromkeys(COUNTY_KEYS, earlier)
+                if not _is_county_map(earlier, counties):
+                    earlier = dict.fromkeys(counties, earlier)
                 merged[key] = {**earlier, **value}
             else:
                 merged[key] = value
@@ -426,6 +428,7 @@ def load_scenario(
     *,
     period: tuple[int, int] = ANY_PERIOD,
     lever_overrides: Mapping | None = None,
+    counties: tuple[str, ...] | None = None,
 ) -> Scenario:
     """Read, compose and validate ``scenarios_dir/NAME.yaml``.
 
@@ -435,6 +438,8 @@ def load_scenario(
             user's first, then the library), the first holding a name winning.
         period: First and last year of the run; schedule years must lie within it.
         lever_overrides: Lever values from the command line, applied last.
+        counties: The region's county keys, which per-county values name (the default
+            region's by default).
 
     Raises:
         ScenarioError: Unknown scenario, a file refused by :mod:`sim.safe_yaml` (too
@@ -456,7 +461,7 @@ def load_scenario(
     layers = _resolve_references(sources, layers)
     plan = None
     for source, layer in zip(sources, layers, strict=True):
-        plan = plan_from_levers(source, layer, period, plan)
+        plan = plan_from_levers(source, layer, period, plan, counties)
     digest = hashlib.sha256(b"".join(seen[n][2] for n in order)).hexdigest()
     return Scenario(
         name=name,
@@ -464,7 +469,7 @@ def load_scenario(
         title_en=data.get("title_en", name),
         description=data.get("description", "").strip(),
         description_zh=data.get("description_zh", "").strip(),
-        levers=compose_levers(layers),
+        levers=compose_levers(layers, counties),
         chain=tuple(order),
         digest=digest,
         plan=plan,

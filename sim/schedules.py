@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.data import COUNTY_KEYS
+from sim.data import region_county_keys
 from sim.errors import ScenarioError, clip
 from sim.levers import CATALOGUE, LEVERS, Lever, Policy
 
@@ -98,19 +98,25 @@ class Schedule:
 
 
 def describe_counties(
-    per_county: tuple[Schedule, ...], label=str, each: str = "", lang: str = "en"
+    per_county: tuple[Schedule, ...],
+    label=str,
+    each: str = "",
+    lang: str = "en",
+    counties: tuple[str, ...] | None = None,
 ) -> str:
     """One lever's schedules: one text if every county shares it, else ``county: text; ...``.
 
     ``label`` names a county key (for example in Chinese). ``each`` (e.g. ``each
     county``) prefixes a shared text, so that a per-county amount is not read as a
-    city-wide one. ``lang`` is the language of the schedules' descriptions.
+    city-wide one. ``lang`` is the language of the schedules' descriptions. ``counties``
+    are the keys the schedules belong to (the default region's by default).
     """
     if len(set(per_county)) == 1:
         text = per_county[0].describe(lang)
         return f"{each}: {text}" if each else text
     return "; ".join(
-        f"{label(c)}: {s.describe(lang)}" for c, s in zip(COUNTY_KEYS, per_county, strict=True)
+        f"{label(c)}: {s.describe(lang)}"
+        for c, s in zip(counties or region_county_keys(), per_county, strict=True)
     )
 
 
@@ -149,17 +155,19 @@ class LeverPlan:
         return out
 
 
-def default_plan() -> LeverPlan:
-    """Every lever held at its 2023 value."""
-    return LeverPlan({lv.id: (constant(lv.default),) * len(COUNTY_KEYS) for lv in CATALOGUE})
+def default_plan(counties: tuple[str, ...] | None = None) -> LeverPlan:
+    """Every lever held at its 2023 value in each of ``counties`` (the default region's)."""
+    n = len(counties if counties is not None else region_county_keys())
+    return LeverPlan({lv.id: (constant(lv.default),) * n for lv in CATALOGUE})
 
 
 class _Parser:
     """Turns a ``levers`` mapping into schedules, with one-line errors."""
 
-    def __init__(self, source: str, period: tuple[int, int]):
+    def __init__(self, source: str, period: tuple[int, int], counties: tuple[str, ...]):
         self.source = source
         self.period = period
+        self.counties = counties
 
     def fail(self, key: str, value: object, problem: str) -> ScenarioError:
         # Keys and values come from a file: echo a bounded, one-line part of them.
@@ -232,9 +240,9 @@ class _Parser:
             )
         is_county_map = isinstance(raw, Mapping) and not set(raw) & {*SCHEDULE_KINDS, "to", "from"}
         if not is_county_map:
-            return (self.schedule(lever, key, raw),) * len(COUNTY_KEYS)
+            return (self.schedule(lever, key, raw),) * len(self.counties)
         if not lever.per_county:
-            if set(raw) <= set(COUNTY_KEYS):
+            if set(raw) <= set(self.counties):
                 raise self.fail(
                     key,
                     dict(raw),
@@ -243,14 +251,14 @@ class _Parser:
             raise self.fail(key, dict(raw), f"not a schedule; allowed {FORMS}")
         out = list(earlier)
         for county, sub in raw.items():
-            if county not in COUNTY_KEYS:
+            if county not in self.counties:
                 raise ScenarioError(
                     f"{self.source}: {clip(f'levers.{key}.{county}')}: unknown county; allowed: "
-                    f"{', '.join(COUNTY_KEYS)} (or a schedule: {FORMS})"
+                    f"{', '.join(self.counties)} (or a schedule: {FORMS})"
                 )
             if isinstance(sub, Mapping) and not set(sub) & {*SCHEDULE_KINDS, "to", "from"}:
                 raise self.fail(f"{key}.{county}", dict(sub), f"not a schedule; allowed {FORMS}")
-            out[COUNTY_KEYS.index(county)] = self.schedule(lever, f"{key}.{county}", sub)
+            out[self.counties.index(county)] = self.schedule(lever, f"{key}.{county}", sub)
         return tuple(out)
 
 
@@ -259,6 +267,7 @@ def plan_from_levers(
     levers: Mapping[str, object],
     period: tuple[int, int],
     base: LeverPlan | None = None,
+    counties: tuple[str, ...] | None = None,
 ) -> LeverPlan:
     """Build a plan from a ``levers`` mapping on top of ``base`` (the 2023 defaults).
 
@@ -267,13 +276,15 @@ def plan_from_levers(
         levers: Lever id to a value, a schedule or (per-county levers) a county mapping.
         period: First and last year a schedule may name.
         base: Plan the mapping overrides; counties a mapping leaves out keep their value.
+        counties: The region's county keys (the default region's by default).
 
     Raises:
         ScenarioError: Unknown lever or county, a value outside the lever's range, a year
             outside ``period``, or a malformed schedule.
     """
-    parser = _Parser(source, period)
-    schedules = dict((base or default_plan()).schedules)
+    counties = counties if counties is not None else region_county_keys()
+    parser = _Parser(source, period, counties)
+    schedules = dict((base or default_plan(counties)).schedules)
     for key, raw in levers.items():
         schedules[str(key)] = parser.lever(str(key), raw, schedules.get(str(key), ()))
     return LeverPlan(schedules)

@@ -12,64 +12,87 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.levers import SPENDING_CATEGORIES
-from sim.world import N_COUNTIES, N_OUTSIDE
 
 COMPONENTS = ("wage", "operating", "property", "transfer")
 PYRAMID_BANDS = 18  # five-year age bands 0-4 ... 80-84, 85+
 
 
-@dataclass
-class YearTally:
-    """Raw counts and sums of one year, in agent units (multiply by the weight)."""
-
-    year: int
-    residents: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
-    registered: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
-    rural_old: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
-    outside_by_dest: np.ndarray = field(default_factory=lambda: np.zeros(N_OUTSIDE, np.int64))
-    workers: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
-    children: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
-    by_kind: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 3), np.int64))
-    registered_16_59: np.ndarray = field(
-        default_factory=lambda: np.zeros((N_COUNTIES, 3), np.int64)
-    )
-    home_by_residence: np.ndarray = field(
-        default_factory=lambda: np.zeros((N_COUNTIES, N_COUNTIES + N_OUTSIDE), np.int64)
-    )
-    pyramid: np.ndarray = field(
-        default_factory=lambda: np.zeros((2, 2, PYRAMID_BANDS), np.int64)
-    )  # [urban, female, five-year band], the last band 85+
-    income_sum: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2)))
-    component_sum: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2, 4)))
-    person_steps: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2)))
-    citizenised: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
-    hukou_out: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
-    hukou_in: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
-    births: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
-    deaths: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
+# Each array of a tally: its shape (counties C, outside destinations D), its type and
+# its value before the year's first count.
+C, D = "c", "d"  # counties, outside destinations
+INT, FLOAT = np.int64, np.float64
+SHAPES: dict[str, tuple[tuple, type, float]] = {
+    "residents": ((C, 2), INT, 0),
+    "registered": ((C, 2), INT, 0),
+    "rural_old": ((C,), INT, 0),
+    "outside_by_dest": ((D,), INT, 0),
+    "workers": ((C, 2), INT, 0),
+    "children": ((C, 2), INT, 0),
+    "by_kind": ((C, 3), INT, 0),
+    "registered_16_59": ((C, 3), INT, 0),
+    "home_by_residence": ((C, "c+d"), INT, 0),
+    "pyramid": ((2, 2, PYRAMID_BANDS), INT, 0),  # [urban, female, five-year band], 85+ last
+    "income_sum": ((C, 2), FLOAT, 0),
+    "component_sum": ((C, 2, 4), FLOAT, 0),
+    "person_steps": ((C, 2), FLOAT, 0),
+    "citizenised": ((C,), INT, 0),
+    "hukou_out": ((C,), INT, 0),
+    "hukou_in": ((C,), INT, 0),
+    "births": ((C,), INT, 0),
+    "deaths": ((C,), INT, 0),
     # Seat labour markets at the year's end: wage over its trend, 1 - employment
     # probability, and job seekers (agent units) to weight them.
-    seat_wage_relative: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
-    seat_unemployment: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
-    seat_seekers: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
+    "seat_wage_relative": ((C,), FLOAT, 1),
+    "seat_unemployment": ((C,), FLOAT, 0),
+    "seat_seekers": ((C,), FLOAT, 0),
     # Rural-hukou persons registered in a county in wage work, [county, away / local],
     # and the sum of their ages.
-    migrant_workers: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
-    migrant_age_sum: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 2), np.int64))
-    land: np.ndarray = field(default_factory=lambda: np.zeros((N_COUNTIES, 3), np.int64))
-    seat_jobs: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES, np.int64))
-    county_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
-    county_balance: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
-    lever_spending: np.ndarray = field(
-        default_factory=lambda: np.zeros((N_COUNTIES, len(SPENDING_CATEGORIES)))
-    )  # yuan spent in the year by county and category
-    other_spending: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
-    capacity_spending: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
-    capacity_cut: np.ndarray = field(default_factory=lambda: np.zeros(N_COUNTIES))
-    service_index: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
-    road_index: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
-    agri_index: np.ndarray = field(default_factory=lambda: np.ones(N_COUNTIES))
+    "migrant_workers": ((C, 2), INT, 0),
+    "migrant_age_sum": ((C, 2), INT, 0),
+    "land": ((C, 3), INT, 0),
+    "seat_jobs": ((C,), INT, 0),
+    "county_revenue": ((C,), FLOAT, 0),
+    "county_balance": ((C,), FLOAT, 0),
+    # yuan spent in the year by county and category
+    "lever_spending": ((C, len(SPENDING_CATEGORIES)), FLOAT, 0),
+    "other_spending": ((C,), FLOAT, 0),
+    "capacity_spending": ((C,), FLOAT, 0),
+    "capacity_cut": ((C,), FLOAT, 0),
+    "service_index": ((C,), FLOAT, 1),
+    "road_index": ((C,), FLOAT, 1),
+    "agri_index": ((C,), FLOAT, 1),
+}
+
+
+@dataclass
+class YearTally:
+    """Raw counts and sums of one year, in agent units (multiply by the weight).
+
+    ``counties`` and ``outside`` are the region's unit keys, which index the arrays
+    (:data:`SHAPES`); :meth:`empty` makes a tally of the right shapes.
+    """
+
+    year: int
+    counties: tuple[str, ...]
+    outside: tuple[str, ...]
     steps: int = 0
+    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def empty(cls, year: int, counties: tuple[str, ...], outside: tuple[str, ...]) -> YearTally:
+        """A tally with every array at its starting value."""
+        size = {C: len(counties), D: len(outside), "c+d": len(counties) + len(outside)}
+        arrays = {
+            name: np.full(tuple(size.get(n, n) for n in shape), fill, dtype)
+            for name, (shape, dtype, fill) in SHAPES.items()
+        }
+        return cls(year=year, counties=tuple(counties), outside=tuple(outside), arrays=arrays)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["arrays"][name]
+        except KeyError:
+            raise AttributeError(f"YearTally has no {name!r}") from None
 
 
-__all__ = ["COMPONENTS", "PYRAMID_BANDS", "YearTally"]
+__all__ = ["COMPONENTS", "PYRAMID_BANDS", "SHAPES", "YearTally"]

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.data import COUNTY_KEYS, OUTSIDE_KEYS, RegionData
+from sim.data import RegionData
 
 # Transitional: removed once no module reads them (issue 15); read World's attributes.
-N_COUNTIES = len(COUNTY_KEYS)
-N_OUTSIDE = len(OUTSIDE_KEYS)
+N_COUNTIES = 5
+N_OUTSIDE = 4
 FIRST_OUTSIDE = N_COUNTIES
 FIRST_TOWN = N_COUNTIES + N_OUTSIDE
 N_SLOTS = 2 + N_COUNTIES + N_OUTSIDE

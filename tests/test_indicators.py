@@ -66,7 +66,9 @@ def test_target_values(table):
 
 
 def test_where_registered_persons_live_and_the_age_pyramid_add_up(table):
-    from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
+    from sim.data import load_region
+
+    COUNTY_KEYS, OUTSIDE_KEYS = load_region().county_keys, load_region().outside_keys
     from sim.indicators import living_in_indicator, pyramid_indicator
 
     v = table.set_index(["year", "unit", "indicator"]).value

@@ -259,7 +259,9 @@ def test_mortality_decline_adds_life_expectancy_at_the_recorded_pace(params):
 
 
 def test_seats_of_one_commuting_zone_clear_together(make_model):
-    from sim.data import COUNTY_KEYS
+    from sim.data import region_county_keys
+
+    COUNTY_KEYS = region_county_keys()
 
     model = make_model(scale=0.002, end_year=2024, check_invariants=False)
     model.run()

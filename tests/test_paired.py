@@ -5,12 +5,14 @@ import itertools
 import numpy as np
 import pytest
 
-from sim.data import COUNTY_KEYS
+from sim.data import region_county_keys
 from sim.levers import CATALOGUE, LEVERS
 from sim.paired import PairedResult, PairedRunner
 from sim.paths import project_dir
 from sim.scenario import load_scenario
 from sim.schedules import plan_from_levers
+
+COUNTY_KEYS = region_county_keys()
 
 SEEDS = range(1, 6)
 SCALE = 0.002  # about 7,000 registered persons

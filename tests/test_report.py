@@ -11,7 +11,10 @@ from matplotlib.image import AxesImage
 from matplotlib.patches import StepPatch
 
 from sim.charts.flows import living_chart, living_matrix, pyramid_chart, pyramid_table
-from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
+from sim.data import load_region
+
+COUNTY_KEYS, OUTSIDE_KEYS = load_region().county_keys, load_region().outside_keys
+
 
 SECTIONS = (
     "summary",

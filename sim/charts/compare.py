@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim.charts.fan import PALETTE, draw_fan, fan_legend, quantiles
 from sim.charts.style import (
+    UnitNames,
     axis_label,
     chart_style,
     check_lang,
@@ -16,8 +18,6 @@ from sim.charts.style import (
     word,
 )
 from sim.deliberation import paired
-
-COUNTY_PANELS = ("chuanshan", "anju", "shehong", "pengxi", "daying", "county_area")
 
 
 def paired_differences(
@@ -55,6 +55,7 @@ def difference_chart(
     lang: str = "en",
     baseline: str = "baseline",
     scenario_titles: dict[str, str] | None = None,
+    names: UnitNames | None = None,
 ):
     """Median paired difference from the baseline with 50% and 90% bands; a zero line."""
     check_lang(lang)
@@ -70,7 +71,7 @@ def difference_chart(
             name = titles.get(scenario, scenario)
             entries.append((draw_fan(ax, part, PALETTE[(k + 1) % len(PALETTE)], name, lang), name))
         ax.set_title(
-            f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}: "
+            f"{unit_label(unit, lang, names)} · {indicator_label(indicator, lang)}: "
             f"{word('difference', lang)}"
         )
         ax.set_xlabel(word("year", lang))
@@ -89,14 +90,24 @@ def county_multiples(
     *,
     lang: str = "en",
     scenario_titles: dict[str, str] | None = None,
+    names: UnitNames | None = None,
 ):
-    """The five counties and the county area side by side on shared axes (median, 90%)."""
+    """The counties and the county area side by side on shared axes (median, 90%).
+
+    The counties are the table's units other than ``city`` and ``county_area``, in the
+    table's order.
+    """
     check_lang(lang)
     titles = scenario_titles or {}
+    counties = [u for u in table["unit"].unique() if u not in ("city", "county_area")]
+    panels = [*counties, "county_area"]
+    rows = -(-len(panels) // 3)
     with chart_style(lang):
-        fig = new_figure(11, 6.4)
-        axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
-        for ax, unit in zip(axes, COUNTY_PANELS, strict=True):
+        fig = new_figure(11, 3.2 * rows)
+        axes = np.atleast_1d(fig.subplots(rows, 3, sharex=True, sharey=True)).ravel()
+        for ax in axes[len(panels) :]:
+            ax.set_visible(False)
+        for ax, unit in zip(axes, panels, strict=False):
             q = quantiles(table, indicator, unit)
             for k, (scenario, part) in enumerate(q.groupby("scenario", sort=False)):
                 colour = PALETTE[k % len(PALETTE)]
@@ -104,7 +115,7 @@ def county_multiples(
                 ax.plot(
                     part.year, part.q50, color=colour, lw=1.8, label=titles.get(scenario, scenario)
                 )
-            ax.set_title(unit_label(unit, lang), fontsize=10)
+            ax.set_title(unit_label(unit, lang, names), fontsize=10)
             ax.grid(alpha=0.3)
             ax.yaxis.set_major_formatter(value_formatter(indicator))
         axes[0].legend(fontsize=7, frameon=False)

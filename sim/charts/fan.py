@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.legend_handler import HandlerTuple
 
 from sim.charts.style import (
+    UnitNames,
     axis_label,
     chart_style,
     check_lang,
@@ -108,6 +109,7 @@ def fan_chart(
     targets=(),
     history=(),
     scenario_titles: dict[str, str] | None = None,
+    names: UnitNames | None = None,
 ):
     """Draw one indicator's fan chart; return the figure.
 
@@ -120,6 +122,7 @@ def fan_chart(
             drawn as dashed lines from the start year to their year, marked at the year.
         history: Rows of the historical record (dicts with unit, indicator, year, value).
         scenario_titles: Display name per scenario (defaults to the id).
+        names: The region's unit names (``RegionData.unit_names``); keys without them.
     """
     check_lang(lang)
     q = quantiles(table, indicator, unit)
@@ -169,7 +172,7 @@ def fan_chart(
                 fontsize=9,
                 color="#444444",
             )
-        ax.set_title(f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}")
+        ax.set_title(f"{unit_label(unit, lang, names)} · {indicator_label(indicator, lang)}")
         ax.set_xlabel(word("year", lang))
         ax.set_ylabel(axis_label(indicator, lang))
         ax.yaxis.set_major_formatter(value_formatter(indicator))

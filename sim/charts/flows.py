@@ -10,12 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.charts.style import chart_style, check_lang, new_figure, unit_label, word
-from sim.data import COUNTY_KEYS, OUTSIDE_KEYS
+from sim.charts.style import UnitNames, chart_style, check_lang, new_figure, unit_label, word
 from sim.indicators import living_in_indicator, pyramid_indicator
 from sim.tallies import PYRAMID_BANDS
 
-DESTINATIONS = COUNTY_KEYS + OUTSIDE_KEYS
+LIVING_IN = "registered_living_in_"
 
 
 def _medians(table: pd.DataFrame, scenario: str, year: int) -> pd.Series:
@@ -32,14 +31,28 @@ def living_matrix(table: pd.DataFrame, scenario: str, year: int) -> pd.DataFrame
         KeyError: The results hold no such rows (made before the tally existed).
     """
     v = _medians(table, scenario, year)
+    rows = table[table["indicator"].str.startswith(LIVING_IN)]
+    # Destinations and home counties in the order the indicator table lists them.
+    destinations = list(dict.fromkeys(rows["indicator"].str.removeprefix(LIVING_IN)))
+    homes = [u for u in dict.fromkeys(rows["unit"]) if u != "city"]
     try:
-        cells = [[v[(home, living_in_indicator(d))] for d in DESTINATIONS] for home in COUNTY_KEYS]
+        cells = [[v[(home, living_in_indicator(d))] for d in destinations] for home in homes]
     except KeyError as exc:
         raise KeyError(f"no 'registered_living_in_*' rows for {scenario!r} in {year}") from exc
-    return pd.DataFrame(cells, index=list(COUNTY_KEYS), columns=list(DESTINATIONS))
+    if not cells:
+        raise KeyError(f"no 'registered_living_in_*' rows for {scenario!r} in {year}")
+    return pd.DataFrame(cells, index=homes, columns=destinations)
 
 
-def living_chart(table: pd.DataFrame, scenario: str, *, start: int, end: int, lang: str = "en"):
+def living_chart(
+    table: pd.DataFrame,
+    scenario: str,
+    *,
+    start: int,
+    end: int,
+    lang: str = "en",
+    names: UnitNames | None = None,
+):
     """Heat maps of where each home county's registered persons live.
 
     Left: row shares in ``end``; right: their change in percentage points since ``start``.
@@ -89,12 +102,15 @@ def living_chart(table: pd.DataFrame, scenario: str, *, start: int, end: int, la
                     fontsize=7,
                     color="white" if dark else "black",
                 )
-            ax.set_xticks(range(len(DESTINATIONS)))
+            ax.set_xticks(range(len(later.columns)))
             ax.set_xticklabels(
-                [unit_label(d, lang) for d in DESTINATIONS], rotation=40, ha="right", fontsize=8
+                [unit_label(d, lang, names) for d in later.columns],
+                rotation=40,
+                ha="right",
+                fontsize=8,
             )
-            ax.set_yticks(range(len(COUNTY_KEYS)))
-            ax.set_yticklabels([unit_label(c, lang) for c in COUNTY_KEYS], fontsize=8)
+            ax.set_yticks(range(len(later.index)))
+            ax.set_yticklabels([unit_label(c, lang, names) for c in later.index], fontsize=8)
             ax.set_xlabel(word("destination", lang))
             ax.set_title(title, fontsize=10)
             fig.colorbar(image, ax=ax, shrink=0.8, format=bar_format)
@@ -120,7 +136,15 @@ def pyramid_table(table: pd.DataFrame, scenario: str, year: int) -> pd.DataFrame
     return pd.DataFrame(columns, index=[*labels, f"{5 * (PYRAMID_BANDS - 1)}+"])
 
 
-def pyramid_chart(table: pd.DataFrame, scenario: str, *, start: int, end: int, lang: str = "en"):
+def pyramid_chart(
+    table: pd.DataFrame,
+    scenario: str,
+    *,
+    start: int,
+    end: int,
+    lang: str = "en",
+    names: UnitNames | None = None,
+):
     """Rural and urban age pyramids side by side: bars for ``end``, outlines for ``start``.
 
     Men are drawn to the left (negative), women to the right, in persons.
@@ -159,7 +183,7 @@ def pyramid_chart(table: pd.DataFrame, scenario: str, *, start: int, end: int, l
         axes[0].set_yticklabels(later.index, fontsize=7)
         axes[0].set_ylabel(word("age", lang))
         axes[0].xaxis.set_major_formatter(lambda v, _: f"{abs(v):,.0f}")
-        fig.suptitle(f"{unit_label('city', lang)} · {word('pyramid', lang)}")
+        fig.suptitle(f"{unit_label('city', lang, names)} · {word('pyramid', lang)}")
         fig.supxlabel(f"{word('male', lang)} ← {word('persons', lang)} → {word('female', lang)}")
         fig.tight_layout()
     return fig

@@ -7,7 +7,14 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from sim.charts.style import chart_style, check_lang, indicator_label, new_figure, unit_label
+from sim.charts.style import (
+    UnitNames,
+    chart_style,
+    check_lang,
+    indicator_label,
+    new_figure,
+    unit_label,
+)
 from sim.indicators import TARGET_INDICATORS
 
 HEADERS = {
@@ -63,14 +70,17 @@ def target_text(row) -> str:
     return f"{sign} {value}"
 
 
-def scorecard_cells(card: pd.DataFrame, *, lang: str, year: int) -> tuple[list, list]:
+def scorecard_cells(
+    card: pd.DataFrame, *, lang: str, year: int, names: UnitNames | None = None
+) -> tuple[list, list]:
     """Header and rows of the scorecard table: a scenario, then two cells per target."""
     k = check_lang(lang)
     header = [HEADERS["scenario"][k]]
     for unit, indicator in TARGET_INDICATORS:
         rows = card[(card.unit == unit) & (card.indicator == indicator)]
         first = rows.iloc[0]
-        name = f"{unit_label(unit, lang)}\n{indicator_label(indicator, lang)} {target_text(first)}"
+        label = f"{unit_label(unit, lang, names)}\n{indicator_label(indicator, lang)}"
+        name = f"{label} {target_text(first)}"
         header += [f"{name}\n{HEADERS['p'][k].format(y=year)}", HEADERS["first"][k]]
     never = HEADERS["never"][k].format(y=int(card.attrs.get("end_year", year)))
     cells = []
@@ -84,9 +94,11 @@ def scorecard_cells(card: pd.DataFrame, *, lang: str, year: int) -> tuple[list, 
     return header, cells
 
 
-def scorecard_figure(card: pd.DataFrame, *, lang: str = "en", year: int = 2027):
+def scorecard_figure(
+    card: pd.DataFrame, *, lang: str = "en", year: int = 2027, names: UnitNames | None = None
+):
     """The scorecard as a table image: one row per scenario, two cells per target."""
-    header, cells = scorecard_cells(card, lang=lang, year=year)
+    header, cells = scorecard_cells(card, lang=lang, year=year, names=names)
     width = 12 if lang == "zh" else 22
     cells = [[textwrap.fill(row[0], width), *row[1:]] for row in cells]
     header = [textwrap.fill(h, 30, replace_whitespace=False) for h in header]

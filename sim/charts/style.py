@@ -8,6 +8,7 @@ matplotlib when a chart is drawn, never at import.
 from __future__ import annotations
 
 import importlib.resources
+from collections.abc import Mapping
 from contextlib import contextmanager
 from functools import cache
 
@@ -49,19 +50,14 @@ INDICATORS = {
         "yuan_100m",
     ),
 }
+# The aggregate areas every region has; its own units' names come from its units.csv
+# (RegionData.unit_names), passed to the charts as ``names``.
 UNITS = {
-    "city": ("遂宁市", "Suining"),
+    "city": ("全市", "City"),
     "county_area": ("县域", "County area"),
-    "chuanshan": ("船山区", "Chuanshan"),
-    "anju": ("安居区", "Anju"),
-    "shehong": ("射洪市", "Shehong"),
-    "pengxi": ("蓬溪县", "Pengxi"),
-    "daying": ("大英县", "Daying"),
-    "chengdu": ("成都", "Chengdu"),
-    "chongqing": ("重庆", "Chongqing"),
-    "rest_of_sichuan": ("省内其他市州", "Rest of Sichuan"),
-    "other_provinces": ("省外", "Other provinces"),
 }
+# A unit key to its (Chinese, English) name.
+UnitNames = Mapping[str, tuple[str, str]]
 WORDS = {
     "year": ("年份", "Year"),
     "median": ("中位数", "median"),
@@ -106,9 +102,10 @@ def indicator_label(indicator: str, lang: str) -> str:
     return names[check_lang(lang)] if names else indicator
 
 
-def unit_label(unit: str, lang: str) -> str:
-    """A unit's name in ``lang``."""
-    return UNITS.get(unit, (unit, unit))[check_lang(lang)]
+def unit_label(unit: str, lang: str, names: UnitNames | None = None) -> str:
+    """A unit's name in ``lang``: from ``names`` (the region's), else generic, else its key."""
+    known = (names or {}).get(unit) or UNITS.get(unit)
+    return known[check_lang(lang)] if known else unit
 
 
 # What an axis measures, by indicator kind: (中文, English) for levels and for differences.

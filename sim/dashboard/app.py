@@ -50,8 +50,8 @@ from sim.dashboard.plan import (
     slider_step,
     tidy,
 )
-from sim.dashboard.texts import LANGS, text, unit_text
-from sim.data import COUNTY_KEYS
+from sim.dashboard.texts import LANGS, city_name, text, unit_names, unit_text
+from sim.data import region_county_keys
 from sim.errors import RongheError
 from sim.indicators import TARGET_INDICATORS
 from sim.levers import CATALOGUE, Lever
@@ -202,7 +202,7 @@ def LeverControl(lever: Lever):
 
     def move_county(county: str, value: float) -> None:
         old = edits.value.get(lever.id) or LeverEdit(lever.id, shown, county_values=base)
-        current = (old.county_values or base)[COUNTY_KEYS.index(county)]
+        current = (old.county_values or base)[region_county_keys().index(county)]
         if abs(value - on_grid(current)) < step / 2:
             return  # a snap to the grid, not a move
         set_edit(lever.id, old.with_county(county, float(value) * factor))
@@ -262,9 +262,11 @@ def LeverControl(lever: Lever):
                 )
                 if edit and edit.county_values is not None:
                     with solara.Column(classes=["ronghe-counties"]):
-                        for county, value in zip(COUNTY_KEYS, edit.county_values, strict=True):
+                        for county, value in zip(
+                            region_county_keys(), edit.county_values, strict=True
+                        ):
                             solara.SliderFloat(
-                                unit_label(county, language),
+                                unit_label(county, language, unit_names()),
                                 value=on_grid(value),
                                 min=lever.low / factor,
                                 max=lever.high / factor,
@@ -567,7 +569,7 @@ def Page():
     with solara.Column(classes=["ronghe-app"], style={"padding": "8px 16px"}):
         with solara.Row(style={"align-items": "center", "justify-content": "space-between"}):
             with solara.Column(gap="0px"):
-                Heading(t("title"), level=2)
+                Heading(t("title", city=city_name(lang.value)), level=2)
                 solara.Text(t("subtitle"), classes=["ronghe-meta"])
             solara.ToggleButtonsSingle(
                 value=lang,

@@ -28,6 +28,7 @@ from sim.charts.fan import fan_chart
 from sim.charts.scorecard import scorecard, target_text
 from sim.charts.style import chart_style, indicator_label, unit_label
 from sim.config import Targets2035, ValidConfig, run_targets
+from sim.dashboard.texts import unit_names
 from sim.data import load_region
 from sim.ensemble import compose_scenario, process_inputs, run_ensemble
 from sim.indicators import TARGET_INDICATORS
@@ -331,7 +332,7 @@ def score_rows(comparison: Comparison, lang: str, targets=None) -> list[ScoreRow
 
 
 def target_labels(lang: str, targets=None) -> dict:
-    """(unit, indicator) to its label with the target: ``Suining · … ≥ 63.0%``."""
+    """(unit, indicator) to its label with the target: ``CITY · … ≥ 63.0%``."""
     card = pd.DataFrame(
         [
             {"unit": t.unit, "indicator": t.indicator, "target": t.value, "direction": t.direction}
@@ -344,7 +345,8 @@ def target_labels(lang: str, targets=None) -> dict:
         row = card.loc[(unit, indicator)]
         shown = pd.Series({**row.to_dict(), "indicator": indicator})
         out[(unit, indicator)] = (
-            f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)} {target_text(shown)}"
+            f"{unit_label(unit, lang, unit_names())} · {indicator_label(indicator, lang)} "
+            f"{target_text(shown)}"
         )
     return out
 
@@ -383,7 +385,7 @@ def chart_images(comparison: Comparison, lang: str, region=None) -> list[ChartIm
     images = []
     with CHART_LOCK:
         for unit, indicator in CHART_INDICATORS:
-            caption = f"{unit_label(unit, lang)} · {indicator_label(indicator, lang)}"
+            caption = f"{unit_label(unit, lang, unit_names())} · {indicator_label(indicator, lang)}"
             spending = indicator == "lever_spending"
             fan = fan_chart(
                 simulated if spending else table,
@@ -393,6 +395,7 @@ def chart_images(comparison: Comparison, lang: str, region=None) -> list[ChartIm
                 targets=[] if spending else targets,
                 history=[] if spending else region.history,
                 scenario_titles=titles,
+                names=unit_names(),
             )
             images.append(ChartImage("fans", f"fan_{unit}_{indicator}", caption, _png(fan, lang)))
             difference = difference_chart(
@@ -401,6 +404,7 @@ def chart_images(comparison: Comparison, lang: str, region=None) -> list[ChartIm
                 unit=unit,
                 lang=lang,
                 scenario_titles=titles,
+                names=unit_names(),
             )
             images.append(
                 ChartImage(

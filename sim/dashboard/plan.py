@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.data import COUNTY_KEYS
+from sim.data import region_county_keys
 from sim.errors import ScenarioError, clip
 from sim.levers import CATALOGUE, LEVERS, Lever
 from sim.paths import scenarios_folder
@@ -58,7 +58,7 @@ class LeverEdit:
             return self._form(self.value)
         return {
             county: self._form(value)
-            for county, value in zip(COUNTY_KEYS, self.county_values, strict=True)
+            for county, value in zip(region_county_keys(), self.county_values, strict=True)
         }
 
     def _form(self, value: float) -> object:
@@ -75,8 +75,8 @@ class LeverEdit:
 
     def with_county(self, county: str, value: float) -> LeverEdit:
         """The edit with ``county`` moved to ``value`` (the others keep theirs)."""
-        values = list(self.county_values or (self.value,) * len(COUNTY_KEYS))
-        values[COUNTY_KEYS.index(county)] = tidy(value)
+        values = list(self.county_values or (self.value,) * len(region_county_keys()))
+        values[region_county_keys().index(county)] = tidy(value)
         return replace(self, county_values=tuple(values))
 
 
@@ -157,7 +157,7 @@ def scenario_text(
     for lever_id, value in levers_mapping(edits).items():
         lever = LEVERS[lever_id]
         comment = f"# {lever.clause} {lever.name_zh} / {lever.name_en} ({lever.unit})"
-        if isinstance(value, dict) and set(value) <= set(COUNTY_KEYS):
+        if isinstance(value, dict) and set(value) <= set(region_county_keys()):
             lines.append(f"  {lever_id}:  {comment}")
             lines += [f"    {county}: {flow_yaml(v)}" for county, v in value.items()]
         else:

@@ -119,7 +119,7 @@ def page_characters() -> str:
     """Every Chinese character the page's fixed texts use (texts, levers, titles, labels)."""
     from sim.charts.style import INDICATORS, UNITS
     from sim.dashboard.plan import library
-    from sim.dashboard.texts import TEXTS, unit_text
+    from sim.dashboard.texts import TEXTS, unit_names, unit_text
     from sim.levers import CATALOGUE, UNIT_ZH
 
     chars = set("0123456789%.,:;()（）：；，。、·–→+-≥≤")
@@ -131,7 +131,7 @@ def page_characters() -> str:
         chars.update(scenario.title_zh + scenario.description_zh)
     chars.update("".join(UNIT_ZH.values()))
     chars.update("".join(unit_text(lever, "zh") for lever in CATALOGUE))
-    for names in (*UNITS.values(), *INDICATORS.values()):
+    for names in (*UNITS.values(), *unit_names().values(), *INDICATORS.values()):
         chars.update(names[0])
     return "".join(sorted(chars))
 

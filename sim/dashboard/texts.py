@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sim.charts.style import check_lang
+from sim.data import load_region
 
 LANGS = ("zh", "en")
 
 # key: (中文, English); ``{name}`` fields are filled by :func:`text`.
 TEXTS = {
-    "title": ("遂宁城乡融合发展模拟 · 工作台", "Suining urban-rural integration · workbench"),
+    "title": ("{city}城乡融合发展模拟 · 工作台", "{city} urban-rural integration · workbench"),
     "subtitle": (
         "选择情景，调整政策杠杆，运行模型，并与基准情景配对比较。",
         "Pick a scenario, set the levers, run the model and compare it, paired, with the baseline.",
@@ -128,4 +131,15 @@ def text(key: str, lang: str, **values) -> str:
     return TEXTS[key][check_lang(lang)].format(**values)
 
 
-__all__ = ["LANGS", "TEXTS", "text", "unit_text"]
+@cache
+def unit_names() -> dict[str, tuple[str, str]]:
+    """The workbench's region's unit names (it works on the default region)."""
+    return load_region().unit_names()
+
+
+def city_name(lang: str) -> str:
+    """The region's name in ``lang``."""
+    return unit_names()["city"][check_lang(lang)]
+
+
+__all__ = ["LANGS", "TEXTS", "city_name", "text", "unit_names", "unit_text"]

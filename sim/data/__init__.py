@@ -10,8 +10,10 @@ the file, line, column, value and what is allowed.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +38,6 @@ DATA_FILES = (
 # Optional (a region without them cannot be calibrated); hashed on their own, so editing
 # them does not make stored runs stale, only a posterior fitted to them.
 CALIBRATION_FILES = ("observations.csv", "priors.csv")
-# Transitional: removed once no module reads them (issue 15).
-COUNTY_KEYS = ("chuanshan", "anju", "shehong", "pengxi", "daying")
-OUTSIDE_KEYS = ("chengdu", "chongqing", "rest_of_sichuan", "other_provinces")
 BASES = {"sourced", "derived", "computed", "assumption", "calibrated"}
 
 
@@ -224,9 +223,9 @@ class RegionData:
         """The counties that form the 县域 by default (units.csv, column county_area)."""
         return tuple(u.key for u in self.counties if u.county_area)
 
-    def unit_names(self, lang: str) -> dict[str, str]:
-        """Each unit's name in ``lang`` (zh or en), by key."""
-        return {u.key: u.name_zh if lang == "zh" else u.name_en for u in self.units}
+    def unit_names(self) -> dict[str, tuple[str, str]]:
+        """Each unit's (Chinese, English) name by key, the region's own as ``city``."""
+        return {u.key: (u.name_zh, u.name_en) for u in self.units}
 
     def value(self, unit: str, indicator: str, year: int | str = "") -> float:
         """Return one figure's value; raise DataError naming the missing key."""
@@ -237,6 +236,26 @@ class RegionData:
                 f"in facts.csv or assumptions.csv"
             )
         return self.figures[key].value
+
+
+@cache
+def region_county_keys(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[str, ...]:
+    """The county keys of a region folder, in order, read from its units.csv alone.
+
+    Cheap (no validation): what lever plans need to lay out per-county values before a
+    run loads and checks the whole folder (which then fails on a malformed units.csv).
+
+    Raises:
+        DataError: The folder has no readable units.csv.
+    """
+    path = Path(data_dir) / "units.csv"
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return tuple(
+                row["key"] for row in csv.DictReader(handle) if row.get("kind") == "county"
+            )
+    except (OSError, KeyError, csv.Error, UnicodeDecodeError) as exc:
+        raise DataError(f"data file {path}: cannot read the counties ({exc})") from None
 
 
 def data_hash(data_dir: Path) -> str:

@@ -75,7 +75,7 @@ CITY_FIGURES: frozenset[tuple[str, str, str]] = frozenset(
     | _figures(["city"], ("road_circuity", "local_distance_km", "town_to_seat_distance_km"), "")
 )
 
-# Parameters read once per outside destination, as PREFIX_KEY (wage_factor_chengdu).
+# Parameters read once per outside destination, as PREFIX_KEY (wage_factor_KEY).
 PER_DESTINATION = ("wage_factor", "settlement_ease", "service_access", "housing_cost")
 
 

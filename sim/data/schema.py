@@ -371,7 +371,7 @@ class UnitRow(Row):
     """A row of units.csv."""
 
     key: Key
-    kind: Annotated[str, AfterValidator(_one_of(("county", "outside")))]
+    kind: Annotated[str, AfterValidator(_one_of(("city", "county", "outside")))]
     name_zh: Described
     name_en: Described
     subdistricts: Townships
@@ -742,11 +742,22 @@ def check_units(path: Path, rows: Rows, context: Context = None) -> None:
     keys = tuple(r.key for _, r in counties)
     if not counties:
         raise DataError(f"{where(path)}: no unit of kind county; a region needs at least one")
-    reserved = [r.key for _, r in rows if r.key in (*TARGET_AREAS, *REFERENCE_AREAS)]
+    reserved = [
+        r.key
+        for _, r in rows
+        if r.key in (*TARGET_AREAS, *REFERENCE_AREAS) and (r.kind, r.key) != ("city", "city")
+    ]
     if reserved:
         raise DataError(
             f"{where(path)}: unit key {reserved[0]} is reserved for an aggregate; allowed: "
             f"any other key"
+        )
+    cities = [(line, r) for line, r in rows if r.kind == "city"]
+    if len(cities) != 1 or cities[0][1].key != "city":
+        line = cities[1][0] if len(cities) > 1 else None
+        raise DataError(
+            f"{where(path, line)}: needs one row of kind city, key city, that names the "
+            f"region as a whole; found {len(cities)}"
         )
     line, first = counties[0]
     if not first.central:
