@@ -172,6 +172,7 @@ def _run_one(cfg: ValidConfig) -> pd.DataFrame:
     from sim.runner import simulate
 
     inputs = process_inputs_for(cfg)
+    cfg = cfg.resolved(inputs.region)
     model, _, _, _ = simulate(cfg, inputs.region, inputs=inputs)
     return _table(model, cfg)
 
@@ -247,6 +248,7 @@ class RongheModel(_EngineModel):
                 )
         cfg = configure(scenario, levers=levers, params=params, **settings)
         inputs = process_inputs_for(cfg)
+        cfg = cfg.resolved(inputs.region)
         resolved = resolve_params(inputs.region, cfg.params)
         configure_threads(cfg.settings.threads)
         super().__init__(**model_arguments(cfg, inputs, params=resolved))

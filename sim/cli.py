@@ -60,7 +60,7 @@ def check_overrides(overrides: list[str]) -> None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
-    from sim.config import RANGES, check_key
+    from sim.config import SETTINGS, RunSettings, check_key, resolve_county_area
     from sim.data import load_region
     from sim.paths import project_dir, scenarios_folder
     from sim.scenario import load_scenario
@@ -69,8 +69,6 @@ def check_overrides(overrides: list[str]) -> None:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException as exc:
         raise ConfigError(f"malformed override: {str(exc).splitlines()[0]}") from None
-    from sim.config import RunSettings
-
     settings = RunSettings()
     start_year, end_year = settings.start_year, settings.end_year
     scenarios = [settings.scenario]
@@ -120,13 +118,16 @@ def check_overrides(overrides: list[str]) -> None:
                     raise ConfigError(
                         f"+experiment={value}: unknown experiment; allowed: {', '.join(known)}"
                     )
-        elif key in RANGES:
+        elif key in SETTINGS:
             for value in values:
                 check_key(key, value, start_year=start_year)
+                if key == "county_area":  # the names of every data folder's counties
+                    for region in regions:
+                        resolve_county_area(_plain(value), region)
             if key == "scenario":
                 scenarios = values
         else:
-            allowed = ", ".join(sorted(RANGES))
+            allowed = ", ".join(sorted(SETTINGS))
             raise ConfigError(
                 f"unknown override key {key!r}; allowed: {allowed}, params.NAME, levers.NAME, "
                 f"+experiment=NAME"
@@ -451,27 +452,32 @@ def _output_folders(overrides: list[str], multirun: bool) -> dict[str, str]:
     return {key: folder or "."}
 
 
+# Keys of ``ronghe run`` besides the run settings, with what they do.
+OTHER_KEYS = (
+    ("params.NAME=VALUE", "a behavioural parameter over the data's value (`ronghe params`)"),
+    (
+        "levers.NAME=VALUE",
+        "a lever over the scenario's: a number, a per-county mapping or a schedule such as "
+        "'{ramp: [2024, 2027], to: 0.9}' (`ronghe levers`, docs/scenarios.md)",
+    ),
+    ("seeds=N", "with -m: N replicate seeds derived from seed, one run each"),
+    (
+        "+experiment=goal_seek",
+        "with -m: goal seeking over lever intensities (conf/experiment/goal_seek.yaml)",
+    ),
+    ("hydra.run.dir=DIR, hydra.sweep.dir=DIR", "where a run's or a sweep's folders go"),
+)
+
+
 def run_help() -> str:
     """``ronghe run --help``: every key with its default, meaning and allowed values.
 
-    Defaults and meanings come from ``conf/config.yaml`` (its comments), allowed values
-    from :data:`sim.config.RANGES`, the one place each is declared.
+    All from the settings' declarations (:data:`sim.config.SETTINGS`).
     """
-    import re
+    import textwrap
 
-    from sim.config import RANGES, RunSettings
-    from sim.paths import project_dir
+    from sim.config import SETTINGS
 
-    notes: dict[str, tuple[str, str]] = {}
-    for line in (project_dir("conf") / "config.yaml").read_text("utf-8").splitlines():
-        match = re.fullmatch(r"([a-z_0-9]+): *([^#]*?) *(?:# *(.*))?", line)
-        if match and match.group(1) in RANGES:
-            notes[match.group(1)] = (match.group(2), match.group(3) or "")
-    for key in RANGES:
-        if key not in notes and "." in key:
-            group, field_name = key.split(".", 1)
-            default = getattr(getattr(RunSettings(), group), field_name)
-            notes[key] = (f"{default:g}" if isinstance(default, float) else str(default), "")
     lines = [
         "usage: ronghe run [-m] [KEY=VALUE ...]",
         "",
@@ -480,25 +486,17 @@ def run_help() -> str:
         "comma-separated values, each in its own folder of hydra.sweep.dir; run it again to",
         "resume (complete runs are skipped).",
         "",
-        "keys (default: meaning; allowed values):",
+        "keys (KEY=DEFAULT, its meaning and allowed values):",
     ]
-    for key, allowed in RANGES.items():
-        default, meaning = notes.get(key, ("", ""))
-        shown = f"{key}={default}" if default else key
-        lines.append(f"  {shown}")
-        lines.append(f"      {meaning + '; ' if meaning else ''}allowed: {allowed}")
+    notes = [
+        (f"{key}={s.shown_default()}", [s.help, f"allowed: {s.allowed()}"])
+        for key, s in SETTINGS.items()
+    ]
+    for key, texts in [*notes, *((key, [text]) for key, text in OTHER_KEYS)]:
+        lines.append(f"  {key}")
+        for text in texts:
+            lines += textwrap.wrap(text, 88, initial_indent=" " * 6, subsequent_indent=" " * 6)
     lines += [
-        "  params.NAME=VALUE",
-        "      a behavioural parameter over the data's value (`ronghe params`)",
-        "  levers.NAME=VALUE",
-        "      a lever over the scenario's: a number, a per-county mapping or a schedule",
-        "      such as '{ramp: [2024, 2027], to: 0.9}' (`ronghe levers`, docs/scenarios.md)",
-        "  seeds=N",
-        "      with -m: N replicate seeds derived from seed, one run each",
-        "  +experiment=goal_seek",
-        "      with -m: goal seeking over lever intensities (conf/experiment/goal_seek.yaml)",
-        "  hydra.run.dir=DIR, hydra.sweep.dir=DIR",
-        "      where a run's or a sweep's folders go",
         "",
         "examples:",
         "  ronghe run scenario=decision_package scale=0.01",
@@ -688,7 +686,7 @@ def _levers(args: list[str]) -> int:
 
 
 def _scenarios(args: list[str]) -> int:
-    from sim.data import COUNTY_KEYS
+    from sim.data import region_county_keys
     from sim.levers import LEVERS
     from sim.paths import scenarios_folder
     from sim.scenario import available, load_scenario
@@ -739,7 +737,7 @@ def _scenarios(args: list[str]) -> int:
             if len(set(per_county)) == 1:
                 print(f"  {'':<12} all counties: {per_county[0].describe()}")
             else:
-                for county, schedule in zip(COUNTY_KEYS, per_county, strict=True):
+                for county, schedule in zip(region_county_keys(), per_county, strict=True):
                     print(f"  {'':<12} {county:<10} {schedule.describe()}")
     return 0
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numba
 import pandas as pd
 
-from sim.config import DEFAULT_COUNTY_AREA, ValidConfig, validate
+from sim.config import ValidConfig, resolve_county_area, validate
 from sim.data import RegionData, load_region
 from sim.errors import ConfigError
 from sim.indicators import indicator_table
@@ -169,14 +169,17 @@ def build_model(
     return RongheModel(**model_arguments(cfg, inputs, params=params, population=population))
 
 
-def finish(model: RongheModel, *, scenario: str, county_area=DEFAULT_COUNTY_AREA) -> pd.DataFrame:
-    """Run ``model`` to its end year; return its indicator table."""
+def finish(model: RongheModel, *, scenario: str, county_area=None) -> pd.DataFrame:
+    """Run ``model`` to its end year; return its indicator table.
+
+    ``county_area`` None is the region's own (:func:`~sim.config.region_county_area`).
+    """
     model.run()
     return indicator_table(
         model.tallies,
         weight=model.weight,
         steps_per_year=model.spy,
-        county_area=county_area,
+        county_area=resolve_county_area(county_area, model.region),
         scenario=scenario,
         seed=model.seed,
     )
@@ -274,6 +277,7 @@ def run_ensemble(
     _check(configs)
     prepare()
     region = load_region(configs[0].settings.data_dir)
+    configs = [c.resolved(region) for c in configs]
     inputs = RunInputs(region, build_world(region))
     keys = [
         population_key(c.settings.seed, c.settings.scale, resolve_params(region, c.params))

@@ -172,6 +172,7 @@ def run_to_directory(
         ``(indicators, goal)``: the indicator table (all replicate seeds of a goal run)
         and the :class:`~sim.goals.GoalResult` of a goal run, else None.
     """
+    cfg = cfg.resolved(region)
     s = cfg.settings
     started = time.time()
     threads = configure_threads(s.threads)

@@ -117,7 +117,9 @@ def tallies_equal(a, b) -> bool:
     if len(a) != len(b):
         return False
     for x, y in zip(a, b, strict=True):
-        for name in vars(x):
+        if set(x.arrays) != set(y.arrays):
+            return False
+        for name in [*(k for k in vars(x) if k != "arrays"), *x.arrays]:
             u, v = getattr(x, name), getattr(y, name)
             if isinstance(u, np.ndarray):
                 if not np.array_equal(u, v):

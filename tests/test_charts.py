@@ -9,6 +9,7 @@ from sim.charts.compare import county_multiples, difference_chart, paired_differ
 from sim.charts.fan import fan_chart, quantiles
 from sim.charts.scorecard import scorecard, scorecard_figure
 from sim.charts.style import cjk_font_name, save, value_formatter
+from sim.data import load_region
 from sim.errors import ConfigError
 
 
@@ -41,6 +42,7 @@ def test_fan_chart_draws_bands_medians_targets_and_record(results, region):
         targets=region.targets,
         history=region.history,
         lang="en",
+        names=region.unit_names(),
     )
     ax = fig.axes[0]
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
@@ -114,10 +116,13 @@ def test_county_multiples_share_axes(results):
         results.assign(unit=u) for u in ("chuanshan", "anju", "shehong", "pengxi", "daying")
     ]
     table = pd.concat([*counties, results.assign(unit="county_area")], ignore_index=True)
-    fig = county_multiples(table, "resident_urbanisation_rate", lang="en")
+    fig = county_multiples(
+        table, "resident_urbanisation_rate", lang="en", names=load_region().unit_names()
+    )
     axes = fig.axes
     assert [ax.get_title() for ax in axes] == [
-        "Chuanshan", "Anju", "Shehong", "Pengxi", "Daying", "County area",
+        "Chuanshan District", "Anju District", "Shehong City", "Pengxi County", "Daying County",
+        "County area",
     ]  # fmt: skip
     assert all(ax.get_ylim() == axes[0].get_ylim() for ax in axes)
     assert all(len(ax.lines) == 2 for ax in axes)  # a median per scenario in every panel
@@ -197,7 +202,9 @@ def test_charts_from_results_stored_by_the_model(stored_table, region):
     assert np.allclose(line.get_ydata(), expected)
     assert line.get_ydata()[0] == 0.0  # 2023 is the same population and policy
 
-    counties = county_multiples(stored_table, "rural_income_per_capita", lang="zh")
+    counties = county_multiples(
+        stored_table, "rural_income_per_capita", lang="zh", names=load_region().unit_names()
+    )
     assert len(counties.axes) == 6 and all(len(a.lines) == 2 for a in counties.axes)
     assert counties.axes[0].get_title() == "船山区"
     formatted = counties.axes[0].yaxis.get_major_formatter()(25000.0, 0)

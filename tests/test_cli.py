@@ -104,7 +104,7 @@ def test_multirun_sweep(tmp_path):
         (["scale=1e-5"], "scale=1e-05: allowed [0.0001, 1]"),  # issue 10.8: was a traceback
         (["scale=-1"], "scale=-1: allowed [0.0001, 1]"),
         (["end_year=2020"], "end_year=2020: allowed [2023, 2050]"),
-        (["start_year=2019"], "start_year=2019: allowed [2023, 2023]"),
+        (["start_year=2019"], "start_year=2019: allowed 2023"),
         (["scenario=utopia"], "scenario='utopia': unknown scenario; allowed: baseline, "),
         (["backend=gpu"], "backend='gpu': allowed numba or agents"),
         (["params.beta_income=99"], "params.beta_income=99: outside the allowed range"),
@@ -282,14 +282,34 @@ def test_every_command_has_its_help(command):
     assert done.stderr == ""
 
 
-def test_run_help_describes_every_key_with_its_range():
-    from sim.config import RANGES
+def test_run_help_describes_every_key_with_its_default_meaning_and_range():
+    from sim.config import SETTINGS
 
     text = ronghe_here("run", "--help").stdout
-    for key, allowed in RANGES.items():
-        assert f"  {key}" in text and allowed in text, key
+    flat = " ".join(text.split())  # lines are wrapped
+    for key, s in SETTINGS.items():
+        assert f"\n  {key}={s.shown_default()}\n" in text, key
+        assert s.help in flat and f"allowed: {s.allowed()}" in flat, key
     assert "scale=0.01\n      agents per real person" in text
     assert "params.NAME=VALUE" in text and "levers.NAME=VALUE" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["county_area=[anju,lhasa]"], "county_area=['anju', 'lhasa']: allowed a non-empty list"),
+        (["county_area=[anju,anju]"], "county_area=['anju', 'anju']: allowed a non-empty list"),
+        (["targets_2035.income_ratio=9"], "targets_2035.income_ratio=9: allowed [1, 5]"),
+        (["region="], "region='': allowed a non-empty name or folder"),
+    ],
+)
+def test_region_dependent_settings_are_checked_before_any_run(tmp_path, args, message):
+    from sim.cli import check_overrides
+    from sim.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        check_overrides(args)
+    assert message in str(err.value) and "\n" not in str(err.value)
 
 
 MY_PLAN = """\

@@ -16,7 +16,6 @@ from sim.data import (
     CALIBRATION_FILES,
     DATA_FILES,
     DEFAULT_DATA_DIR,
-    OUTSIDE_KEYS,
     RegionData,
     data_hash,
     load_region,
@@ -83,7 +82,7 @@ def test_missing_file_is_named(data_copy):
             r"the first county, chuanshan, must be the central city",
         ),
         ("units.csv", "105.45,30.35,chuanshan,no", "105.45,30.35,chuanshan,yes", r"second central"),
-        ("units.csv", "anju,county", "city,county", r"unit key city is reserved"),
+        ("units.csv", "anju,county", "county_area,county", r"unit key county_area is reserved"),
         ("age_structure.csv", "0,4,0.0483", "0,4,0.9483", r"shares add to"),
     ],
 )
@@ -317,7 +316,7 @@ IMPOSSIBLE = [
         "daying,county",
         "anju,county",
         ("units.csv", "Daying County"),
-        ["anju is given twice (first on line 3)", "allowed: one row per key"],
+        ["anju is given twice (first on line 4)", "allowed: one row per key"],
         id="duplicate_unit",
     ),
     pytest.param(
@@ -430,7 +429,7 @@ def test_header_only_parameters_names_the_missing_parameters(data_copy):
     header_only(data_copy, "parameters.csv")
     message = one_line_error(data_copy)
     assert "parameters.csv: missing parameter(s) mortality_a_male, mortality_a_female" in message
-    assert f"and {len(required_parameters(OUTSIDE_KEYS)) - 6} more" in message
+    assert f"and {len(required_parameters(load_region().outside_keys)) - 6} more" in message
     assert "each needs a row" in message
 
 

@@ -31,7 +31,7 @@ def alone(member: dict) -> pd.DataFrame:
         model.tallies,
         weight=model.weight,
         steps_per_year=s.steps_per_year,
-        county_area=s.county_area,
+        county_area=cfg.resolved(model.region).settings.county_area,
         scenario=s.scenario,
         seed=s.seed,
     )

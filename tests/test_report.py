@@ -43,7 +43,14 @@ def test_where_registered_persons_live_from_stored_results(stored_table):
     for county in COUNTY_KEYS:
         registered = v[("baseline", 2035, county, "registered_population")]
         assert matrix.loc[county].sum() == pytest.approx(registered)
-    fig = living_chart(table, "decision_package", start=2023, end=2035, lang="en")
+    fig = living_chart(
+        table,
+        "decision_package",
+        start=2023,
+        end=2035,
+        lang="en",
+        names=load_region().unit_names(),
+    )
     shares, change = fig.axes[0], fig.axes[1]
     grids = [ax.get_images()[0].get_array() for ax in (shares, change)]
     assert all(isinstance(ax.get_images()[0], AxesImage) for ax in (shares, change))
@@ -56,7 +63,7 @@ def test_where_registered_persons_live_from_stored_results(stored_table):
     earlier = living_matrix(table, "decision_package", 2023).loc["anju"]
     expected = 100 * (later["chengdu"] / later.sum() - earlier["chengdu"] / earlier.sum())
     assert grids[1][1, 5] == pytest.approx(expected)  # Anju natives in Chengdu
-    assert shares.get_yticklabels()[0].get_text() == "Chuanshan"
+    assert shares.get_yticklabels()[0].get_text() == "Chuanshan District"
     assert "2035" in shares.get_title() and "2023" in change.get_title()
     with pytest.raises(KeyError, match="no results of scenario 'nope'"):
         living_matrix(table, "nope", 2035)

@@ -34,7 +34,7 @@ def test_the_smallest_allowed_scale_runs_with_every_indicator_defined(seed):
         model.tallies,
         weight=model.weight,
         steps_per_year=4,
-        county_area=cfg.settings.county_area,
+        county_area=cfg.resolved(model.region).settings.county_area,
         scenario="baseline",
         seed=seed,
     )

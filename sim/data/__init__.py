@@ -278,11 +278,31 @@ def calibration_hash(data_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def region_folder(region: str | Path | None = None) -> Path:
+    """The folder of ``region``: a library region's name (``ronghe regions``) or a folder.
+
+    A name without a path separator is looked up in the library first
+    (``sim/regions/NAME``); anything else is a folder. None is the default region.
+    """
+    if region is None:
+        return DEFAULT_DATA_DIR
+    text = str(region)
+    if "/" not in text and "\\" not in text and (REGIONS_DIR / text).is_dir():
+        return REGIONS_DIR / text
+    return Path(text)
+
+
+def library_regions() -> dict[str, Path]:
+    """The library's regions by name: every folder of ``sim/regions`` with a units.csv."""
+    return {p.name: p for p in sorted(REGIONS_DIR.iterdir()) if (p / "units.csv").is_file()}
+
+
 def load_region(data_dir: str | Path | None = None) -> RegionData:
-    """Read and validate the data folder.
+    """Read and validate a region's data folder.
 
     Args:
-        data_dir: Folder holding the CSV files; the package's own data by default.
+        data_dir: A library region's name, or a folder holding the CSV files; the
+            default region (``suining``) by default.
 
     Returns:
         The validated :class:`RegionData`.
@@ -290,7 +310,7 @@ def load_region(data_dir: str | Path | None = None) -> RegionData:
     Raises:
         DataError: A file is missing or malformed; the message names it.
     """
-    folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    folder = region_folder(data_dir)
     if not folder.is_dir():
         raise DataError(f"data_dir {str(folder)[:200]!r}: not a directory")
     # Imported here: validation needs pydantic (about 60 ms to import), which commands

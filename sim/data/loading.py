@@ -193,7 +193,11 @@ def _figure(row: Any, file: str) -> Figure:
 def unit_context(unit_rows: Rows) -> dict[str, Any]:
     """What the units say to the other files' rules (see ``sim.data.schema.Context``)."""
     return {
-        "figure_units": ("city", *(r.key for _, r in unit_rows), *REFERENCE_AREAS),
+        "figure_units": (
+            "city",
+            *(r.key for _, r in unit_rows if r.kind != "city"),
+            *REFERENCE_AREAS,
+        ),
         "county_keys": tuple(r.key for _, r in unit_rows if r.kind == "county"),
         "outside_keys": tuple(r.key for _, r in unit_rows if r.kind == "outside"),
     }
