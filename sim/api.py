@@ -112,7 +112,7 @@ def run(
         draw_seeds: With ``ensemble="posterior"``: seeds per draw.
         workers: Processes for several runs (0 = one per available core).
         **settings: Any other key of ``conf/config.yaml`` (``county_area``,
-            ``data_dir``, ``scenarios_dir``, ``backend``, ``threads``, ...).
+            ``region``, ``scenarios_dir``, ``backend``, ``threads``, ...).
 
     Returns:
         Columns ``scenario, seed, year, unit, indicator, value`` (and ``draw`` for an
@@ -164,7 +164,7 @@ def process_inputs_for(cfg: ValidConfig):
     """The shared inputs (data, world, populations) of runs on ``cfg``'s data."""
     from sim.data import load_region
 
-    return process_inputs(load_region(cfg.settings.data_dir), cfg.settings.data_dir)
+    return process_inputs(load_region(cfg.settings.region), cfg.settings.region)
 
 
 def _run_one(cfg: ValidConfig) -> pd.DataFrame:

@@ -41,7 +41,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from sklearn.linear_model import Ridge
 
-from sim.data import Observation, RegionData
+from sim.data import DEFAULT_REGION, Observation, RegionData
 from sim.errors import ConfigError
 from sim.moments import compared, model_years, moments_of
 from sim.paths import engine_digest
@@ -91,7 +91,7 @@ class Setup:
         start_year: The model's first year (its start state).
         end_year: The last year a compared moment needs.
         seed: Base of the runs' seeds; point ``k`` of a wave runs with its own seed.
-        data_dir: The data folder (None: the package's).
+        region: The region (a library region's name or a folder).
         workers: Worker processes of :func:`sim.ensemble.run_ensemble` (0 = one per core).
     """
 
@@ -99,7 +99,7 @@ class Setup:
     start_year: int
     end_year: int
     seed: int = 1
-    data_dir: str | None = None
+    region: str = DEFAULT_REGION
     workers: int = 0
 
     def members(self, params: pd.DataFrame, seeds: Sequence[int]) -> list[dict]:
@@ -112,7 +112,7 @@ class Setup:
                     "scale": self.scale,
                     "start_year": self.start_year,
                     "end_year": self.end_year,
-                    "data_dir": self.data_dir,
+                    "region": self.region,
                     "params": {k: float(v) for k, v in row.items()},
                 }
             )

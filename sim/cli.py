@@ -30,7 +30,9 @@ commands:
   levers            the policy levers: id, clause, Chinese and English names, range
   scenarios [NAME|FILE.yaml ...] [--dir FOLDER]
                     the scenarios with their titles; with a name or a file, its schedules
-  params            the behavioural parameters with value, unit and source
+  params [--region R]
+                    the behavioural parameters with value, unit and source
+  regions           the library's regions: name, counties, outside places, targets
   dashboard [--lang zh|en] [--port N]
                     the workbench in your browser: levers, runs, charts, scorecard
 """
@@ -74,7 +76,7 @@ def check_overrides(overrides: list[str]) -> None:
     scenarios = [settings.scenario]
     folder = None
     levers: dict[str, list] = {}
-    data_dirs: list = [None]
+    region_values: list = [settings.region]
     for o in parsed:
         if o.key_or_group == "start_year" and not o.is_sweep_override():
             start_year = o.value()
@@ -82,12 +84,12 @@ def check_overrides(overrides: list[str]) -> None:
             end_year = o.value()
         if o.key_or_group == "scenarios_dir" and not o.is_sweep_override():
             folder = o.value()
-        if o.key_or_group == "data_dir":
-            data_dirs = _values(o)
-    for value in data_dirs:
-        check_key("data_dir", value)
-    # Every data folder of the sweep is read and checked whole before any run starts.
-    regions = [load_region(value) for value in dict.fromkeys(data_dirs)]
+        if o.key_or_group == "region":
+            region_values = _values(o)
+    for value in region_values:
+        check_key("region", value)
+    # Every region of the sweep is read and checked whole before any run starts.
+    regions = [load_region(value) for value in dict.fromkeys(region_values)]
     for o in parsed:
         key = o.key_or_group
         if key == "hydra.sweep.subdir" and not o.is_sweep_override():
@@ -217,7 +219,7 @@ def _task(cfg) -> float | None:
     from sim.data import load_region
     from sim.goals import GOAL_FILE, read_goal
     from sim.paths import code_digest
-    from sim.posterior import posterior_digest
+    from sim.posterior import POSTERIOR_NAME, posterior_digest
     from sim.results import RESULT_FILES, config_hash, read_draw_inputs
     from sim.runfolder import RunKey, claim, is_complete, record_failure, retire
     from sim.runner import load_run_scenario, run_to_directory, target_summary
@@ -239,11 +241,12 @@ def _task(cfg) -> float | None:
                 valid = dataclasses.replace(
                     valid, params={k: v for k, v in valid.params.items() if v is not None}
                 )
-                region = load_region(valid.settings.data_dir)
+                region = load_region(valid.settings.region)
                 scenario = load_run_scenario(valid)
                 keyed = resolved
                 if valid.settings.ensemble == "posterior":  # its draws are an input too
-                    keyed = {**resolved, "posterior_sha256": posterior_digest()}
+                    own = region.data_dir / POSTERIOR_NAME
+                    keyed = {**resolved, "posterior_sha256": posterior_digest(own)}
                 key = RunKey(config_hash(keyed), region.data_hash, scenario.digest, code_digest())
                 if multirun and is_complete(run_dir, key):
                     print(f"skipped (complete results of this run exist): {run_dir}")
@@ -754,20 +757,50 @@ def _dashboard(args: list[str]) -> int:
 
 
 def _params(args: list[str]) -> int:
-    _parser(
+    parser = _parser(
         "params",
         "The behavioural parameters: name, value, unit, allowed range and basis (sourced, "
         "calibrated, assumption...). Override one in a run with params.NAME=VALUE; "
         "sources: docs/parameters.md, priors: docs/priors.md.",
-    ).parse_args(args)
+    )
+    parser.add_argument("--region", default=None, help="a library region or a folder")
+    options = parser.parse_args(args)
     from sim.data import load_region
 
-    region = load_region()
+    region = load_region(options.region)
     for spec in region.parameters.values():
         print(
             f"{spec.name:<36} {spec.value:>12g} {spec.unit:<26} [{spec.low:g}, {spec.high:g}] "
             f"{spec.basis}"
         )
+    return 0
+
+
+def _regions(args: list[str]) -> int:
+    _parser(
+        "regions",
+        "The library's regions (sim/regions/NAME/, one folder of data files each): name, "
+        "counties (the central city first, * the 县域), outside destinations, the 2027 "
+        "targets and whether a fitted posterior ships with it. Run one with region=NAME; "
+        "a folder of your own works the same (region=PATH). Format: docs/data.md.",
+    ).parse_args(args)
+    from sim.data import library_regions, load_region
+    from sim.posterior import POSTERIOR_NAME
+
+    rows = [["region", "名称", "counties", "outside", "2027 targets", "posterior"]]
+    for name, folder in library_regions().items():
+        region = load_region(folder)
+        city = region.unit_names()["city"][0]
+        area = set(region.county_area_keys)
+        counties = " ".join(k + ("*" if k in area else "") for k in region.county_keys)
+        targets = ", ".join(
+            f"{t.unit}.{t.indicator} {'≤' if t.direction == 'at_most' else '≥'} {t.value:g}"
+            for t in region.targets
+            if t.year == 2027
+        )
+        posterior = "yes" if (folder / POSTERIOR_NAME).is_file() else "no"
+        rows.append([name, city, counties, " ".join(region.outside_keys), targets, posterior])
+    print(_table(rows))
     return 0
 
 
@@ -785,6 +818,7 @@ def main(argv: list[str] | None = None) -> int:
         "collect": lambda: _collect(rest),
         "report": lambda: _report(rest),
         "params": lambda: _params(rest),
+        "regions": lambda: _regions(rest),
         "dashboard": lambda: _dashboard(rest),
     }
     if command not in commands:

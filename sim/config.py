@@ -324,21 +324,16 @@ class RunSettings:
     )
     region: str = setting(
         "suining",
-        words("a non-empty name or folder", bool),
-        "a region: a name listed by `ronghe regions`, or a folder of region data files",
+        words("a library region's name or a folder of region data files", bool),
+        "the region: a name listed by `ronghe regions`, or a folder of data files in the "
+        "format of the library's regions, checked against its schema before any run "
+        "(docs/data.md)",
     )
     county_area: list[str] | None = setting(  # noqa: RUF009 (setting() is a field())
         None,
         words("a non-empty list of the region's counties, without repeats", _distinct),
         "the units that form the county area (县域)",
         null="the region's own (units.csv)",
-    )
-    data_dir: str | None = setting(
-        None,
-        words("a folder with the data files"),
-        "a data folder in the format of the packaged region's, checked against its schema "
-        "before any run (docs/data.md)",
-        null="the packaged data",
     )
     scenarios_dir: str | None = setting(
         None,

@@ -153,7 +153,7 @@ def year_targets(year: int = 2027, **settings: Any) -> tuple[Target, ...]:
     cfg = configure(**settings)
     targets = {
         (t.unit, t.indicator): t
-        for t in run_targets(load_region(cfg.settings.data_dir), cfg.settings.targets_2035)
+        for t in run_targets(load_region(cfg.settings.region), cfg.settings.targets_2035)
         if t.year == year
     }
     missing = [f"{u}.{i}" for u, i in TARGET_INDICATORS if (u, i) not in targets]
@@ -272,7 +272,7 @@ def ronghe_model(
             the first N; False: no draw (the data's parameter values, and ``seed``).
         seed: The seed of every run when ``draws`` is False.
         **settings: Other keys of ``conf/config.yaml`` for every run (``county_area``,
-            ``data_dir``, ``scenarios_dir``, ``targets_2035``, ``backend``, ...).
+            ``region``, ``scenarios_dir``, ``targets_2035``, ``backend``, ...).
 
     Raises:
         ConfigError: A lever, range or setting is not allowed, ``year`` has no targets

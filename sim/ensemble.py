@@ -28,7 +28,7 @@ import numba
 import pandas as pd
 
 from sim.config import ValidConfig, resolve_county_area, validate
-from sim.data import RegionData, load_region
+from sim.data import RegionData, load_region, region_county_keys, region_folder
 from sim.errors import ConfigError
 from sim.indicators import indicator_table
 from sim.model import RongheModel, RunSpec
@@ -46,19 +46,19 @@ PERSONS_KEPT_MAX = 2_000_000
 
 
 @functools.lru_cache(maxsize=2)
-def _inputs_for(data_dir: str | None, data_hash: str) -> RunInputs:
-    region = load_region(data_dir)
+def _inputs_for(region_name: str, data_hash: str) -> RunInputs:
+    region = load_region(region_name)
     return RunInputs(region, build_world(region))
 
 
-def process_inputs(region: RegionData, data_dir: str | None) -> RunInputs:
+def process_inputs(region: RegionData, region_name: str) -> RunInputs:
     """The :class:`RunInputs` this process keeps for runs on ``region``'s data.
 
     The jobs a sweep worker runs one after another share populations through it (a goal
     sweep evaluates every package on the same replicate seeds). Keyed by the data files'
     hash, so edited data never meet a population synthesized from the old.
     """
-    return _inputs_for(data_dir, region.data_hash)
+    return _inputs_for(region_name, region.data_hash)
 
 
 def population_key(seed: int, scale: float, params: Params) -> tuple:
@@ -70,7 +70,7 @@ def scenario_key(cfg: ValidConfig) -> tuple:
     """What a composed scenario depends on."""
     s = cfg.settings
     levers = tuple(sorted((k, repr(v)) for k, v in cfg.levers.items()))
-    return (s.scenario, s.scenarios_dir, s.start_year, s.end_year, levers)
+    return (s.scenario, s.scenarios_dir, s.region, s.start_year, s.end_year, levers)
 
 
 def compose_scenario(cfg: ValidConfig) -> Scenario:
@@ -81,6 +81,7 @@ def compose_scenario(cfg: ValidConfig) -> Scenario:
         scenarios_folder(s.scenarios_dir),
         period=(s.start_year, s.end_year),
         lever_overrides=cfg.levers,
+        counties=region_county_keys(region_folder(s.region)),
     )
 
 
@@ -196,11 +197,9 @@ def _as_config(member: ValidConfig | Mapping) -> ValidConfig:
 
 
 def _check(configs: list[ValidConfig]) -> None:
-    data = {c.settings.data_dir for c in configs}
+    data = {c.settings.region for c in configs}
     if len(data) > 1:
-        raise ConfigError(
-            f"data_dir: an ensemble runs on one data folder; got {sorted(map(str, data))}"
-        )
+        raise ConfigError(f"region: an ensemble runs on one region; got {sorted(map(str, data))}")
     for k, c in enumerate(configs):
         if c.settings.goal.replicates:
             raise ConfigError(
@@ -254,7 +253,7 @@ def run_ensemble(
         members: Validated configurations (:func:`sim.config.validate`), or mappings
             of the keys of ``conf/config.yaml`` to validate (``{"seed": 3,
             "scenario": "land_reform", "params": {...}, "levers": {...}}``). All use the
-            same ``data_dir``; ``threads`` and ``progress`` are ignored.
+            same ``region``; ``threads`` and ``progress`` are ignored.
         workers: Worker processes; 0 = one per available core, at most one per batch.
             With 1 the runs execute in this process.
         progress: Called with (runs done, runs in all) as runs finish.
@@ -276,7 +275,7 @@ def run_ensemble(
         return []
     _check(configs)
     prepare()
-    region = load_region(configs[0].settings.data_dir)
+    region = load_region(configs[0].settings.region)
     configs = [c.resolved(region) for c in configs]
     inputs = RunInputs(region, build_world(region))
     keys = [

@@ -173,7 +173,7 @@ def run_folder_name(overrides: str) -> str:
     r"""One folder name for a run of a sweep, from its overrides (Hydra's override_dirname).
 
     ``/``, ``\``, ``%`` and characters that do not print are percent-encoded (their UTF-8
-    bytes), so a value such as ``data_dir=../../x`` names a folder inside the sweep
+    bytes), so a value such as ``region=../../x`` names a folder inside the sweep
     folder instead of a path out of it, and different overrides give different names. A
     name longer than :data:`MAX_RUN_FOLDER_NAME` bytes keeps its first 160 bytes and ends
     in a digest of the whole. ``""`` (a sweep of one run without overrides) is the sweep

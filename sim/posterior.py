@@ -21,7 +21,8 @@ from sim.data import DEFAULT_DATA_DIR, RegionData
 from sim.errors import ConfigError
 from sim.paths import engine_digest
 
-POSTERIOR_FILE = DEFAULT_DATA_DIR / "posterior.parquet"
+POSTERIOR_NAME = "posterior.parquet"  # in the region's folder
+POSTERIOR_FILE = DEFAULT_DATA_DIR / POSTERIOR_NAME
 META_PREFIX = "ronghe."
 REFIT = "python experiments/calibration/history_match.py --write"
 

@@ -257,9 +257,10 @@ def run_provenance(results_dir: Path, runs: pd.DataFrame) -> dict[str, dict]:
 
 
 def _region_and_targets(provenance: dict):
-    """The data a run used (its ``data_dir``) and its targets, 2035 thresholds included."""
+    """The region a run used and its targets, 2035 thresholds included."""
     settings = provenance.get("settings") or {}
-    region = load_region(settings.get("data_dir"))
+    # Runs written before the region setting name their data folder as data_dir.
+    region = load_region(settings.get("region") or settings.get("data_dir"))
     return region, run_targets(region, Targets2035(**(settings.get("targets_2035") or {})))
 
 

@@ -76,7 +76,7 @@ def simulate(
             populations the run may start from; None synthesizes afresh.
     """
     s = cfg.settings
-    region = region or load_region(s.data_dir)
+    region = region or load_region(s.region)
     params = resolve_params(region, cfg.params)
     if inputs is None:
         inputs = RunInputs(region, build_world(region))
@@ -121,10 +121,11 @@ def posterior_members(cfg: ValidConfig, region) -> PosteriorEnsemble:
     Raises:
         ConfigError: No posterior, or more draws asked for than it holds.
     """
-    from sim.posterior import load_posterior, posterior_digest, stale_reasons
+    from sim.posterior import POSTERIOR_NAME, load_posterior, posterior_digest, stale_reasons
 
     s = cfg.settings
-    posterior = load_posterior()
+    posterior_file = region.data_dir / POSTERIOR_NAME
+    posterior = load_posterior(posterior_file)
     available = len(posterior.draws)
     n = s.draws or available
     if n > available:
@@ -143,7 +144,7 @@ def posterior_members(cfg: ValidConfig, region) -> PosteriorEnsemble:
             draw_of.append(k)
             inputs.append({"draw": k, "seed": seed, **params})
     return PosteriorEnsemble(
-        members, draw_of, pd.DataFrame(inputs), posterior, posterior_digest(), stale
+        members, draw_of, pd.DataFrame(inputs), posterior, posterior_digest(posterior_file), stale
     )
 
 
@@ -190,7 +191,7 @@ def run_to_directory(
     )
     log.info("overrides: %s", " ".join(overrides) or "(none)")
     log.info("levers changed from 2023: %s", ", ".join(scenario.plan.changed()) or "none")
-    log.info("data: %s (hash %s)", s.data_dir or "packaged", region.data_hash[:12])
+    log.info("region: %s (data hash %s)", s.region, region.data_hash[:12])
     ensemble = posterior_members(cfg, region) if s.ensemble == "posterior" else None
     # A goal run evaluates one package on several replicate seeds; a plain run on one;
     # an ensemble run its first draw here and the others on the ensemble's workers.
@@ -207,7 +208,7 @@ def run_to_directory(
     for run_cfg in runs:
         tic = time.time()
         model_k, fit_k, region, scenario = simulate(
-            run_cfg, region, scenario, inputs=process_inputs(region, s.data_dir)
+            run_cfg, region, scenario, inputs=process_inputs(region, s.region)
         )
         log.info(
             "seed %d: %d agents (%.1f persons each) on %d numba threads, run in %.1f s",

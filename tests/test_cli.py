@@ -154,7 +154,7 @@ def test_bad_data_file_fails_cleanly(tmp_path, damage):
         (data / "facts.csv").write_text(text.replace("2748000", "2,748,000", 1), encoding="utf-8")
     out = tmp_path / "run"
     result = ronghe_here(
-        "run", f"data_dir={data}", "scale=0.0005", "end_year=2024", f"hydra.run.dir={out}"
+        "run", f"region={data}", "scale=0.0005", "end_year=2024", f"hydra.run.dir={out}"
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -300,7 +300,7 @@ def test_run_help_describes_every_key_with_its_default_meaning_and_range():
         (["county_area=[anju,lhasa]"], "county_area=['anju', 'lhasa']: allowed a non-empty list"),
         (["county_area=[anju,anju]"], "county_area=['anju', 'anju']: allowed a non-empty list"),
         (["targets_2035.income_ratio=9"], "targets_2035.income_ratio=9: allowed [1, 5]"),
-        (["region="], "region='': allowed a non-empty name or folder"),
+        (["region="], "region='': allowed a library region's name"),
     ],
 )
 def test_region_dependent_settings_are_checked_before_any_run(tmp_path, args, message):
@@ -386,3 +386,12 @@ def test_running_in_process_leaves_the_hosts_logging_alone(tmp_path):
     assert done.returncode == 0, done.stderr
     after = (list(root.handlers), root.level, list(ours.handlers), ours.level, ours.propagate)
     assert after == before
+
+
+def test_regions_lists_the_library_with_its_units():
+    result = ronghe("regions")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    row = next(line for line in out.splitlines() if line.startswith("suining"))
+    assert "遂宁市" in row and "chuanshan anju* shehong* pengxi* daying*" in row
+    assert "chengdu chongqing rest_of_sichuan other_provinces" in row and row.endswith("yes")

@@ -62,10 +62,10 @@ def test_a_value_of_the_wrong_type_is_refused_naming_key_value_and_allowed(key):
         ("steps_per_year", 4.0, "steps_per_year=4.0: allowed 1, 2, 4 or 12"),
         ("start_year", 2019, "start_year=2019: allowed 2023"),
         ("end_year", 2051, "end_year=2051: allowed [2023, 2050] (start_year=2023)"),
-        ("region", "", "region='': allowed a non-empty name or folder"),
+        ("region", "", "region='': allowed a library region's name"),
         ("county_area", [], "county_area=[]: allowed a non-empty list of the region's"),
         ("county_area", ["anju", "anju"], "county_area=['anju', 'anju']: allowed"),
-        ("data_dir", 3, "data_dir=3: allowed a folder with the data files, or null"),
+        ("region", 3, "region=3: allowed a library region's name"),
         ("targets_2035.income_ratio", 0.5, "targets_2035.income_ratio=0.5: allowed [1, 5]"),
         (
             "targets_2035.resident_urbanisation_rate",

@@ -647,7 +647,7 @@ def test_a_run_on_impossible_data_exits_2_with_one_line(data_copy, tmp_path):
             "sim.cli",
             "run",
             f"hydra.run.dir={tmp_path / 'r'}",
-            f"data_dir={data_copy}",
+            f"region={data_copy}",
             "progress=off",
             "end_year=2024",
             "scale=0.001",
@@ -781,3 +781,14 @@ OBSERVATION_ROW = "resident_population_growth_2021_2023,city,resident_population
 )
 def test_broken_observations_fail_in_one_line(calibration_copy, old, new, expected):
     assert_refused(calibration_copy, "observations.csv", old, new, expected)
+
+
+def test_a_region_is_named_or_a_folder(tmp_path):
+    from sim.data import REGIONS_DIR, library_regions, region_folder
+
+    assert region_folder("suining") == REGIONS_DIR / "suining" == region_folder(None)
+    assert region_folder(str(tmp_path)) == tmp_path
+    assert "suining" in library_regions()
+    assert load_region("suining").data_hash == load_region().data_hash
+    with pytest.raises(DataError, match="neither a library region"):
+        load_region("atlantis")

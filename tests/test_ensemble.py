@@ -95,7 +95,7 @@ def test_batches_group_members_by_population_and_cover_each_once():
     ("members", "message"),
     [
         ([{**BASE, "end_year": 2027, "goal": {"replicates": 3}}], "members[0].goal.replicates=3"),
-        ([BASE, {**BASE, "data_dir": "/elsewhere"}], "data_dir: an ensemble runs on one"),
+        ([BASE, {**BASE, "region": "/elsewhere"}], "region: an ensemble runs on one"),
         ([{**BASE, "scale": 7}], "scale"),
         ([{**BASE, "params": {"no_such": 1.0}}], "params.no_such"),
     ],

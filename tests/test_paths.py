@@ -38,7 +38,7 @@ def test_different_overrides_give_different_folders(a, b):
 
 def test_readable_names_stay_readable():
     assert run_folder_name("scenario=land_reform,seed=7") == "scenario=land_reform,seed=7"
-    assert run_folder_name("data_dir=../../x") == "data_dir=..%2F..%2Fx"
+    assert run_folder_name("region=../../x") == "region=..%2F..%2Fx"
     assert run_folder_name("a=100%") == "a=100%25"
     long = run_folder_name("levers.rural_roads=" + "9" * 400)
     assert long.startswith("levers.rural_roads=999") and "~" in long

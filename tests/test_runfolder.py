@@ -50,9 +50,11 @@ def test_a_failed_run_keeps_every_file_it_did_not_write(tmp_path):
     (folder / "server.log").write_text("precious")
     (folder / ".hydra").mkdir()
     (folder / ".hydra" / "notes.yaml").write_text("mine")
-    bad_data = ronghe_here("run", f"hydra.run.dir={folder}", "data_dir=/nonexistent", *SMALL)
+    bad_data = ronghe_here("run", f"hydra.run.dir={folder}", "region=/nonexistent", *SMALL)
     assert bad_data.returncode == 2
-    one_line_error(bad_data, "data_dir '/nonexistent': not a directory")
+    one_line_error(
+        bad_data, "region '/nonexistent': neither a library region (suining) nor a directory"
+    )
     assert sorted(p.name for p in folder.iterdir()) == [".hydra", "server.log"]
     # A failure inside the run (goal.year outside the run's years is checked there).
     inside = ronghe_here(
@@ -301,12 +303,16 @@ def test_bad_output_folders_fail_in_one_line(tmp_path, case, message):
 
 
 def test_sweep_run_folders_stay_inside_the_sweep_folder(tmp_path):
-    """Issue 10.9: `-m data_dir=../../x` put run folders outside the sweep folder."""
+    """Issue 10.9: `-m region=../../x` put run folders outside the sweep folder."""
     work = tmp_path / "work" / "a" / "b"
     work.mkdir(parents=True)
-    shutil.copytree(Path(__file__).parent.parent / "sim" / "data", tmp_path / "work" / "x")
+    shutil.copytree(
+        Path(__file__).parent.parent / "sim" / "regions" / "suining", tmp_path / "work" / "x"
+    )
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    result = ronghe("run", "-m", "data_dir=../../x,null", *SMALL, "hydra.sweep.dir=sweep", cwd=work)
+    result = ronghe(
+        "run", "-m", "region=../../x,suining", *SMALL, "hydra.sweep.dir=sweep", cwd=work
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     created = sorted(
         p.relative_to(tmp_path)
@@ -317,9 +323,9 @@ def test_sweep_run_folders_stay_inside_the_sweep_folder(tmp_path):
     assert outside == []
     _, runs = collect(work / "sweep")
     assert sorted(runs.run_id) == sorted(
-        run_folder_name(f"data_dir={d},end_year=2024,scale=0.0005") for d in ("../../x", "null")
+        run_folder_name(f"end_year=2024,region={d},scale=0.0005") for d in ("../../x", "suining")
     )
-    assert "data_dir=..%2F..%2Fx,end_year=2024,scale=0.0005" in set(runs.run_id)
+    assert "end_year=2024,region=..%2F..%2Fx,scale=0.0005" in set(runs.run_id)
     assert (runs.status == "complete").all()
     escape = ronghe(
         "run",

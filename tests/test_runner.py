@@ -129,22 +129,23 @@ def test_ensemble_settings_are_checked_in_one_line(tmp_path):
         assert message in done.stderr, done.stderr
 
 
-def test_a_changed_posterior_makes_a_stored_ensemble_run_stale(tmp_path, monkeypatch):
+def test_a_changed_posterior_makes_a_stored_ensemble_run_stale(tmp_path):
     """A resumed sweep reruns an ensemble run whose posterior file changed."""
     import shutil
 
     import pandas as pd
     from conftest import ronghe_here
 
-    import sim.posterior
-    from sim.posterior import POSTERIOR_FILE, load_posterior, write_posterior
+    from sim.data import DEFAULT_DATA_DIR
+    from sim.posterior import POSTERIOR_NAME, load_posterior, write_posterior
 
-    own = tmp_path / "posterior.parquet"
-    shutil.copy(POSTERIOR_FILE, own)
-    monkeypatch.setattr(sim.posterior, "POSTERIOR_FILE", own)
+    region = tmp_path / "region"  # a region's posterior lives in its folder
+    shutil.copytree(DEFAULT_DATA_DIR, region)
+    own = region / POSTERIOR_NAME
     args = (
         "run",
         "-m",
+        f"region={region}",
         "ensemble=posterior",
         "draws=2",
         "scale=0.002",

@@ -445,7 +445,7 @@ def _run_files(run: ScenarioRun, region) -> dict:
     s = cfg.settings
     resolved = {**dataclasses.asdict(s), "levers": dict(cfg.levers), "params": dict(cfg.params)}
     first = run.table["seed"].iloc[0]
-    inputs = process_inputs(region, s.data_dir)
+    inputs = process_inputs(region, s.region)
     params = dict(cfg.params)
     if run.draw_inputs is not None:
         row = run.draw_inputs[run.draw_inputs["seed"] == first].iloc[0]

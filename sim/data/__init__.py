@@ -312,7 +312,10 @@ def load_region(data_dir: str | Path | None = None) -> RegionData:
     """
     folder = region_folder(data_dir)
     if not folder.is_dir():
-        raise DataError(f"data_dir {str(folder)[:200]!r}: not a directory")
+        raise DataError(
+            f"region {str(data_dir)[:200]!r}: neither a library region ("
+            f"{', '.join(library_regions())}) nor a directory"
+        )
     # Imported here: validation needs pydantic (about 60 ms to import), which commands
     # that never read the data folder need not pay for.
     from sim.data.loading import read_region
