@@ -1,7 +1,8 @@
 """Virtual replications: quasi-experimental studies re-run inside the model.
 
-Each :class:`Replication` is a study's design as data: the lever it varies, the counties
-treated and the control counties, the treatment and control values, the year the
+Each :class:`Replication` is a study's design as data: the lever it varies, the treatment
+and control values (which of the region's counties are treated is the region's data:
+its replications.csv, :func:`treated_counties`), the year the
 treatment starts, the years compared, the outcome measured on the persons or the land
 of each county at the end of a year, and the estimator (difference in differences of the
 outcome or of its logarithm). :func:`simulate` runs the design on paired seeds and
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.data import RegionData
+from sim.errors import DataError
 from sim.model import RongheModel, RunSpec
 from sim.params import Params
 from sim.population import synthesize
@@ -111,7 +113,6 @@ class Replication:
     design: str
     outcome: str
     outcome_label: str
-    treated: tuple[str, ...]
     treated_value: float
     control_value: float
     before_value: float
@@ -129,11 +130,11 @@ class Replication:
     note: str = ""
     end_year: int | None = None
 
-    def levers(self, counties: tuple[str, ...]) -> dict:
+    def levers(self, counties: tuple[str, ...], treated: tuple[str, ...]) -> dict:
         """The lever schedule of every county: before, then treated or control values."""
         schedule = {}
         for key in counties:
-            after = self.treated_value if key in self.treated else self.control_value
+            after = self.treated_value if key in treated else self.control_value
             schedule[key] = {"step": self.start_year, "from": self.before_value, "to": after}
         return {self.lever: schedule}
 
@@ -150,7 +151,6 @@ REPLICATIONS: tuple[Replication, ...] = (
         ),
         outcome="out_of_county_share",
         outcome_label="share of village household members aged 16-50 living outside their county",
-        treated=("anju", "pengxi"),
         treated_value=0.0,
         control_value=1.0,
         before_value=0.4,
@@ -193,7 +193,6 @@ REPLICATIONS: tuple[Replication, ...] = (
         ),
         outcome="land_let",
         outcome_label="contracted land let to tenants",
-        treated=("shehong", "daying"),
         treated_value=0.8,
         control_value=0.4,
         before_value=0.4,
@@ -232,7 +231,6 @@ REPLICATIONS: tuple[Replication, ...] = (
         ),
         outcome="out_of_county_share",
         outcome_label="share of village household members aged 16-50 living outside their county",
-        treated=("anju", "daying"),
         treated_value=0.8,
         control_value=0.4,
         before_value=0.4,
@@ -270,7 +268,6 @@ REPLICATIONS: tuple[Replication, ...] = (
         ),
         outcome="local_wage_share",
         outcome_label="share of rural-hukou villagers aged 16-64 at home who work for wages",
-        treated=("pengxi", "daying"),
         treated_value=1e8,
         control_value=0.0,
         before_value=0.0,
@@ -316,7 +313,6 @@ REPLICATIONS: tuple[Replication, ...] = (
         ),
         outcome="urban_hukou_share",
         outcome_label="urban-hukou share of residents aged 16-59",
-        treated=("chuanshan", "shehong"),
         treated_value=0.95,
         control_value=0.5,
         before_value=0.5,
@@ -361,7 +357,8 @@ def run_design(
     years = {rep.pre_year, *rep.post_years}
     end = rep.end_year or max(years)
     counties = region.county_keys
-    plan = plan_from_levers(rep.id, rep.levers(counties), (2023, end), counties=counties)
+    levers = rep.levers(counties, treated_counties(rep, region))
+    plan = plan_from_levers(rep.id, levers, (2023, end), counties=counties)
     spec = RunSpec(seed=seed, scale=scale, end_year=end)
     population = synthesize(region, world, params, scale, seed)
     model = RongheModel(region, world, params, population, spec, plan.policy_at)
@@ -376,9 +373,9 @@ def run_design(
     return values
 
 
-def estimate(rep: Replication, values: dict[int, np.ndarray], counties: tuple[str, ...]) -> float:
-    """The design's estimator on one run's outcomes, by county in ``counties`` order."""
-    treated = np.array([k in rep.treated for k in counties])
+def estimate(rep: Replication, values: dict[int, np.ndarray], treated_mask: np.ndarray) -> float:
+    """The design's estimator on one run's outcomes by county, treated where marked."""
+    treated = np.asarray(treated_mask, bool)
     post = np.mean([values[y] for y in rep.post_years], axis=0)
     pre = values[rep.pre_year]
     log = rep.estimator == "did_log"
@@ -393,6 +390,27 @@ SEEDS = (1, 2, 3)
 SCALE = 0.02  # about 70,000 registered persons; a run to 2035 takes about a second
 
 
+def treated_counties(rep: Replication, region: RegionData) -> tuple[str, ...]:
+    """The counties the region treats in ``rep``'s design (its replications.csv).
+
+    Raises:
+        DataError: The region assigns no counties to the design.
+    """
+    treated = region.replication_treated.get(rep.id)
+    if not treated:
+        raise DataError(
+            f"replication {rep.id}: the region ({region.data_dir.name}) has no row for it in "
+            f"replications.csv, which names the treated counties"
+        )
+    return treated
+
+
+def treated_mask(rep: Replication, region: RegionData) -> np.ndarray:
+    """Whether each county of the region is treated in ``rep``."""
+    treated = treated_counties(rep, region)
+    return np.array([k in treated for k in region.county_keys])
+
+
 def simulate(
     rep: Replication,
     region: RegionData,
@@ -404,7 +422,9 @@ def simulate(
     """The simulated estimate on each seed."""
     return np.array(
         [
-            estimate(rep, run_design(rep, region, world, params, s, scale), region.county_keys)
+            estimate(
+                rep, run_design(rep, region, world, params, s, scale), treated_mask(rep, region)
+            )
             for s in seeds
         ]
     )
@@ -449,6 +469,8 @@ __all__ = [
     "Replication",
     "estimate",
     "simulate",
+    "treated_counties",
+    "treated_mask",
 ]
 
 

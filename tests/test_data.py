@@ -16,6 +16,7 @@ from sim.data import (
     CALIBRATION_FILES,
     DATA_FILES,
     DEFAULT_DATA_DIR,
+    REPLICATION_FILE,
     RegionData,
     data_hash,
     load_region,
@@ -515,7 +516,7 @@ def test_the_shipped_data_passes_every_check(region):
     assert set(required_parameters(region.outside_keys)) <= set(region.parameters)
     assert set(REQUIRED_TARGETS) <= {(t.unit, t.indicator, t.year) for t in region.targets}
     assert all(measure_of(f.unit_of_measure) is not None for f in region.figures.values())
-    assert set(TABLES) == set(DATA_FILES) | set(CALIBRATION_FILES)
+    assert set(TABLES) == set(DATA_FILES) | set(CALIBRATION_FILES) | {REPLICATION_FILE}
     city = region.value("city", "resident_population", 2023)
     counties = sum(region.value(u.key, "resident_population", 2023) for u in region.counties)
     assert abs(counties - city) <= COUNTY_SUM_TOLERANCE * city
@@ -792,3 +793,14 @@ def test_a_region_is_named_or_a_folder(tmp_path):
     assert load_region("suining").data_hash == load_region().data_hash
     with pytest.raises(DataError, match="neither a library region"):
         load_region("atlantis")
+
+
+def test_replication_treatments_name_the_regions_counties(data_copy):
+    path = data_copy / "replications.csv"
+    shutil.copy(DEFAULT_DATA_DIR / "replications.csv", path)
+    path.write_text(path.read_text().replace("anju pengxi", "anju lhasa"), encoding="utf-8")
+    message = one_line_error(data_copy)
+    assert "replications.csv line 2" in message and "the region's counties" in message
+    everyone = " ".join(load_region().county_keys)
+    path.write_text(path.read_text().replace("anju lhasa", everyone), encoding="utf-8")
+    assert "leaves no control county" in one_line_error(data_copy)

@@ -12,13 +12,24 @@ import math
 import numpy as np
 import pytest
 
-from sim.data import region_county_keys
+from sim.data import load_region
 from sim.doctables import read_estimates
 from sim.levers import LEVERS
 from sim.paths import replication_estimates_file
-from sim.replications import BY_ID, REPLICATIONS, SCALE, SEEDS, Replication, estimate, simulate
+from sim.replications import (
+    BY_ID,
+    REPLICATIONS,
+    SCALE,
+    SEEDS,
+    Replication,
+    estimate,
+    simulate,
+    treated_counties,
+    treated_mask,
+)
 
-COUNTY_KEYS = region_county_keys()
+REGION = load_region()
+COUNTY_KEYS = REGION.county_keys
 
 KNOWN_MISSES = {
     "hukou_reform_cfps": (
@@ -61,21 +72,22 @@ def test_designs_name_a_lever_and_split_the_counties():
         assert lever.per_county, rep.id
         for value in (rep.treated_value, rep.control_value, rep.before_value):
             assert lever.low <= value <= lever.high, rep.id
-        assert set(rep.treated) < set(COUNTY_KEYS) and rep.treated, rep.id
+        treated_here = treated_counties(rep, REGION)
+        assert set(treated_here) < set(COUNTY_KEYS) and treated_here, rep.id
         assert rep.pre_year < rep.start_year <= min(rep.post_years), rep.id
         assert rep.low <= rep.high and rep.interval_basis and rep.design, rep.id
-        schedule = rep.levers(COUNTY_KEYS)[rep.lever]
+        schedule = rep.levers(COUNTY_KEYS, treated_here)[rep.lever]
         treated = [k for k, s in schedule.items() if s["to"] == rep.treated_value]
-        assert set(treated) >= set(rep.treated)
+        assert set(treated) >= set(treated_here)
 
 
 def test_estimators_on_known_outcomes():
     rep = BY_ID["giles_mu_2018"]  # did_log, treated anju and pengxi, factor 100
     pre = np.full(5, 0.5)
     post = np.array([0.5, 0.4, 0.5, 0.4, 0.5])  # treated shares fall by a fifth
-    assert estimate(rep, {rep.pre_year: pre, rep.post_years[0]: post}, COUNTY_KEYS) == (
-        pytest.approx(-20.0)
-    )
+    assert estimate(
+        rep, {rep.pre_year: pre, rep.post_years[0]: post}, treated_mask(rep, REGION)
+    ) == (pytest.approx(-20.0))
     rep = BY_ID["hukou_reform_cfps"]  # did in points, treated chuanshan and shehong
     pre = np.array([0.30, 0.20, 0.25, 0.20, 0.20])
     rise = {
@@ -83,7 +95,9 @@ def test_estimators_on_known_outcomes():
         2028: np.array([0.04, 0.01, 0.04, 0.01, 0.01]),
     }
     post = {year: pre + step for year, step in rise.items()}
-    assert estimate(rep, {rep.pre_year: pre, **post}, COUNTY_KEYS) == pytest.approx(2.0)
+    assert estimate(rep, {rep.pre_year: pre, **post}, treated_mask(rep, REGION)) == pytest.approx(
+        2.0
+    )
 
 
 def test_every_interval_says_whether_it_is_the_study_confidence_interval():

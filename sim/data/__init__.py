@@ -38,6 +38,9 @@ DATA_FILES = (
 # Optional (a region without them cannot be calibrated); hashed on their own, so editing
 # them does not make stored runs stale, only a posterior fitted to them.
 CALIBRATION_FILES = ("observations.csv", "priors.csv")
+# Optional too, read only by the virtual replications (sim/replications.py): which of the
+# region's counties each study design treats. Runs never read it, so it is not hashed.
+REPLICATION_FILE = "replications.csv"
 BASES = {"sourced", "derived", "computed", "assumption", "calibrated"}
 
 
@@ -197,6 +200,7 @@ class RegionData:
     observations: tuple[Observation, ...] = ()
     priors: dict[str, PriorSpec] = field(default_factory=dict)
     calibration_hash: str = ""
+    replication_treated: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def counties(self) -> tuple[Unit, ...]:

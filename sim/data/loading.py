@@ -289,7 +289,15 @@ def read_region(folder: Path) -> RegionData:
         observations=_observations(folder / "observations.csv", context),
         priors=_priors(folder / "priors.csv", parameters, evidence),
         calibration_hash=calibration_hash(folder),
+        replication_treated=_replications(folder / "replications.csv", context),
     )
+
+
+def _replications(path: Path, context: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    if not path.is_file():
+        return {}
+    rows = validate_rows(path, TABLES["replications.csv"], context)
+    return {r.replication: tuple(r.treated.split()) for _, r in rows}
 
 
 def _observations(path: Path, context: dict[str, Any]) -> tuple[Observation, ...]:

@@ -284,6 +284,19 @@ def _region_unit(areas: tuple[str, ...]) -> Callable[[str, ValidationInfo], str]
     return check
 
 
+def _treated_counties(value: str, info: ValidationInfo) -> str:
+    counties = (info.context or {}).get("county_keys", ())
+    names = value.split()
+    if not names or any(n not in counties for n in names) or len(set(names)) != len(names):
+        raise invalid(
+            f"must name some of the region's counties ({', '.join(counties)}), space-separated, "
+            f"each once"
+        )
+    if len(names) >= len(counties):
+        raise invalid("leaves no control county; allowed fewer than all counties")
+    return value
+
+
 def _filled(text: str) -> str:
     if not text:
         raise invalid("is empty; a source or reason is required")
@@ -548,6 +561,14 @@ class TargetRow(Row):
     @classmethod
     def _plausible(cls, value: float, info: ValidationInfo) -> float:
         return _check_value(value, info.data.get("indicator"), None)
+
+
+class ReplicationRow(Row):
+    """A row of replications.csv: the counties a study design treats in this region."""
+
+    replication: Key
+    treated: Annotated[str, AfterValidator(_treated_counties)]
+    note: str = ""
 
 
 class HistoryRow(Row):
@@ -870,4 +891,5 @@ TABLES: dict[str, Table] = {
     "lever_evidence.csv": Table(LeverEvidenceRow, ("lever", "parameter")),
     "observations.csv": Table(ObservationRow, ("moment",), check_observations),
     "priors.csv": Table(PriorRow, ("name",)),
+    "replications.csv": Table(ReplicationRow, ("replication",)),
 }
