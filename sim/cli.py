@@ -667,8 +667,9 @@ def _levers(args: list[str]) -> int:
         "The policy levers: id, clause of the decision, names, unit, range, 2023 value, and "
         "whether it is set per county. Mechanisms and evidence: docs/levers.md.",
     ).parse_args(args)
-    from sim.levers import CATALOGUE
+    from sim.levers import CATALOGUE, region_defaults
 
+    defaults = region_defaults()
     rows = [["id", "clause", "中文", "English", "unit", "range", "2023", "per county"]]
     for lv in CATALOGUE:
         rows.append(
@@ -679,7 +680,7 @@ def _levers(args: list[str]) -> int:
                 lv.name_en,
                 lv.unit,
                 f"[{lv.low:g}, {lv.high:g}]",
-                f"{lv.default:g}",
+                f"{defaults.value(lv.id):g}",
                 "yes" if lv.per_county else "no",
             ]
         )

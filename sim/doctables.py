@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from sim.data import RegionData, load_region
-from sim.levers import CATALOGUE
+from sim.levers import CATALOGUE, lever_defaults
 from sim.schedules import describe_counties
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -104,8 +104,9 @@ def _direction(sign: int) -> str:
     return "raises" if sign > 0 else "lowers"
 
 
-def levers_markdown(scenarios: list) -> str:
+def levers_markdown(scenarios: list, region: RegionData) -> str:
     """One section per lever: names, clause, range, default, mechanism, effects, use."""
+    defaults = lever_defaults(region)
     lines = [
         HEADER,
         "# Policy levers\n",
@@ -125,7 +126,7 @@ def levers_markdown(scenarios: list) -> str:
     for lv in CATALOGUE:
         lines.append(
             f"| [`{lv.id}`](#{lv.id}) | {lv.name_zh} | {lv.name_en} | {lv.clause} | "
-            f"{_cell(lv.unit)} | [{lv.low:g}, {lv.high:g}] | {lv.default:g} | "
+            f"{_cell(lv.unit)} | [{lv.low:g}, {lv.high:g}] | {defaults.value(lv.id):g} | "
             f"{'yes' if lv.per_county else 'no'} |"
         )
     for lv in CATALOGUE:
@@ -142,7 +143,8 @@ def levers_markdown(scenarios: list) -> str:
             f"**{lv.name_zh}** / {lv.name_en}, clause {lv.clause}.\n",
             f"- Unit: {lv.unit}; range [{lv.low:g}, {lv.high:g}]; "
             f"{'set per county' if lv.per_county else 'one value for the city'}.",
-            f"- 2023 value: {lv.default:g} ({lv.default_source}).",
+            f"- 2023 value in {region.data_dir.name}: {defaults.value(lv.id):g} "
+            f"({defaults.sources[lv.id]}; the region's levers.csv).",
             f"- Acts on: {lv.mechanism}.",
             f"- Tested effect: a higher value {effects}.",
             _cost_line(lv),
@@ -173,7 +175,7 @@ def evidence_markdown(region: RegionData, simulated: dict[str, list[float]]) -> 
         region: Region data (its ``lever_evidence`` rows).
         simulated: Replication id to its simulated estimate on each seed.
     """
-    from sim.levers import LEVERS
+    defaults = lever_defaults(region)
     from sim.replications import REPLICATIONS, SCALE, SEEDS
 
     lines = [
@@ -197,7 +199,7 @@ def evidence_markdown(region: RegionData, simulated: dict[str, list[float]]) -> 
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for e in region.lever_evidence:
-        central = LEVERS[e.lever].default if e.central is None else e.central
+        central = defaults.value(e.lever) if e.central is None else e.central
         lines.append(
             f"| `{e.lever}` | `{e.parameter}` | {e.low:g} | {central:g} | {e.high:g} | "
             f"{_cell(e.unit)} | {e.basis} | {_cell(e.source)} | {_cell(e.design)} | "
@@ -566,7 +568,7 @@ def generated() -> dict[str, str]:
     return {
         "parameters.md": parameters_markdown(region),
         "figures.md": figures_markdown(region),
-        "levers.md": levers_markdown(scenarios),
+        "levers.md": levers_markdown(scenarios, region),
         "scenarios.md": scenarios_markdown(scenarios),
         "evidence.md": evidence_markdown(region, simulated),
         "observations.md": observations_markdown(region),

@@ -40,7 +40,7 @@ from sim.api import configure, run
 from sim.config import run_targets
 from sim.data import Target, load_region
 from sim.indicators import TARGET_INDICATORS
-from sim.levers import LEVERS
+from sim.levers import LEVERS, region_defaults
 from sim.paths import project_dir
 
 TARGET_OUTCOMES = tuple(f"{unit}_{indicator}" for unit, indicator in TARGET_INDICATORS)
@@ -78,9 +78,10 @@ def goal_seek_levers() -> dict[str, tuple[float, float]]:
 def reform_range(lever_id: str) -> tuple[float, float]:
     """From the lever's 2023 value to the end of its range in its reform direction."""
     lever = _lever(lever_id)
+    default = region_defaults().value(lever_id)
     if lever.reform_direction > 0:
-        return (lever.default, lever.high)
-    return (lever.low, lever.default)
+        return (default, lever.high)
+    return (lever.low, default)
 
 
 def lever_ranges(

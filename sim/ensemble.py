@@ -28,9 +28,10 @@ import numba
 import pandas as pd
 
 from sim.config import ValidConfig, resolve_county_area, validate
-from sim.data import RegionData, load_region, region_county_keys, region_folder
+from sim.data import RegionData, load_region, region_folder
 from sim.errors import ConfigError
 from sim.indicators import indicator_table
+from sim.levers import region_defaults
 from sim.model import RongheModel, RunSpec
 from sim.params import Params, resolve_params
 from sim.paths import scenarios_folder
@@ -81,7 +82,7 @@ def compose_scenario(cfg: ValidConfig) -> Scenario:
         scenarios_folder(s.scenarios_dir),
         period=(s.start_year, s.end_year),
         lever_overrides=cfg.levers,
-        counties=region_county_keys(region_folder(s.region)),
+        defaults=region_defaults(region_folder(s.region)),
     )
 
 

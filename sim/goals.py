@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.indicators import TARGET_INDICATORS, target_values
-from sim.levers import package_cost
+from sim.levers import default_policy, lever_defaults, package_cost
 
 GOAL_FILE = "goal.json"
 TARGET_NAMES = {
@@ -72,7 +72,9 @@ def assess(tables: list[pd.DataFrame], region, scenario, goal, targets) -> GoalR
     by_county = residents.set_index("unit")["value"]
     weights = np.array([by_county[c.key] for c in region.counties])
     policy = scenario.plan.policy_at(float(goal.year))
-    cost = package_cost(policy.values, weights / weights.sum())
+    cost = package_cost(
+        policy.values, weights / weights.sum(), default_policy(lever_defaults(region))
+    )
     met_arr, gap_arr = np.array(met), np.array(gaps)
     names = [TARGET_NAMES[k] for k in TARGET_INDICATORS]
     probability = {n: float(met_arr[:, i].mean()) for i, n in enumerate(names)}

@@ -1,17 +1,21 @@
-"""Policy levers of the Suining decision: the catalogue and their values in a run.
+"""Policy levers of the 2023-12-29 decision: the catalogue and their values in a run.
 
 The catalogue is the single source of truth for every lever: its id, Chinese and English
-names, the clause of the decision it implements, unit, valid range, default (2023 policy),
-whether it is set per county, and the mechanism it acts on in the model.
+names, the clause of the decision it implements, unit, valid range, whether it is set per
+county, and the mechanism it acts on in the model. A lever's 2023 value is the region's:
+its levers.csv (:func:`lever_defaults`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
-from sim.data import region_county_keys
+from sim.data import DEFAULT_DATA_DIR, RegionData, load_region
+from sim.errors import DataError
 
 # The levers' units in Chinese, for the Chinese report and workbench (one entry per unit
 # string of the catalogue; a test checks that every lever's unit has one).
@@ -57,10 +61,8 @@ class Lever:
     unit: str
     low: float
     high: float
-    default: float
     per_county: bool
     mechanism: str
-    default_source: str
     effects: tuple[tuple[str, int], ...] = ()
     cost_per_unit: float = 0.0
     cost_basis: str = ""
@@ -85,10 +87,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "probability",
         0.0,
         1.0,
-        0.95,
         True,
         "acceptance of a hukou application by a resident of the county's towns and seat",
-        "Sichuan cities other than Chengdu cancel settlement restrictions (effects.md §5)",
         effects=(("citizenisation", +1), ("registered_urbanisation_rate", +1)),
         cost_per_unit=20,
         cost_basis=(
@@ -104,10 +104,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of full access",
         0.0,
         1.0,
-        0.6,
         False,
         "service access of residents without a local hukou in the migration choice",
-        "partial access in 2023: insurance portable, housing and some benefits hukou-bound",
         effects=(("county_seat_residents", +1), ("resident_urbanisation_rate", +1)),
         cost_per_unit=1200,
         cost_basis=(
@@ -123,11 +121,9 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of places",
         0.0,
         1.0,
-        0.85,
         False,
         "school access of children without a local hukou: family migration and children "
         "joining parents",
-        "NBS 2023: 90% of migrant pupils in public schools nationally; lower in county towns",
         effects=(("urban_share_of_children", +1),),
         cost_per_unit=600,
         cost_basis=(
@@ -143,10 +139,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of housing cost removed",
         0.0,
         0.6,
-        0.0,
         True,
         "housing cost at the county seat in the migration choice",
-        "no dormitory programme",
         effects=(("county_seat_residents", +1),),
         cost_per_unit=1200,
         cost_basis=(
@@ -162,14 +156,12 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of the land fear removed",
         0.0,
         1.0,
-        0.4,
         True,
         "tenure security of the county's contracted land: insecure households withhold "
         "surplus land from the rental market, keep members from leaving the county to "
         "guard it, and fear losing it if they convert their hukou; secure rights that can "
         "also be sold for value remove the fear (the land itself stays with the household: "
         "paid transfers are not a land flow in this version)",
-        "rights kept by law since 2016 but not trusted by most migrants",
         effects=(("citizenisation", +1), ("land_transfer_rate", +1)),
         cost_per_unit=100,
         cost_basis=(
@@ -185,10 +177,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of matches lost",
         0.0,
         1.0,
-        0.5,
         True,
         "matching of offered land with tenants (contract registration, risk protection)",
-        "online contract pilots cover part of the land",
         effects=(("land_transfer_rate", -1), ("rural_property_income_per_capita", -1)),
         cost_per_unit=150,
         cost_basis=(
@@ -205,10 +195,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of abandoned land re-let per year",
         0.0,
         1.0,
-        0.05,
         False,
         "moves abandoned land to tenants through the village collective",
-        "recovery campaigns since 2021",
         effects=(("abandoned_land_rate", -1),),
         cost_per_unit=250,
         cost_basis=(
@@ -224,10 +212,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of farmland consolidated",
         0.0,
         1.0,
-        0.1,
         False,
         "farm productivity per mu, household and scale farms",
-        "pilot consolidation projects",
         effects=(("rural_operating_income_per_capita", +1),),
         cost_per_unit=1000,
         cost_basis=(
@@ -243,11 +229,9 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of idle homesteads used",
         0.0,
         1.0,
-        0.02,
         False,
         "property income of households whose homestead stands empty (their members live "
         "in towns, county seats or outside Suining)",
-        "few pilots",
         effects=(("urban_property_income_per_capita", +1),),
         cost_per_unit=900,
         cost_basis=(
@@ -263,10 +247,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "yuan per member per year",
         0.0,
         2000.0,
-        0.0,
         True,
         "collective dividends of the county's villages",
-        "Chuanshan pilot only",
         effects=(("rural_property_income_per_capita", +1),),
         cost_per_unit=1.2,
         cost_basis=(
@@ -282,10 +264,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "extra labour demand growth per year",
         0.0,
         0.05,
-        0.0,
         True,
         "labour demand and wages in the county seat",
-        "2023 investment continues",
         effects=(("county_seat_jobs", +1),),
         cost_per_unit=200000,
         cost_basis=(
@@ -301,11 +281,9 @@ CATALOGUE: tuple[Lever, ...] = (
         "extra growth per year",
         0.0,
         0.1,
-        0.0,
         True,
         "land demand of scale farms, and farm income per mu of the county's smallholders "
         "served by the parks",
-        "2023 parks continue",
         effects=(("rural_operating_income_per_capita", +1),),
         cost_per_unit=30000,
         cost_basis=(
@@ -321,10 +299,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "yuan per member per year",
         0.0,
         2000.0,
-        0.0,
         False,
         "dividends of rural-hukou collective members",
-        "2023 dividends are in the parameters",
         effects=(("rural_property_income_per_capita", +1),),
         cost_per_unit=2.4,
         cost_basis=(
@@ -339,10 +315,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "probability per year",
         0.0,
         0.1,
-        0.01,
         False,
         "upgrade of low-skill workers aged 16-44 to the middle skill band",
-        "2023 training volume (assumption)",
         effects=(("registered_skilled_share_16_59", +1),),
         cost_per_unit=4000,
         cost_basis=(
@@ -358,12 +332,10 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of at-home rural adults taking part",
         0.0,
         0.2,
-        0.01,
         False,
         "wage income of villagers aged 16 to the farm-work limit living in their village: "
         "each participant earns work_relief_earnings_2023 a year (grown with wages), paid "
         "by the county, whose programme costs wages / work_relief_labour_share",
-        "2023 work-relief projects (assumption)",
         effects=(("rural_wage_income_per_capita", +1),),
         cost_per_unit=33000,
         cost_basis=(
@@ -380,10 +352,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of land-sale revenue",
         0.0,
         0.5,
-        0.08,
         False,
         "county agriculture fund, which raises farm productivity",
-        "central target: about 8% of land-sale revenue by 2025",
         effects=(("agri_investment_index", +1), ("rural_operating_income_per_capita", +1)),
         cost_per_unit=4000,
         cost_basis=(
@@ -399,10 +369,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "yuan per settled person",
         0.0,
         50000.0,
-        6000.0,
         False,
         "county revenue, which funds service capacity",
-        "provincial 市民化奖励资金 (assumption)",
         effects=(("county_revenue", +1), ("service_capacity_index", +1)),
         cost_per_unit=0.03,
         cost_basis="one yuan for each of about 30,000 persons settled a year (assumption)",
@@ -415,10 +383,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "extra yuan per year per county",
         0.0,
         1e9,
-        0.0,
         True,
         "rural road index, which raises villagers' local off-farm work",
-        "2023 road budgets are in the county budgets",
         effects=(("rural_road_index", +1), ("rural_wage_income_per_capita", +1)),
         cost_per_unit=1e-06,
         cost_basis="the lever is money: each county's value is its own yuan a year (direct)",
@@ -431,10 +397,8 @@ CATALOGUE: tuple[Lever, ...] = (
         "extra yuan per year per county",
         0.0,
         1e9,
-        0.0,
         True,
         "service capacity index, which scales service access in the county",
-        "2023 service budgets are in the county budgets",
         effects=(("service_capacity_index", +1),),
         cost_per_unit=1e-06,
         cost_basis="the lever is money: each county's value is its own yuan a year (direct)",
@@ -447,11 +411,9 @@ CATALOGUE: tuple[Lever, ...] = (
         "share of small-city standards",
         0.0,
         1.0,
-        0.0,
         False,
         "utility of living in the seat of a town (镇) whose township has more than 50,000 "
         "residents",
-        "not yet applied",
         effects=(("town_residents", +1),),
         cost_per_unit=500,
         cost_basis=(
@@ -549,7 +511,9 @@ MODELLED_SPENDING = frozenset(
 PARK_LEVERS = ("park_investment", "agri_parks")
 
 
-def catalogue_spending(policy: Policy, shares: np.ndarray, park_public_share: float) -> np.ndarray:
+def catalogue_spending(
+    policy: Policy, shares: np.ndarray, park_public_share: float, base: Policy
+) -> np.ndarray:
     """Yearly public cost per county (yuan at 2023 prices) of the catalogue-priced levers.
 
     Args:
@@ -557,12 +521,13 @@ def catalogue_spending(policy: Policy, shares: np.ndarray, park_public_share: fl
         shares: Each county's share of the city's 2023 residents (summing to 1).
         park_public_share: Share of the park levers' investment paid by the county (the
             rest is firms' own investment).
+        base: The region's 2023 policy (:func:`default_policy`).
     """
     total = np.zeros(len(shares))
     for lv in CATALOGUE:
         if lv.id in MODELLED_SPENDING or lv.cost_per_unit == 0:
             continue
-        change = reform_move(lv, policy.values[lv.id])
+        change = reform_move(lv, policy.values[lv.id], base.values[lv.id])
         public = park_public_share if lv.id in PARK_LEVERS else 1.0
         total += lv.cost_per_unit * 1e6 * public * change * shares
     return total
@@ -581,22 +546,23 @@ class Policy:
             raise AttributeError(name) from None
 
 
-def reform_move(lever: Lever, per_county) -> np.ndarray:
-    """How far each county's value moved from 2023 in the lever's reform direction (>= 0)."""
-    return np.maximum(0.0, lever.reform_direction * (np.asarray(per_county) - lever.default))
+def reform_move(lever: Lever, per_county, base) -> np.ndarray:
+    """How far each county's value moved from 2023 (``base``) in the reform direction (>= 0)."""
+    return np.maximum(0.0, lever.reform_direction * (np.asarray(per_county) - base))
 
 
-def package_cost(values: dict[str, np.ndarray], weights: np.ndarray) -> float:
+def package_cost(values: dict[str, np.ndarray], weights: np.ndarray, base: Policy) -> float:
     """Yearly cost (million yuan) of lever values per county against the 2023 policy.
 
     Args:
-        values: Lever id to its five county values.
+        values: Lever id to its county values.
         weights: County shares (summing to 1) that split a city-wide cost among counties.
+        base: The region's 2023 policy (:func:`default_policy`).
     """
     total = 0.0
     for lever_id, per_county in values.items():
         lv = LEVERS[lever_id]
-        change = reform_move(lv, per_county)
+        change = reform_move(lv, per_county, base.values[lever_id])
         if lv.unit.startswith("extra yuan"):  # money levers: yuan per county, not shares
             total += lv.cost_per_unit * float(change.sum())
         else:
@@ -604,7 +570,70 @@ def package_cost(values: dict[str, np.ndarray], weights: np.ndarray) -> float:
     return total
 
 
-def default_policy(counties: tuple[str, ...] | None = None) -> Policy:
-    """The 2023 policy: every lever at its default, for ``counties`` (the default region's)."""
-    n = len(counties if counties is not None else region_county_keys())
-    return Policy({lv.id: np.full(n, lv.default) for lv in CATALOGUE})
+@dataclass(frozen=True)
+class LeverDefaults:
+    """A region's 2023 lever values: one per county and lever, with their sources."""
+
+    counties: tuple[str, ...]
+    values: dict[str, np.ndarray]
+    sources: dict[str, str]
+
+    def value(self, lever_id: str) -> float:
+        """The lever's 2023 value where every county shares it, else the central city's."""
+        return float(self.values[lever_id][0])
+
+
+def lever_defaults(region: RegionData) -> LeverDefaults:
+    """The region's 2023 lever values (levers.csv), checked against the catalogue.
+
+    Every lever needs a row for ``all`` counties; a per-county lever may add rows for
+    single counties. Values must lie in the lever's range.
+
+    Raises:
+        DataError: A lever of the catalogue has no ``all`` row, a row names an unknown
+            lever, sets a city-wide lever per county, or a value lies outside the range.
+    """
+    where = f"data file {region.data_dir / 'levers.csv'}"
+    counties = region.county_keys
+    rows = {(d.lever, d.unit): d for d in region.lever_defaults}
+    unknown = sorted({lever for lever, _ in rows} - set(LEVERS))
+    if unknown:
+        raise DataError(f"{where}: unknown lever {unknown[0]}; allowed: {', '.join(LEVERS)}")
+    missing = [lv.id for lv in CATALOGUE if (lv.id, "all") not in rows]
+    if missing:
+        raise DataError(
+            f"{where}: no 'all' row for lever(s) {', '.join(missing[:6])}; each lever needs "
+            f"its 2023 value"
+        )
+    values, sources = {}, {}
+    for lv in CATALOGUE:
+        base = rows[(lv.id, "all")]
+        per = np.full(len(counties), base.value)
+        for c, key in enumerate(counties):
+            own = rows.get((lv.id, key))
+            if own is not None and not lv.per_county:
+                raise DataError(
+                    f"{where}: {lv.id} is city-wide; allowed only an 'all' row, found {key}"
+                )
+            if own is not None:
+                per[c] = own.value
+        bad = [v for v in per if not lv.low <= v <= lv.high]
+        if bad:
+            raise DataError(
+                f"{where}: {lv.id}={bad[0]:g} outside the lever's range [{lv.low:g}, {lv.high:g}]"
+            )
+        values[lv.id] = per
+        sources[lv.id] = base.source
+    return LeverDefaults(counties=counties, values=values, sources=sources)
+
+
+@cache
+def region_defaults(data_dir: Path = DEFAULT_DATA_DIR) -> LeverDefaults:
+    """The 2023 lever values of a region folder (the default region's by default)."""
+    return lever_defaults(load_region(data_dir))
+
+
+def default_policy(defaults: LeverDefaults | None = None) -> Policy:
+    """The 2023 policy of a region: every lever at its 2023 value in each county."""
+    defaults = defaults or region_defaults()
+    return Policy({lv.id: defaults.values[lv.id].copy() for lv in CATALOGUE})

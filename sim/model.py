@@ -36,11 +36,11 @@ from sim.kernels import (
     tally_stocks,
 )
 from sim.levers import (
-    LEVERS,
     SPENDING_CATEGORIES,
     Policy,
     catalogue_spending,
     default_policy,
+    lever_defaults,
 )
 from sim.params import Params
 from sim.population import Population
@@ -183,6 +183,9 @@ class RongheModel(mesa.Model):
         self.spy = spec.steps_per_year
         self.weight = population.weight
         self.policy_at = policy_at
+        # The region's 2023 policy: the base year runs on it, and levers are priced and
+        # land security anchored against it.
+        self.base_policy = default_policy(lever_defaults(region))
         self.t = 0
         self.death_step, self.birth_step = demography_tables(
             params, self.spy, mortality_factor(params, spec.start_year)
@@ -242,7 +245,7 @@ class RongheModel(mesa.Model):
         """Firms from the 2023 labour supply, the 2023 land split, and the 2023 tally."""
         p = self.params
         # The base year is observed data: it runs on the 2023 policy whatever the scenario.
-        policy = default_policy()
+        policy = self.base_policy
         self.policy = policy
         base_wage = np.array([self._base_wage(m) for m in range(self.world.n_markets)])
         self.market_wage = base_wage.copy()
@@ -274,7 +277,7 @@ class RongheModel(mesa.Model):
             self.region.value("city", "land_transfer_rate", 2023),
             self.region.value("city", "abandoned_land_share", 2023),
         )
-        let = self.backend.land_offers(economy, self._withheld(policy))[1]
+        let = self.backend.land_offers(self._withheld(policy))[1]
         self.enterprises = [
             FarmEnterprise(self, c, float(let[c])) for c in range(self.world.n_counties)
         ]
@@ -379,7 +382,7 @@ class RongheModel(mesa.Model):
         # 3 land market
         self.backend.release_extinct_land(self.collective)
         withheld = self._withheld(policy)
-        unplaced, let = self.backend.land_offers(economy, withheld)
+        unplaced, let = self.backend.land_offers(withheld)
         match = self._land_matching(unplaced, let, policy)
         self.backend.land_apply(match, withheld, step_no)
         self._collective_letting(match, step_no)
@@ -701,7 +704,7 @@ class RongheModel(mesa.Model):
         cost = land_guard_cost(
             policy.land_rights_security[lay["cty"]],
             self.params.land_guard_cost,
-            LEVERS["land_rights_security"].default,
+            self.base_policy.land_rights_security[lay["cty"]],
         )
         away = np.zeros((lay["n_units"], self.world.n_slots))
         away[:, SLOT_CORE : self.world.slot_outside] = ~lay["local_core"]
@@ -819,7 +822,7 @@ class RongheModel(mesa.Model):
         paid = self.paid_by_budgets
         seat, kids = self.census.seat_non_local, self.census.kids_non_local
         more_access = {
-            name: np.maximum(0.0, getattr(policy, name) - LEVERS[name].default)
+            name: np.maximum(0.0, getattr(policy, name) - self.base_policy.values[name])
             for name in ("services_by_residence", "migrant_school_access")
         }
         out = np.empty((self.world.n_counties, len(SPENDING_CATEGORIES)))
@@ -845,7 +848,9 @@ class RongheModel(mesa.Model):
             * kids
             * self.weight
             / spy,
-            "catalogue": catalogue_spending(policy, self._county_shares, p.park_public_share)
+            "catalogue": catalogue_spending(
+                policy, self._county_shares, p.park_public_share, self.base_policy
+            )
             * price
             / spy,
         }

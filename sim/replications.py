@@ -21,6 +21,7 @@ import numpy as np
 
 from sim.data import RegionData
 from sim.errors import DataError
+from sim.levers import lever_defaults
 from sim.model import RongheModel, RunSpec
 from sim.params import Params
 from sim.population import synthesize
@@ -356,9 +357,8 @@ def run_design(
     """Outcome by county at the end of each year the design compares."""
     years = {rep.pre_year, *rep.post_years}
     end = rep.end_year or max(years)
-    counties = region.county_keys
-    levers = rep.levers(counties, treated_counties(rep, region))
-    plan = plan_from_levers(rep.id, levers, (2023, end), counties=counties)
+    levers = rep.levers(region.county_keys, treated_counties(rep, region))
+    plan = plan_from_levers(rep.id, levers, (2023, end), defaults=lever_defaults(region))
     spec = RunSpec(seed=seed, scale=scale, end_year=end)
     population = synthesize(region, world, params, scale, seed)
     model = RongheModel(region, world, params, population, spec, plan.policy_at)

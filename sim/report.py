@@ -47,7 +47,7 @@ from sim.deliberation import (
 )
 from sim.errors import ConfigError, ResultsError
 from sim.indicators import TARGET_INDICATORS
-from sim.levers import LEVERS
+from sim.levers import LEVERS, LeverDefaults, lever_defaults
 from sim.results import check_replaceable, publish_folder, read_draw_inputs, read_provenance
 from sim.scenario import ANY_PERIOD
 from sim.schedules import describe_counties, plan_from_levers
@@ -754,10 +754,18 @@ def _years_as_numbers(node):
     }
 
 
-def lever_rows(levers: dict, lang: str, names: UnitNames | None = None) -> list[list[str]]:
-    """Rows (clause, lever, unit, 2023 value, schedule) of the levers a package changes."""
+def lever_rows(
+    levers: dict,
+    lang: str,
+    names: UnitNames | None = None,
+    defaults: LeverDefaults | None = None,
+) -> list[list[str]]:
+    """Rows (clause, lever, unit, 2023 value, schedule) of the levers a package changes.
+
+    ``defaults`` are the region's 2023 values (the default region's by default).
+    """
     k = check_lang(lang)
-    plan = plan_from_levers("provenance", _years_as_numbers(levers), ANY_PERIOD)
+    plan = plan_from_levers("provenance", _years_as_numbers(levers), ANY_PERIOD, defaults=defaults)
     rows = []
     for lever_id, per_county in plan.changed().items():
         lever = LEVERS[lever_id]
@@ -771,7 +779,7 @@ def lever_rows(levers: dict, lang: str, names: UnitNames | None = None) -> list[
                 lever.clause,
                 f"{name} ({lever_id})",
                 lever.unit_in(lang),
-                f"{lever.default:g}",
+                f"{plan.defaults.value(lever_id):g}",
                 schedule,
             ]
         )
@@ -801,6 +809,7 @@ def _definitions_html(
     titles: dict,
     lang: str,
     names: UnitNames | None = None,
+    defaults: LeverDefaults | None = None,
 ) -> str:
     """One block per distinct (scenario, lever package), with the clause of every lever."""
     packages: dict[tuple[str, str], dict] = {}
@@ -826,7 +835,7 @@ def _definitions_html(
         if description:
             note = _t("english_only", lang) if lang == "zh" and not own else ""
             parts.append(f"<p>{html.escape(description)}{note}</p>")
-        rows = lever_rows(entry["levers"], lang, names)
+        rows = lever_rows(entry["levers"], lang, names, defaults)
         if rows:
             header = [_c(k, lang) for k in ("clause", "lever", "unit", "default", "schedule")]
             parts.append(_table_html(header, rows, nowrap_columns=(0,)))
@@ -1104,7 +1113,9 @@ def build_report(results_dir: Path, *, lang: str = "zh", out: Path | None = None
             lang=lang,
             charts=charts,
             summary=summary,
-            definitions=_definitions_html(done, provenance, titles, lang, names),
+            definitions=_definitions_html(
+                done, provenance, titles, lang, names, lever_defaults(region)
+            ),
             provenance=_provenance_html(runs, provenance, lang),
             notes=notes,
             folder_name="figures",

@@ -52,6 +52,7 @@ from pathlib import Path
 
 from sim.data import region_county_keys
 from sim.errors import ECHO_CHARS, ScenarioError, clip
+from sim.levers import LeverDefaults, region_defaults
 from sim.safe_yaml import is_regular_file_within, load_yaml_file
 from sim.schedules import LeverPlan, plan_from_levers
 
@@ -428,7 +429,7 @@ def load_scenario(
     *,
     period: tuple[int, int] = ANY_PERIOD,
     lever_overrides: Mapping | None = None,
-    counties: tuple[str, ...] | None = None,
+    defaults: LeverDefaults | None = None,
 ) -> Scenario:
     """Read, compose and validate ``scenarios_dir/NAME.yaml``.
 
@@ -438,8 +439,8 @@ def load_scenario(
             user's first, then the library), the first holding a name winning.
         period: First and last year of the run; schedule years must lie within it.
         lever_overrides: Lever values from the command line, applied last.
-        counties: The region's county keys, which per-county values name (the default
-            region's by default).
+        defaults: The region's counties, which per-county values name, and 2023 lever
+            values (the default region's by default).
 
     Raises:
         ScenarioError: Unknown scenario, a file refused by :mod:`sim.safe_yaml` (too
@@ -461,7 +462,7 @@ def load_scenario(
     layers = _resolve_references(sources, layers)
     plan = None
     for source, layer in zip(sources, layers, strict=True):
-        plan = plan_from_levers(source, layer, period, plan, counties)
+        plan = plan_from_levers(source, layer, period, plan, defaults)
     digest = hashlib.sha256(b"".join(seen[n][2] for n in order)).hexdigest()
     return Scenario(
         name=name,
@@ -469,7 +470,7 @@ def load_scenario(
         title_en=data.get("title_en", name),
         description=data.get("description", "").strip(),
         description_zh=data.get("description_zh", "").strip(),
-        levers=compose_levers(layers, counties),
+        levers=compose_levers(layers, (defaults or region_defaults()).counties),
         chain=tuple(order),
         digest=digest,
         plan=plan,

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.data import region_county_keys
 from sim.errors import ScenarioError, clip
-from sim.levers import CATALOGUE, LEVERS, Lever, Policy
+from sim.levers import CATALOGUE, LEVERS, Lever, LeverDefaults, Policy, region_defaults
 
 SCHEDULE_KINDS = ("step", "ramp", "per_year")
 LAST_RAMP_YEAR = 2050  # the last year the model can simulate
@@ -132,9 +132,13 @@ def constant(value: float) -> Schedule:
 
 @dataclass(frozen=True)
 class LeverPlan:
-    """The schedules of every lever for each of the five counties."""
+    """The schedules of every lever for each of the region's counties.
+
+    ``defaults`` are the region's 2023 values the plan starts from.
+    """
 
     schedules: dict[str, tuple[Schedule, ...]]
+    defaults: LeverDefaults = field(default_factory=region_defaults, compare=False)
 
     def policy_at(self, t: float) -> Policy:
         """The :class:`Policy` in force at time ``t`` (years)."""
@@ -150,24 +154,29 @@ class LeverPlan:
         out = {}
         for lever in CATALOGUE:
             per_county = self.schedules[lever.id]
-            if any(s != constant(lever.default) for s in per_county):
+            base = self.defaults.values[lever.id]
+            if any(s != constant(b) for s, b in zip(per_county, base, strict=True)):
                 out[lever.id] = per_county
         return out
 
 
-def default_plan(counties: tuple[str, ...] | None = None) -> LeverPlan:
-    """Every lever held at its 2023 value in each of ``counties`` (the default region's)."""
-    n = len(counties if counties is not None else region_county_keys())
-    return LeverPlan({lv.id: (constant(lv.default),) * n for lv in CATALOGUE})
+def default_plan(defaults: LeverDefaults | None = None) -> LeverPlan:
+    """Every lever held at its 2023 value in each county (the default region's by default)."""
+    defaults = defaults or region_defaults()
+    return LeverPlan(
+        {lv.id: tuple(constant(v) for v in defaults.values[lv.id]) for lv in CATALOGUE},
+        defaults,
+    )
 
 
 class _Parser:
     """Turns a ``levers`` mapping into schedules, with one-line errors."""
 
-    def __init__(self, source: str, period: tuple[int, int], counties: tuple[str, ...]):
+    def __init__(self, source: str, period: tuple[int, int], defaults: LeverDefaults):
         self.source = source
         self.period = period
-        self.counties = counties
+        self.defaults = defaults
+        self.counties = defaults.counties
 
     def fail(self, key: str, value: object, problem: str) -> ScenarioError:
         # Keys and values come from a file: echo a bounded, one-line part of them.
@@ -194,7 +203,8 @@ class _Parser:
             )
         return raw
 
-    def schedule(self, lever: Lever, key: str, raw: object) -> Schedule:
+    def schedule(self, lever: Lever, key: str, raw: object, county: int) -> Schedule:
+        """The schedule ``raw`` gives ``county`` (its 2023 value is the default ``from``)."""
         if not isinstance(raw, Mapping):
             return constant(self.number(lever, key, raw))
         kinds = [k for k in SCHEDULE_KINDS if k in raw]
@@ -202,7 +212,8 @@ class _Parser:
         if len(kinds) != 1 or extra:
             raise self.fail(key, dict(raw), f"not a schedule; allowed {FORMS}")
         kind = kinds[0]
-        before = self.number(lever, f"{key}.from", raw["from"]) if "from" in raw else lever.default
+        default = float(self.defaults.values[lever.id][county])
+        before = self.number(lever, f"{key}.from", raw["from"]) if "from" in raw else default
         if kind == "per_year":
             if "to" in raw:
                 raise self.fail(f"{key}.to", raw["to"], "per_year takes no 'to'")
@@ -240,7 +251,7 @@ class _Parser:
             )
         is_county_map = isinstance(raw, Mapping) and not set(raw) & {*SCHEDULE_KINDS, "to", "from"}
         if not is_county_map:
-            return (self.schedule(lever, key, raw),) * len(self.counties)
+            return tuple(self.schedule(lever, key, raw, c) for c in range(len(self.counties)))
         if not lever.per_county:
             if set(raw) <= set(self.counties):
                 raise self.fail(
@@ -258,7 +269,8 @@ class _Parser:
                 )
             if isinstance(sub, Mapping) and not set(sub) & {*SCHEDULE_KINDS, "to", "from"}:
                 raise self.fail(f"{key}.{county}", dict(sub), f"not a schedule; allowed {FORMS}")
-            out[self.counties.index(county)] = self.schedule(lever, f"{key}.{county}", sub)
+            c = self.counties.index(county)
+            out[c] = self.schedule(lever, f"{key}.{county}", sub, c)
         return tuple(out)
 
 
@@ -267,7 +279,7 @@ def plan_from_levers(
     levers: Mapping[str, object],
     period: tuple[int, int],
     base: LeverPlan | None = None,
-    counties: tuple[str, ...] | None = None,
+    defaults: LeverDefaults | None = None,
 ) -> LeverPlan:
     """Build a plan from a ``levers`` mapping on top of ``base`` (the 2023 defaults).
 
@@ -276,18 +288,19 @@ def plan_from_levers(
         levers: Lever id to a value, a schedule or (per-county levers) a county mapping.
         period: First and last year a schedule may name.
         base: Plan the mapping overrides; counties a mapping leaves out keep their value.
-        counties: The region's county keys (the default region's by default).
+        defaults: The region's counties and 2023 lever values (the default region's by
+            default).
 
     Raises:
         ScenarioError: Unknown lever or county, a value outside the lever's range, a year
             outside ``period``, or a malformed schedule.
     """
-    counties = counties if counties is not None else region_county_keys()
-    parser = _Parser(source, period, counties)
-    schedules = dict((base or default_plan(counties)).schedules)
+    defaults = base.defaults if base is not None else defaults or region_defaults()
+    parser = _Parser(source, period, defaults)
+    schedules = dict((base or default_plan(defaults)).schedules)
     for key, raw in levers.items():
         schedules[str(key)] = parser.lever(str(key), raw, schedules.get(str(key), ()))
-    return LeverPlan(schedules)
+    return LeverPlan(schedules, defaults)
 
 
 __all__ = [

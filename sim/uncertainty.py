@@ -115,8 +115,11 @@ def variance_decomposition(
     shapley_rest = max(0.0, 0.5 * (r_rest + r_all - r_base))
     if shapley_base + shapley_rest == 0:
         return VarianceShares(None, None, seeds, r_all, draws, per)
-    base_share = between * shapley_base / (shapley_base + shapley_rest)
-    return VarianceShares(between - base_share, base_share, seeds, r_all, draws, per)
+    # Each share from its own Shapley value, so a zero value gives exactly 0 (the
+    # difference ``between - base_share`` could come out as -3e-17).
+    total = shapley_base + shapley_rest
+    base_share = between * shapley_base / total
+    return VarianceShares(between * shapley_rest / total, base_share, seeds, r_all, draws, per)
 
 
 def decomposition_table(

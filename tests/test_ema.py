@@ -25,7 +25,7 @@ from sim.ema import (
 )
 from sim.errors import ConfigError
 from sim.indicators import TARGET_INDICATORS
-from sim.levers import LEVERS
+from sim.levers import LEVERS, region_defaults
 from sim.posterior import load_posterior
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,8 +57,9 @@ def test_the_model_has_the_goal_seeking_levers_the_draws_and_the_outcomes(model)
     assert [lever.name for lever in model.levers] == names and len(names) == 12
     for lever in model.levers:
         catalogue = LEVERS[lever.name]
-        assert lever.lower_bound == catalogue.default  # from the 2023 value ...
-        assert catalogue.default < lever.upper_bound <= catalogue.high  # ... upwards
+        default = region_defaults().value(lever.name)
+        assert lever.lower_bound == default  # from the 2023 value ...
+        assert default < lever.upper_bound <= catalogue.high  # ... upwards
     assert goal_seek_levers()["homestead_revitalisation"] == (0.02, 0.5)
     [draw] = list(model.uncertainties)
     assert (draw.name, draw.lower_bound, draw.upper_bound) == (

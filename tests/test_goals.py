@@ -11,7 +11,7 @@ from conftest import ronghe_here
 
 from sim.config import GoalSettings
 from sim.goals import assess
-from sim.levers import LEVERS, package_cost
+from sim.levers import LEVERS, default_policy, package_cost
 from sim.paths import project_dir
 from sim.scenario import load_scenario
 
@@ -67,14 +67,16 @@ def test_assess_counts_targets_met_and_prices_the_package(region):
 def test_package_cost_counts_only_moves_in_the_reform_direction():
     weights = np.array([0.4, 0.2, 0.2, 0.1, 0.1])
     friction = LEVERS["land_transfer_friction"]
-    lower = {"land_transfer_friction": np.full(5, friction.default - 0.1)}
-    higher = {"land_transfer_friction": np.full(5, friction.default + 0.1)}
-    assert package_cost(lower, weights) == pytest.approx(0.1 * friction.cost_per_unit)
-    assert package_cost(higher, weights) == 0.0
+    base = default_policy()
+    now = base.land_transfer_friction
+    lower = {"land_transfer_friction": now - 0.1}
+    higher = {"land_transfer_friction": now + 0.1}
+    assert package_cost(lower, weights, base) == pytest.approx(0.1 * friction.cost_per_unit)
+    assert package_cost(higher, weights, base) == 0.0
     roads = {"rural_roads": np.array([1e8, 0, 0, 0, 0])}
-    assert package_cost(roads, weights) == pytest.approx(100.0)  # million yuan
+    assert package_cost(roads, weights, base) == pytest.approx(100.0)  # million yuan
     one_county = {"park_investment": np.array([0, 0.01, 0, 0, 0])}
-    assert package_cost(one_county, weights) == pytest.approx(0.2 * 0.01 * 200000)
+    assert package_cost(one_county, weights, base) == pytest.approx(0.2 * 0.01 * 200000)
 
 
 def test_every_lever_has_a_documented_cost():

@@ -8,7 +8,7 @@ from scipy import integrate
 from test_data import assert_refused, one_line_error
 
 from sim.errors import ConfigError
-from sim.levers import CATALOGUE
+from sim.levers import CATALOGUE, region_defaults
 from sim.priors import Prior, draw, priors_of
 
 
@@ -37,7 +37,7 @@ def test_every_parameter_that_is_not_sourced_has_a_prior(region):
 
 def test_every_free_prior_holds_the_value_in_use_well_inside(region):
     """The value in use lies between the prior's 1% and 99% quantiles (not at an edge)."""
-    defaults = {lever.id: lever.default for lever in CATALOGUE}
+    defaults = {lever.id: region_defaults().value(lever.id) for lever in CATALOGUE}
     for p in priors_of(region).values():
         if not p.free:
             continue

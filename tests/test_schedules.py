@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.errors import ScenarioError
-from sim.levers import LEVERS
+from sim.levers import LEVERS, region_defaults
 from sim.schedules import constant, default_plan, plan_from_levers
 
 PERIOD = (2023, 2035)
@@ -18,8 +18,8 @@ def plan(levers, period=PERIOD, base=None):
 def test_default_plan_is_the_2023_policy_at_all_times():
     for t in (2023.0, 2024.25, 2035.75):
         policy = default_plan().policy_at(t)
-        for lever_id, lever in LEVERS.items():
-            assert getattr(policy, lever_id).tolist() == [lever.default] * 5
+        for lever_id in LEVERS:
+            assert getattr(policy, lever_id).tolist() == [region_defaults().value(lever_id)] * 5
 
 
 def test_constant_step_ramp_and_per_year():
@@ -95,7 +95,7 @@ def test_per_year_holds_each_value_until_the_next_year(table):
     for year in years:
         for quarter in (0.0, 0.25, 0.75):
             assert p.policy_at(year + quarter).work_relief[0] == table[year]
-    assert p.policy_at(years[0] - 0.25).work_relief[0] == LEVERS["work_relief"].default
+    assert p.policy_at(years[0] - 0.25).work_relief[0] == region_defaults().value("work_relief")
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ DATA_FILES = (
     "targets.csv",
     "history.csv",
     "lever_evidence.csv",
+    "levers.csv",
 )
 # What a calibration reads besides the model's data: the observed moments and the priors.
 # Optional (a region without them cannot be calibrated); hashed on their own, so editing
@@ -112,6 +113,17 @@ class LeverEvidence:
     source: str
     design: str
     note: str
+
+
+@dataclass(frozen=True)
+class LeverDefault:
+    """A lever's 2023 value in the region: for every county (``unit`` all) or one."""
+
+    lever: str
+    unit: str
+    value: float
+    basis: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -201,6 +213,7 @@ class RegionData:
     priors: dict[str, PriorSpec] = field(default_factory=dict)
     calibration_hash: str = ""
     replication_treated: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lever_defaults: tuple[LeverDefault, ...] = ()
 
     @property
     def counties(self) -> tuple[Unit, ...]:

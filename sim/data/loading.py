@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from sim.data import (
     Figure,
+    LeverDefault,
     LeverEvidence,
     Observation,
     ParameterSpec,
@@ -290,6 +291,10 @@ def read_region(folder: Path) -> RegionData:
         priors=_priors(folder / "priors.csv", parameters, evidence),
         calibration_hash=calibration_hash(folder),
         replication_treated=_replications(folder / "replications.csv", context),
+        lever_defaults=tuple(
+            LeverDefault(**r.model_dump())
+            for _, r in validate_rows(folder / "levers.csv", TABLES["levers.csv"], context)
+        ),
     )
 
 

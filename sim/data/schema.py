@@ -563,6 +563,16 @@ class TargetRow(Row):
         return _check_value(value, info.data.get("indicator"), None)
 
 
+class LeverDefaultRow(Row):
+    """A row of levers.csv: a lever's 2023 value, for every county (all) or one county."""
+
+    lever: Key
+    unit: Annotated[str, AfterValidator(_region_unit(("all",)))]
+    value: float
+    basis: Basis
+    source: Source
+
+
 class ReplicationRow(Row):
     """A row of replications.csv: the counties a study design treats in this region."""
 
@@ -892,4 +902,5 @@ TABLES: dict[str, Table] = {
     "observations.csv": Table(ObservationRow, ("moment",), check_observations),
     "priors.csv": Table(PriorRow, ("name",)),
     "replications.csv": Table(ReplicationRow, ("replication",)),
+    "levers.csv": Table(LeverDefaultRow, ("lever", "unit")),
 }
