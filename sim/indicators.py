@@ -167,11 +167,20 @@ def _labour_rows(tally: YearTally, mask: np.ndarray, weight: float) -> dict[str,
     A unit's seat wage relative to trend and unemployment rate average its counties' seat
     markets weighted by their job seekers. Migrant workers are rural-hukou persons
     registered in the unit in wage work; away (外出) works outside the home township,
-    local (本地) inside it.
+    local (本地) inside it. The Harris-Todaro expected incomes of the migration choice
+    average the year's steps: urban, the seats' wage x employment probability (weighted
+    by seekers); rural, the home villages' expected income (weighted by village
+    residents); ``expected_income_gap`` is urban over rural, minus one (NaN in the base
+    year, which has no migration).
     """
     seekers = tally.seat_seekers[mask]
     if seekers.sum() <= 0:  # a seat market without seekers still has a wage and a rate
         seekers = np.ones_like(seekers)
+    steps = tally.choice_steps[mask]
+    urban = _ratio((tally.expected_urban_income_sum[mask] * seekers).sum(), (steps * seekers).sum())
+    rural = _ratio(
+        tally.expected_rural_income_sum[mask].sum(), tally.village_residents_sum[mask].sum()
+    )
     count = tally.migrant_workers[mask].sum(axis=0).astype(np.float64)
     ages = tally.migrant_age_sum[mask].sum(axis=0).astype(np.float64)
     return {
@@ -183,6 +192,9 @@ def _labour_rows(tally: YearTally, mask: np.ndarray, weight: float) -> dict[str,
         "migrant_workers_away_mean_age": _ratio(ages[0], count[0]),
         "migrant_workers_local_mean_age": _ratio(ages[1], count[1]),
         "migrant_workers_local_share": _ratio(count[1], count.sum()),
+        "expected_urban_income": urban,
+        "expected_rural_income": rural,
+        "expected_income_gap": _ratio(urban, rural) - 1.0,
     }
 
 

@@ -589,9 +589,16 @@ class RongheModel(mesa.Model):
             self.world.n_outside, dtype=bool
         )
         local_core = unit_county[:, None] == np.arange(self.world.n_counties)[None, :]
+        villages = np.flatnonzero(w.kind == KIND_VILLAGE)
         return {
             "n_units": n_units,
             "cty": cty,
+            # Seatless townships: home units whose town slot is no place to live.
+            "seatless": np.flatnonzero(
+                (w.kind[:n_units] == KIND_TOWN) & (w.town_seat[:n_units] == 0)
+            ),
+            "villages": villages,
+            "village_unit": w.town_of[villages],
             "is_town": is_town.astype(np.int8),
             "slot_market": slot_market,
             "home_slot": home_slot,
@@ -631,6 +638,7 @@ class RongheModel(mesa.Model):
             + commute[:, None] * exp_wage[:, :, SLOT_TOWN]
             + p.rural_business_income_2023 * economy.rural_other
         )
+        self._tally_expected_incomes(economy, village_income[:, 0])
         # Rent a rural household can expect for its land if its members leave.
         let_share = self.let_share
         rent_expect = (
@@ -678,6 +686,8 @@ class RongheModel(mesa.Model):
         base = util + (lay["fixed"] + p.beta_network * net_share)[:, None, None, :]
         base[:, :, :, SLOT_TOWN] += self._small_city_bonus(policy)[:, None, None]
         base[:, 0] -= self._land_guard(policy)[:, None, :]
+        # A seatless township's town slot is not an alternative: utility -inf, weight 0.
+        base[lay["seatless"], :, :, SLOT_TOWN] = -np.inf
         weights = np.empty((n_cells, self.world.n_slots))
         totals = np.empty(n_cells)
         choice_weights(
@@ -693,6 +703,27 @@ class RongheModel(mesa.Model):
             totals,
         )
         return ChoiceTables(weights, totals, math.expm1(p.stay_bonus))
+
+    def _tally_expected_incomes(self, economy: Economy, village_income: np.ndarray) -> None:
+        """Add the step's Harris-Todaro expected incomes of the migration choice by county.
+
+        Urban: the county seat's low-skill wage x employment probability x net factor (what
+        a mover expects in the seat). Rural: the expected income at the home village (farm
+        income per at-home farm worker, commuting wages, household business) of the
+        county's home units, weighted by their village residents.
+        """
+        lay, c = self._layout, self.world.n_counties
+        urban = economy.wages[:c, 0] * economy.p_employed[:c] * self.params.net_wage_factor
+        residents = self.census.residents[lay["villages"]].astype(np.float64)
+        weight = np.bincount(lay["village_unit"], weights=residents, minlength=lay["n_units"])
+        county = lay["cty"]
+        tally = self.year_tally
+        tally.expected_urban_income_sum += urban
+        tally.expected_rural_income_sum += np.bincount(
+            county, weights=weight * village_income, minlength=c
+        )
+        tally.village_residents_sum += np.bincount(county, weights=weight, minlength=c)
+        tally.choice_steps += 1
 
     def _land_guard(self, policy: Policy) -> np.ndarray:
         """Cost of out-of-county slots for rural-hukou persons of villages: ``[unit, slot]``.

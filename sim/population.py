@@ -136,6 +136,12 @@ def residence_plan(region: RegionData, central_shift: float = 0.0) -> ResidenceP
             f"data: the 2023 figures leave a negative number of absent residents in {bad}"
         )
     outside = region.outside_keys
+    if not outside and (outside_total.max() > 0.5 or ext_total > 0):
+        raise DataError(
+            "data: the region has no outside destination (units.csv), so every registered "
+            "resident must live in it and none may come from outside; its 2023 figures leave "
+            f"{outside_total.sum():,.0f} absent and {ext_total:,.0f} external residents"
+        )
     split = np.array([region.value(k, "absent_destination_share", 2023) for k in outside])
     origin = np.array([region.value(k, "external_origin_share", 2023) for k in outside])
     return ResidencePlan(
@@ -316,7 +322,9 @@ def synthesize(
         raise ConfigError(f"scale={scale!r}: outside the allowed range (0, 1]")
     plan = residence_plan(region, params.central_urbanisation_shift_2023)
     n_reg = np.maximum(1, np.round(plan.registered * scale)).astype(np.int64)
-    n_ext = max(1, round(plan.external.sum() * scale))
+    # At least one outside-hukou resident where the region has any (none without outside
+    # destinations, which their hukou would name).
+    n_ext = max(1, round(plan.external.sum() * scale)) if plan.external.sum() > 0 else 0
     n_total = int(n_reg.sum()) + n_ext
     weight = (plan.registered.sum() + plan.external.sum()) / n_total
     persons = Persons.empty(int(n_total * (1 + BIRTH_HEADROOM)) + 64)
@@ -409,6 +417,8 @@ def _synth_county(
     p.alive[ids] = 1
     for h in (0, 1):
         sel = ids[urban_hukou == h]
+        if len(sel) == 0:  # a county whose residents all hold one kind of hukou
+            continue
         anchor, mother = _form_households(region, seed, sel, p.age[sel], p.female[sel])
         hh_anchor[sel] = anchor
         p.mother[sel] = mother
@@ -512,12 +522,19 @@ def _synth_external(region, world, params, plan, persons, hh_anchor, ids, cdf, s
 
 
 def _pick_town(world: World, county: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """A town of each county, with probability proportional to the towns' sizes."""
+    """A town of each county, with probability proportional to the towns' sizes.
+
+    A county whose villages lie under a seatless township has no town: its core instead.
+    """
     out = np.empty(len(county), np.int64)
     for c in range(world.n_counties):
         towns = np.arange(world.county_town_start[c], world.county_town_stop[c])
-        edges = np.cumsum(world.town_weight[towns])
+        towns = towns[world.town_seat[towns] == 1]
         m = county == c
+        if len(towns) == 0:
+            out[m] = c
+            continue
+        edges = np.cumsum(world.town_weight[towns])
         out[m] = towns[
             np.minimum(np.searchsorted(edges, u[m] * edges[-1], side="right"), len(towns) - 1)
         ]
@@ -602,7 +619,8 @@ def _settle_households(region, world, plan, persons, households, county_of_perso
         fresh_town = _pick_town(
             world, np.full(len(urbanites), c), rng.uniforms(seed, 3, urbanites, rng.POP_PLACE)
         )
-        town = np.where(own_town, world.town_of[np.maximum(village[urbanites], 0)], fresh_town)
+        own = world.town_of[np.maximum(village[urbanites], 0)]
+        town = np.where(own_town & (world.town_seat[own] == 1), own, fresh_town)
         urban_place[urbanites] = np.where(in_core, c, town)
 
     person_village = village[hh]

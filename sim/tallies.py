@@ -61,6 +61,13 @@ SHAPES: dict[str, tuple[tuple, type, float]] = {
     "service_index": ((C,), FLOAT, 1),
     "road_index": ((C,), FLOAT, 1),
     "agri_index": ((C,), FLOAT, 1),
+    # Harris-Todaro expected incomes of the migration choice (yuan a year), summed over
+    # the year's steps: the seat's wage x employment probability, and the home village's
+    # income weighted by village residents (with the sum of those weights).
+    "expected_urban_income_sum": ((C,), FLOAT, 0),
+    "expected_rural_income_sum": ((C,), FLOAT, 0),
+    "village_residents_sum": ((C,), FLOAT, 0),
+    "choice_steps": ((C,), INT, 0),
 }
 
 

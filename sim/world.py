@@ -8,6 +8,11 @@ ids of the migration-choice "home units":
 * then the towns (镇区, urban), county by county;
 * then the villages (rural), town by town.
 
+A county with villages but no town or township in units.csv gets one *seatless township*
+in the towns block: the home unit of its villages, whose seat is not an urban place
+(nobody lives there, its town slot is closed; :attr:`World.town_seat` is 0). It is how
+a region holds one rural and one urban place only.
+
 A migrant chooses among ``2 + C + O`` *slots* relative to the home unit: the home
 village, the home town, the C cores and the O outside destinations. The counts come
 from the region's units.csv (:attr:`World.n_counties`, :attr:`World.n_outside`).
@@ -56,6 +61,7 @@ class World:
     kind: np.ndarray  # int8
     county: np.ndarray  # int8, -1 outside
     town_of: np.ndarray  # int32: a village's town place id, a town's own id, else -1
+    town_seat: np.ndarray  # int8: 1 for a town with an urban seat (0 for a seatless one)
     urban: np.ndarray  # int8: 1 for towns and cores
     market: np.ndarray  # int16: labour market of a resident (villagers commute to towns)
     market_zone: np.ndarray  # int64 per market: the market it clears with (commuting)
@@ -153,8 +159,10 @@ def build_world(region: RegionData) -> World:
     counties = region.counties
     n_counties, n_outside = len(counties), len(region.outside)
     first_outside, first_town = n_counties, n_counties + n_outside
-    n_towns_c = np.array([u.towns for u in counties], dtype=np.int64)
     n_villages_c = village_counts(region)
+    seated = np.array([u.towns for u in counties], dtype=np.int64)
+    # A county with villages and no town gets one seatless township as their home unit.
+    n_towns_c = np.where((seated == 0) & (n_villages_c > 0), 1, seated)
     n_towns = int(n_towns_c.sum())
     n_villages = int(n_villages_c.sum())
     n_places = first_town + n_towns + n_villages
@@ -162,6 +170,7 @@ def build_world(region: RegionData) -> World:
     kind = np.empty(n_places, np.int8)
     county = np.full(n_places, -1, np.int8)
     town_of = np.full(n_places, -1, np.int32)
+    town_seat = np.zeros(n_places, np.int8)
     kind[:n_counties] = KIND_CORE
     county[:n_counties] = np.arange(n_counties)
     kind[first_outside:first_town] = KIND_OUTSIDE
@@ -181,6 +190,7 @@ def build_world(region: RegionData) -> World:
         kind[towns] = KIND_TOWN
         county[towns] = c
         town_of[towns] = towns
+        town_seat[towns] = int(seated[c] > 0)
         town_weight[towns] = _zipf_weights(len(towns))
         # Villages are dealt to towns in proportion to the towns' sizes (at least one each).
         share = _zipf_weights(len(towns))
@@ -197,7 +207,7 @@ def build_world(region: RegionData) -> World:
         ct_stop[c] = next_town
         cv_stop[c] = next_village
 
-    urban = ((kind == KIND_TOWN) | (kind == KIND_CORE)).astype(np.int8)
+    urban = (((kind == KIND_TOWN) & (town_seat == 1)) | (kind == KIND_CORE)).astype(np.int8)
     market = np.empty(n_places, np.int16)
     market[:n_counties] = np.arange(n_counties)
     # Markets: a core market per county, a towns market per county, one per outside place.
@@ -221,6 +231,7 @@ def build_world(region: RegionData) -> World:
         kind=kind,
         county=county,
         town_of=town_of,
+        town_seat=town_seat,
         urban=urban,
         market=market,
         market_zone=market_zone,

@@ -27,6 +27,13 @@ INDICATORS = {
     "resident_urbanisation_rate": ("常住人口城镇化率", "Resident urbanisation", "percent"),
     "registered_urbanisation_rate": ("户籍人口城镇化率", "Registered urbanisation", "percent"),
     "income_ratio": ("城乡居民收入比", "Urban-rural income ratio", "ratio"),
+    "expected_income_gap": (
+        "城镇预期收入与农村收入之差（比例）",
+        "Expected urban over rural income, minus one (Harris-Todaro gap)",
+        "ratio",
+    ),
+    "expected_urban_income": ("城镇预期收入（工资×就业概率）", "Expected urban income", "yuan"),
+    "expected_rural_income": ("农村预期收入", "Expected rural income", "yuan"),
     "urban_income_per_capita": ("城镇居民人均可支配收入", "Urban income per capita", "yuan"),
     "rural_income_per_capita": ("农村居民人均可支配收入", "Rural income per capita", "yuan"),
     "resident_population": ("常住人口", "Resident population", "persons"),
