@@ -10,47 +10,23 @@ from the exported arrays with the same counting code as ``backend=numba``.
 
 from __future__ import annotations
 
-import math
-
 import mesa
 import numpy as np
 
-from sim import kernels as K
-from sim import rng
+from sim import rules
 from sim.population import Population
-from sim.rules import (
-    CHILD_AGE,
-    ROLE_FARM,
-    ROLE_SEEK,
-    age_band,
-    cell_index,
-    choose_slot,
-    current_slot,
-    farm_capacity_tenths,
-    hukou_application_probability,
-    is_birthday,
-    labour_role,
-    land_offer,
-    land_step,
-    lives_at_home,
-    participation,
-    per_step,
-    person_income,
-    slot_place,
-    wage_work_age_max,
-)
+from sim.rules import CHILD_AGE, ROLE_NONE, ROLE_SEEK, per_step, rule_params
 from sim.state import (
+    CHUNK,
     HOUSEHOLD_FIELDS,
     PERSON_FIELDS,
     WORK_FARM,
-    WORK_NONE,
-    WORK_SEEKING,
-    WORK_WAGE,
     Households,
     PersonCensus,
     Persons,
+    n_chunks,
+    place_tables,
 )
-from sim.world import KIND_CORE, KIND_OUTSIDE, KIND_TOWN, KIND_VILLAGE, N_COUNTIES, N_MARKETS
 
 
 class Household(mesa.Agent):
@@ -74,24 +50,24 @@ class Household(mesa.Agent):
         self.abandoned = abandoned
         self.homestead = homestead
         self.members: list[Person] = []
+        self.n_living = 0  # counted by the backend where a phase needs them
         self.workers = 0
+        self.at_home = 0
+        self.remit = 0.0
+        self.has_child = False
 
-    def living(self) -> list[Person]:
-        """Members alive now."""
-        return [m for m in self.members if m.alive]
-
-    def step_land(
-        self, mu_per_worker: float, withheld: float, match: float, seed: int, step: int
-    ) -> None:
+    def step_land(self, b: AgentBackend, withheld: float, match: float, step: int) -> None:
         """Take back, let or leave idle land beyond what the farm workers at home can farm."""
-        if self.land <= 0:
-            return
-        u = rng.uniform(seed, step, self.hid, rng.LAND_MATCH)
-        self.rented_out, self.abandoned = (
-            int(v)
-            for v in land_step(
-                self.land, self.rented_out, self.workers, mu_per_worker, withheld, match, u
-            )
+        self.rented_out, self.abandoned = rules.household_land(
+            self.hid,
+            self.land,
+            self.rented_out,
+            self.workers,
+            withheld,
+            match,
+            b.seed,
+            step,
+            b.rules,
         )
 
 
@@ -103,148 +79,100 @@ class Person(mesa.Agent):
         self.pid = pid
         for name in PERSON_FIELDS:
             setattr(self, name, state[name])
-        self.role = -1
+        self.role = ROLE_NONE
 
     # -- phases: each method is one person's decision, on the rules of sim.rules --------
 
-    def step_demography(self, m, step: int, step_in_year: int) -> tuple[bool, bool]:
-        """Decide death and birth on the start state; apply death or the birthday."""
-        top = m.death_step.shape[1] - 1
-        a = self.age if self.age < top else top
-        gives_birth = (
-            bool(self.female) and rng.uniform(m.seed, step, self.pid, rng.BIRTH) < m.birth_step[a]
-        )
-        dies = rng.uniform(m.seed, step, self.pid, rng.DEATH) < m.death_step[self.female, a]
-        if dies:
-            self.alive = 0
-            self.work = WORK_NONE
-            self.income = 0.0
-        elif is_birthday(step_in_year, self.birth_quarter, m.spy):
+    def step_demography(self, b: AgentBackend, step: int, step_in_year: int) -> bool:
+        """Birth, death and birthday on the start state; True if giving birth."""
+        m = b.model
+        birth = rules.gives_birth(self.pid, self.age, self.female, b.seed, step, m.birth_step)
+        if rules.dies(self.pid, self.age, self.female, b.seed, step, m.death_step):
+            self.alive, self.work, self.income = rules.DECEASED
+        elif rules.is_birthday(step_in_year, self.birth_quarter, b.rules.spy):
             self.age += 1
-        return dies, gives_birth
+        return birth
 
-    def step_role(self, m, economy, year_index: int) -> int:
+    def step_role(self, b: AgentBackend, economy, year: int) -> int:
         """The labour role of this step."""
-        p, w = m.params, m.world
         hh = self.household
-        work_max = wage_work_age_max(
+        self.role = rules.person_role(
+            self.pid,
+            self.age,
             self.female,
             self.hukou_urban,
-            p.retirement_age_men,
-            p.retirement_age_women,
-            p.rural_work_age_max,
-        )
-        p_part = participation(
-            self.age,
-            self.female,
-            p.participation_16_19,
-            p.participation_20_24,
-            p.participation_prime_men,
-            p.participation_prime_women,
-        )
-        can_farm = hh.land > 0 and lives_at_home(self.residence, hh.village, w.town_of)
-        access = 0.0
-        if can_farm:
-            access = (
-                economy.commute_access[w.county[self.residence]]
-                if w.kind[self.residence] == KIND_VILLAGE
-                else p.town_dweller_wage_share
-            )
-        self.role = labour_role(
-            self.age,
-            work_max,
-            p.farm_work_age_max,
-            rng.uniform(m.seed, year_index, self.pid, rng.PARTICIPATE),
-            p_part,
-            can_farm,
-            rng.uniform(m.seed, year_index, self.pid, rng.COMMUTE),
-            access,
+            self.residence,
+            hh.village,
+            hh.land,
+            b.places,
+            economy.commute_access,
+            b.seed,
+            year,
+            b.rules,
         )
         return self.role
 
-    def step_work(self, m, economy, step: int, upgrade: float) -> None:
-        """Job draw for a seeker, farm work otherwise; vocational upgrade."""
-        if self.role == ROLE_SEEK:
-            market = m.world.market[self.residence]
-            if rng.uniform(m.seed, step, self.pid, rng.JOB_SEARCH) < economy.p_employed[market]:
-                self.work = WORK_WAGE
-                self.sector = (
-                    1
-                    if rng.uniform(m.seed, step, self.pid, rng.JOB_SECTOR)
-                    < economy.industry_share[market]
-                    else 2
-                )
-            else:
-                self.work = WORK_SEEKING
-                self.sector = 0
-        elif self.role == ROLE_FARM:
-            self.work = WORK_FARM
-            self.sector = 0
-        else:
-            self.work = WORK_NONE
-            self.sector = 0
-        if (
-            self.skill == 0
-            and 16 <= self.age <= m.params.training_age_max
-            and rng.uniform(m.seed, step, self.pid, rng.SKILL_UPGRADE) < upgrade
-        ):
-            self.skill = 1
+    def step_work(self, b: AgentBackend, economy, upgrade: float, step: int) -> bool:
+        """Job draw for a seeker, farm work otherwise; True on a vocational upgrade."""
+        self.work, self.sector = rules.job(
+            self.pid,
+            self.role,
+            self.residence,
+            b.places,
+            economy.p_employed,
+            economy.industry_share,
+            b.seed,
+            step,
+        )
+        if rules.upgrades(self.pid, self.age, self.skill, upgrade, b.seed, step, b.rules):
+            self.skill = rules.TRAINED_SKILL
+            return True
+        return False
 
-    def choose_residence(self, m, tables, hazards, follow, step: int) -> int:
+    def choose_residence(self, b: AgentBackend, choice, hazards, follow, step: int) -> int:
         """Where the person will live after this step's migration phase."""
-        w = m.world
-        if self.age < CHILD_AGE:
-            mum = self.mother_agent
-            if (
-                mum is not None
-                and mum.alive
-                and mum.residence != self.residence
-                and rng.uniform(m.seed, step, self.pid, rng.CHILD_FOLLOW) < follow[mum.residence]
-            ):
-                return mum.residence
-            return self.residence
-        band = age_band(self.age)
-        searching = 1 if self.work == WORK_SEEKING else 0
-        if (
-            band < 0
-            or rng.uniform(m.seed, step, self.pid, rng.MOVE_HAZARD) >= hazards[searching, band]
-        ):
-            return self.residence
-        cur = current_slot(self.residence, self.hukou_place, w.kind, w.town_of)
-        if cur < 0:
-            return self.residence
-        unit = (
-            self.hukou_place
-            if w.kind[self.hukou_place] != KIND_VILLAGE
-            else w.town_of[self.hukou_place]
+        mum = self.mother_agent
+        return int(
+            rules.next_residence(
+                self.pid,
+                self.age,
+                self.skill,
+                self.hukou_place,
+                self.hukou_urban,
+                self.residence,
+                self.work,
+                self.household.has_child,
+                mum is not None and mum.alive != 0,
+                mum.residence if mum is not None else -1,
+                b.places,
+                choice,
+                hazards,
+                follow,
+                b.seed,
+                step,
+                b.rules,
+            )
         )
-        kids = 1 if (self.household.has_child and self.age <= m.params.parent_age_max) else 0
-        cell = cell_index(unit, self.hukou_urban, self.skill, band, kids)
-        s = choose_slot(
-            tables.weights[cell],
-            tables.totals[cell],
-            tables.stay_boost,
-            cur,
-            rng.uniform(m.seed, step, self.pid, rng.MOVE_CHOICE),
-        )
-        return int(slot_place(s, self.hukou_place, w.kind, w.town_of))
 
-    def decide_hukou(self, m, ease, apply_step, min_stay, security, step: int) -> int:
+    def decide_hukou(self, b: AgentBackend, ease, security, step: int) -> int:
         """Apply for and obtain a local hukou (adults); 1 if converting."""
-        if self.age < CHILD_AGE:
-            return 0
-        res, w = self.residence, m.world
-        if w.kind[res] == KIND_VILLAGE or res == self.hukou_place or self.stay_months < min_stay:
-            return 0
-        has_land = self.hukou_urban == 0 and self.household.land > 0
-        sec = security[max(int(w.county[self.hukou_place]), 0)]
-        prob = hukou_application_probability(apply_step, has_land, m.params.hukou_land_fear, sec)
-        if (
-            rng.uniform(m.seed, step, self.pid, rng.HUKOU_APPLY) < prob
-            and rng.uniform(m.seed, step, self.pid, rng.HUKOU_ACCEPT) < ease[res]
+        if not rules.hukou_eligible(
+            self.age, self.hukou_place, self.residence, self.stay_months, b.places, b.rules
         ):
-            return 1
-        return 0
+            return 0
+        return rules.hukou_decision(
+            self.pid,
+            self.hukou_place,
+            self.hukou_urban,
+            self.residence,
+            self.household.land,
+            b.places,
+            ease,
+            security,
+            b.seed,
+            step,
+            b.rules,
+        )
 
     @property
     def mother_agent(self) -> Person | None:
@@ -257,6 +185,9 @@ class AgentBackend:
 
     def __init__(self, model, population: Population):
         self.model = model
+        self.seed = model.seed
+        self.places = place_tables(model.world)
+        self.rules = rule_params(model.params, model.spy)
         P, H = population.persons, population.households
         self.households = [
             Household(
@@ -283,6 +214,10 @@ class AgentBackend:
         self.people.append(person)
         return person
 
+    def _living(self):
+        """The living persons, in id order."""
+        return (person for person in self.people if person.alive)
+
     # ---------------------------------------------------------------- export
 
     def state(self) -> tuple[Persons, Households]:
@@ -307,354 +242,270 @@ class AgentBackend:
 
     def demography(self, step: int, step_in_year: int) -> tuple[np.ndarray, np.ndarray]:
         """Deaths, birthdays and births; returns births and deaths of residents by county."""
-        m, p = self.model, self.model.params
-        w = m.world
+        w = self.places
         mothers = []
-        births = np.zeros(N_COUNTIES, np.int64)
-        deaths = np.zeros(N_COUNTIES, np.int64)
-        for person in list(self.people):
-            if not person.alive:
-                continue
+        births = np.zeros(w.n_counties, np.int64)
+        deaths = np.zeros(w.n_counties, np.int64)
+        for person in list(self._living()):
             county = w.county[person.residence]
-            dies, gives_birth = person.step_demography(m, step, step_in_year)
-            if dies and county >= 0:
+            gives_birth = person.step_demography(self, step, step_in_year)
+            if not person.alive and county >= 0:
                 deaths[county] += 1
             if gives_birth:
                 mothers.append(person)
                 if county >= 0:
                     births[county] += 1
-        p_female = 1.0 / (1.0 + p.sex_ratio_at_birth)
         for mum in mothers:
             j = len(self.people)
-            u = rng.uniform(m.seed, step, j, rng.NEWBORN_SKILL)
-            high = (
-                p.skill_high_share_new_cohorts
-                if mum.hukou_urban
-                else p.skill_high_share_new_cohorts * p.rural_high_skill_factor
-            )
-            skill = 2 if u < high else (1 if u < high + p.skill_mid_share_new_cohorts else 0)
-            self._add_person(
+            child = rules.newborn(
                 j,
-                {
-                    "alive": 1,
-                    "age": 0,
-                    "birth_quarter": step_in_year * 4 // m.spy,
-                    "female": 1 if rng.uniform(m.seed, step, j, rng.NEWBORN_SEX) < p_female else 0,
-                    "skill": skill,
-                    "hukou_place": mum.hukou_place,
-                    "hukou_urban": mum.hukou_urban,
-                    "residence": mum.residence,
-                    "household": mum.household.hid,
-                    "mother": mum.pid,
-                    "work": WORK_NONE,
-                    "sector": 0,
-                    "stay_months": 0,
-                    "income": 0.0,
-                },
+                mum.pid,
+                mum.hukou_place,
+                mum.hukou_urban,
+                mum.residence,
+                mum.household.hid,
+                self.seed,
+                step,
+                step_in_year,
+                self.rules,
             )
+            self._add_person(j, dict(zip(PERSON_FIELDS, child, strict=True)))
         return births, deaths
 
     # ---------------------------------------------------------------- labour
 
     def labour_roles(self, economy, step: int) -> np.ndarray:
         """Each person's labour role; job seekers per market."""
-        m = self.model
-        year_index = m.year_of_step(step - 1) if step else m.spec.start_year
-        counts = np.zeros(N_MARKETS, np.int64)
+        m, w = self.model, self.places
+        year = m.year_of_step(step - 1) if step else m.spec.start_year
+        counts = np.zeros(w.n_markets, np.int64)
         for person in self.people:
             if not person.alive:
-                person.role = -1
-                continue
-            if person.step_role(m, economy, year_index) == ROLE_SEEK:
-                counts[m.world.market[person.residence]] += 1
+                person.role = ROLE_NONE
+            elif person.step_role(self, economy, year) == ROLE_SEEK:
+                counts[w.market[person.residence]] += 1
         return counts
 
     def labour_assign(self, economy, step: int) -> np.ndarray:
         """Job draws, farm work and vocational upgrades; return the trainees by county."""
-        m = self.model
+        m, w = self.model, self.places
         upgrade = per_step(float(m.policy.vocational_training[0]), m.spy)
-        skilled = self._skilled_by_county()
-        for person in self.people:
-            if person.alive:
-                person.step_work(m, economy, step, upgrade)
-        return self._skilled_by_county() - skilled
-
-    def _skilled_by_county(self) -> np.ndarray:
-        """Living persons with middle or high skills, by the county that trains them.
-
-        That is the county they live in, or for those living outside the city the county
-        of their hukou.
-        """
-        w = self.model.world
-        counts = np.zeros(N_COUNTIES, np.int64)
-        for person in self.people:
-            county = w.county[person.residence]
-            if county < 0:
-                county = w.county[person.hukou_place]
-            if person.alive and person.skill >= 1 and county >= 0:
-                counts[county] += 1
-        return counts
-
-    def census(self) -> tuple[np.ndarray, np.ndarray]:
-        """Employed persons per market and skill; living persons per place."""
-        w = self.model.world
-        employed = np.zeros((N_MARKETS, 3), np.int64)
-        for person in self.people:
-            if person.alive and person.work == WORK_WAGE:
-                employed[w.market[person.residence], person.skill] += 1
-        return employed, self.residents_by_place()
+        trained = np.zeros(w.n_counties, np.int64)
+        for person in self._living():
+            if person.step_work(self, economy, upgrade, step):
+                county = rules.training_county(person.residence, person.hukou_place, w)
+                if county >= 0:
+                    trained[county] += 1
+        return trained
 
     # ---------------------------------------------------------------- land
 
-    def _count_workers(self) -> None:
+    def _count_members(self) -> None:
+        """Living members and farm workers of every household."""
         for hh in self.households:
-            hh.workers = sum(1 for p in hh.members if p.alive and p.work == WORK_FARM)
+            hh.n_living = hh.workers = 0
+        for person in self._living():
+            hh = person.household
+            hh.n_living += 1
+            if person.work == WORK_FARM:
+                hh.workers += 1
 
     def initial_land(self, transfer_rate: float, abandoned_share: float) -> None:
         """Split 2023 offered land between let and abandoned in the 2023 proportions."""
-        m = self.model
-        self._count_workers()
-        frac = transfer_rate / (transfer_rate + abandoned_share)
+        self._count_members()
         for hh in self.households:
-            cap = farm_capacity_tenths(hh.workers, m.params.farm_capacity_per_worker)
-            offered = max(hh.land - int(cap), 0)
-            u = rng.uniform(m.seed, 0, hh.hid, rng.POP_LAND)
-            hh.rented_out = min(math.floor(offered * frac + u), offered)
-            hh.abandoned = offered - hh.rented_out
+            hh.rented_out, hh.abandoned = rules.initial_land_split(
+                hh.hid, hh.land, hh.workers, transfer_rate, abandoned_share, self.seed, self.rules
+            )
 
     def release_extinct_land(self, collective: np.ndarray) -> int:
-        """Move the land of households without living members to their collective."""
+        """Move the land of households without living members to their collective.
+
+        Also counts each household's farm workers for :meth:`land_offers`.
+        """
+        self._count_members()
         released = 0
         for hh in self.households:
-            if hh.land > 0 and not hh.living():
+            if hh.land > 0 and hh.n_living == 0:
                 collective[hh.village] += hh.land
                 released += hh.land
                 hh.land = hh.rented_out = hh.abandoned = 0
         return released
 
-    def land_offers(self, economy, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def land_offers(self, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Unlet offered land and let land per county (tenths of a mu)."""
-        m = self.model
-        self._count_workers()
-        unplaced = np.zeros(N_COUNTIES, np.int64)
-        let = np.zeros(N_COUNTIES, np.int64)
+        w = self.places
+        unplaced = np.zeros(w.n_counties, np.int64)
+        let = np.zeros(w.n_counties, np.int64)
         for hh in self.households:
             if hh.land <= 0:
                 continue
-            c = m.world.county[hh.village]
-            offer = int(
-                land_offer(hh.land, hh.workers, m.params.farm_capacity_per_worker, withheld[c])[1]
+            c = w.county[hh.village]
+            unplaced[c] += rules.unplaced_land(
+                hh.land, hh.rented_out, hh.workers, withheld[c], self.rules
             )
-            if offer > hh.rented_out:
-                unplaced[c] += offer - hh.rented_out
             let[c] += hh.rented_out
         return unplaced, let
 
     def land_apply(self, match_by_county: np.ndarray, withheld: np.ndarray, step: int) -> None:
         """Every household's land step."""
-        m = self.model
         for hh in self.households:
             if hh.land > 0:
-                c = m.world.county[hh.village]
-                hh.step_land(
-                    m.params.farm_capacity_per_worker,
-                    withheld[c],
-                    match_by_county[c],
-                    m.seed,
-                    step,
-                )
+                c = self.places.county[hh.village]
+                hh.step_land(self, withheld[c], match_by_county[c], step)
 
     # ---------------------------------------------------------------- migration
 
     def migration_aggregates(self, economy) -> tuple[np.ndarray, np.ndarray]:
         """Network counts and the expected farm income per worker of each home unit."""
-        from sim.numba_backend import farm_income_by_unit
-
-        m, w = self.model, self.model.world
-        network = np.zeros((w.n_home_units, 11), np.int64)
+        w = self.places
+        network = np.zeros((w.n_home_units, w.n_slots), np.int64)
         for hh in self.households:
             hh.has_child = False
-        for person in self.people:
-            if not person.alive:
-                continue
+        for person in self._living():
             if person.age < CHILD_AGE:
                 person.household.has_child = True
-            if 16 <= person.age <= m.params.rural_work_age_max:
-                s = current_slot(person.residence, person.hukou_place, w.kind, w.town_of)
-                if s >= 0:
-                    unit = (
-                        person.hukou_place
-                        if w.kind[person.hukou_place] != KIND_VILLAGE
-                        else w.town_of[person.hukou_place]
-                    )
-                    network[unit, s] += 1
-        _, H = self.export()
-        workers = np.array([hh.workers for hh in self.households], np.int64)
-        return network, farm_income_by_unit(
-            m, H.village, H.land, H.rented_out, H.abandoned, workers, economy
+            unit, slot = rules.network_cell(
+                person.age,
+                person.residence,
+                person.hukou_place,
+                w,
+                self.rules.rural_work_age_max,
+            )
+            if unit >= 0:
+                network[unit, slot] += 1
+        operated = np.zeros(w.n_home_units)
+        farmers = np.zeros(w.n_home_units)
+        for hh in self.households:
+            unit = rules.farm_unit(hh.village, w)
+            if unit >= 0:
+                operated[unit] += hh.land - hh.rented_out - hh.abandoned
+                farmers[unit] += hh.workers
+        return network, rules.farm_income_per_worker(
+            operated, farmers, w, economy.crop_per_tenth, self.rules
         )
 
     def migrate(self, tables, hazards, follow_by_place, step: int) -> None:
         """Everyone decides on the start state; then all moves are applied."""
-        m = self.model
+        choice = (tables.weights, tables.totals, tables.stay_boost)
         moves = [
-            person.choose_residence(m, tables, hazards, follow_by_place, step)
+            person.choose_residence(self, choice, hazards, follow_by_place, step)
             if person.alive
             else person.residence
             for person in self.people
         ]
         for person, new in zip(self.people, moves, strict=True):
-            if not person.alive:
-                continue
-            if new != person.residence:
-                person.residence = new
-                person.stay_months = 0
-            elif person.stay_months < 30000:
-                person.stay_months += 12 // m.spy
+            if person.alive:
+                person.residence, person.stay_months = rules.settle(
+                    person.residence, new, person.stay_months, self.rules
+                )
 
     def residents_by_place(self) -> np.ndarray:
         """Living persons per place (agent units)."""
-        counts = np.zeros(self.model.world.n_places, np.int64)
-        for person in self.people:
-            if person.alive:
-                counts[person.residence] += 1
+        counts = np.zeros(self.places.n_places, np.int64)
+        for person in self._living():
+            counts[person.residence] += 1
         return counts
 
     # ---------------------------------------------------------------- hukou
 
     def hukou(self, ease_by_place, policy, step: int):
         """Applications, acceptance and conversions; counts by county."""
-        m, p, w = self.model, self.model.params, self.model.world
-        apply_step = per_step(float(p.hukou_apply_rate), m.spy)
-        min_stay = round(p.hukou_min_stay_years * 12)
+        w = self.places
         security = policy.land_rights_security
-        converts = {
-            person.pid: person.decide_hukou(m, ease_by_place, apply_step, min_stay, security, step)
-            for person in self.people
-            if person.alive
-        }
+        converts = [0] * len(self.people)
+        for person in self._living():
+            converts[person.pid] = person.decide_hukou(self, ease_by_place, security, step)
+        for person in self._living():
+            mum = person.mother_agent
+            if (
+                rules.is_child(person.age)
+                and mum is not None
+                and rules.takes_mother_hukou(
+                    person.residence, person.hukou_place, converts[mum.pid], mum.residence
+                )
+            ):
+                converts[person.pid] = 2
+        counts = np.zeros((3, w.n_counties), np.int64)
         for person in self.people:
-            if person.alive and person.age < CHILD_AGE and person.mother >= 0:
-                mum = self.people[person.mother]
-                if (
-                    converts.get(mum.pid, 0)
-                    and person.residence == mum.residence
-                    and person.hukou_place != person.residence
-                ):
-                    converts[person.pid] = 2
-        citizenised = np.zeros(N_COUNTIES, np.int64)
-        out = np.zeros(N_COUNTIES, np.int64)
-        into = np.zeros(N_COUNTIES, np.int64)
-        for person in self.people:
-            if not converts.get(person.pid, 0):
+            if not converts[person.pid]:
                 continue
-            res, old = person.residence, person.hukou_place
-            was_suining = w.kind[old] != KIND_OUTSIDE
-            in_suining = w.kind[res] != KIND_OUTSIDE
-            if in_suining and person.hukou_urban == 0:
-                citizenised[w.county[res]] += 1
-            if was_suining and not in_suining:
-                out[w.county[old]] += 1
-            if in_suining and not was_suining:
-                into[w.county[res]] += 1
-            person.hukou_place = res
-            person.hukou_urban = 1
-        return citizenised, out, into
+            person.hukou_place, person.hukou_urban, *where = rules.convert_hukou(
+                person.residence, person.hukou_place, person.hukou_urban, w
+            )
+            for k, county in enumerate(where):
+                if county >= 0:
+                    counts[k, county] += 1
+        return counts[0], counts[1], counts[2]
 
     # ---------------------------------------------------------------- incomes
 
     def person_census(self, village_age_max: float) -> PersonCensus:
         """The counts over persons that incomes and budgets read."""
-        employed, residents = self.census()
-        seat, kids = self.non_local_residents()
+        w = self.places
+        employed = np.zeros((w.n_markets, 3), np.int64)
+        collective = np.zeros(w.n_places, np.int64)
+        by_county = np.zeros((3, w.n_counties), np.int64)
+        for person in self._living():
+            market, member, *counties = rules.census_entries(
+                person.age,
+                person.work,
+                person.residence,
+                person.hukou_place,
+                person.hukou_urban,
+                person.household.village,
+                w,
+                village_age_max,
+            )
+            if market >= 0:
+                employed[market, person.skill] += 1
+            if member >= 0:
+                collective[member] += 1
+            for k, county in enumerate(counties):
+                if county >= 0:
+                    by_county[k, county] += 1
         return PersonCensus(
             employed=employed,
-            residents=residents,
-            collective=self.collective_members(),
-            village_adults=self.village_adults(village_age_max),
-            seat_non_local=seat,
-            kids_non_local=kids,
+            residents=self.residents_by_place(),
+            collective=collective,
+            village_adults=by_county[0],
+            seat_non_local=by_county[1],
+            kids_non_local=by_county[2],
         )
-
-    def collective_members(self) -> np.ndarray:
-        """Rural-hukou members per village."""
-        w = self.model.world
-        members = np.zeros(w.n_places, np.int64)
-        for person in self.people:
-            if (
-                person.alive
-                and person.hukou_urban == 0
-                and w.kind[person.hukou_place] == KIND_VILLAGE
-            ):
-                members[person.hukou_place] += 1
-        return members
-
-    def village_adults(self, age_max: float) -> np.ndarray:
-        """Persons aged 16 to ``age_max`` living in their household's village, by county."""
-        w = self.model.world
-        counts = np.zeros(N_COUNTIES, np.int64)
-        for person in self.people:
-            village = person.household.village
-            at_village = person.alive and village >= 0 and person.residence == village
-            if at_village and 16 <= person.age <= age_max:
-                counts[w.county[village]] += 1
-        return counts
-
-    def non_local_residents(self) -> tuple[np.ndarray, np.ndarray]:
-        """Residents without a hukou of their county, by county.
-
-        Returns:
-            Residents of each county's seat (all ages), and children under 16 of its towns
-            and seat, whose hukou place lies in another county or outside the city.
-        """
-        w = self.model.world
-        seat = np.zeros(N_COUNTIES, np.int64)
-        kids = np.zeros(N_COUNTIES, np.int64)
-        for person in self.people:
-            county = w.county[person.residence]
-            if not person.alive or county < 0 or w.county[person.hukou_place] == county:
-                continue
-            kind = w.kind[person.residence]
-            if kind == KIND_CORE:
-                seat[county] += 1
-            if kind in (KIND_CORE, KIND_TOWN) and person.age < CHILD_AGE:
-                kids[county] += 1
-        return seat, kids
 
     def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:
         """Each person's income; sums by the same fixed chunks as the numba kernel."""
-        m, p, w = self.model, self.model.params, self.model.world
+        w = self.places
         for hh in self.households:
             hh.at_home = hh.n_living = 0
             hh.remit = 0.0
-        for person in self.people:
-            if person.alive:
-                hh = person.household
-                hh.n_living += 1
-                if lives_at_home(person.residence, hh.village, w.town_of):
-                    hh.at_home += 1
-        for person in self.people:
-            if person.alive and person.work == WORK_WAGE:
-                hh = person.household
-                if (
-                    hh.village >= 0
-                    and hh.at_home > 0
-                    and not lives_at_home(person.residence, hh.village, w.town_of)
-                ):
-                    wage = (
-                        economy.wages[w.market[person.residence], person.skill]
-                        * p.net_wage_factor
-                        / m.spy
-                    )
-                    hh.remit += p.remittance_share * wage
+        for person in self._living():
+            hh = person.household
+            hh.n_living += 1
+            if rules.lives_at_home(person.residence, hh.village, w.town_of):
+                hh.at_home += 1
+        for person in self._living():
+            hh = person.household
+            sent = rules.remittance(
+                person.work,
+                person.residence,
+                person.skill,
+                hh.village,
+                hh.at_home,
+                w,
+                economy.wages,
+                self.rules,
+            )
+            if sent != 0.0:
+                hh.remit += sent
         crop = np.ascontiguousarray(economy.crop_per_tenth)
-        partial = np.zeros((K.n_chunks(len(self.people)), N_COUNTIES, 2, 5))
+        partial = np.zeros((n_chunks(len(self.people)), w.n_counties, 2, 5))
         for person in self.people:
             if not person.alive:
                 person.income = 0.0
                 continue
             hh = person.household
-            parts = person_income(
+            parts = rules.person_income(
                 person.age,
                 person.female,
                 person.hukou_place,
@@ -670,21 +521,13 @@ class AgentBackend:
                 hh.at_home,
                 hh.n_living,
                 hh.remit,
-                w.kind,
-                w.market,
-                w.urban,
-                w.county,
-                w.town_of,
+                w,
                 dividend_by_village,
                 economy.wages,
                 crop,
                 scalars,
             )
-            person.income = parts[0] + parts[1] + parts[2] + parts[3]
-            county = w.county[person.residence]
-            if county >= 0:
-                acc = partial[person.pid // K.CHUNK, county, w.urban[person.residence]]
-                for k in range(4):
-                    acc[k] += parts[k]
-                acc[4] += 1.0
+            person.income = rules.record_income(
+                partial[person.pid // CHUNK], person.residence, *parts, w
+            )
         return partial

@@ -1,10 +1,20 @@
 """Numba kernels of ``backend=numba``: loops over persons and households.
 
-Kernels take arrays and write into outputs; they never draw from a global random
-generator (every draw is :func:`sim.rng.uniform` of seed, step, agent id and purpose) and
-never allocate the state. Loops over persons whose iterations are independent run in
+A kernel loops over the arrays and calls the rules of :mod:`sim.rules` for each person
+or household: what a person does is decided there, once for both backends, and a
+kernel reads the arrays, applies the rule's results and adds up the counts. Kernels
+take the state and tables as a few typed structures (:class:`sim.state.PersonArrays`
+``p``, :class:`sim.state.HouseholdArrays` ``h``, :class:`sim.state.PlaceTables` ``w``,
+:class:`sim.rules.RuleParams` ``r``) and write into the state or into outputs that the
+caller allocates (counts by block of persons, which the caller adds up); they never draw
+from a global random generator (every draw is :func:`sim.rng.uniform` of seed, step,
+agent id and purpose). Loops over persons whose iterations are independent run in
 parallel (``prange``); sums run serially in id order, so results do not depend on the
 number of threads.
+
+A parallel kernel binds each array it writes to a local name, one assignment each, before
+its ``prange`` loop: numba's parallel loops (0.61) drop the writes made through a tuple's
+field or through names unpacked from a tuple of four or more.
 """
 
 from __future__ import annotations
@@ -14,30 +24,41 @@ import types
 import numpy as np
 from numba import get_num_threads, njit, prange
 
-from sim import rng
 from sim.rules import (
     CHILD_AGE,
-    ROLE_FARM,
+    DECEASED,
     ROLE_NONE,
     ROLE_SEEK,
-    age_band,
+    TRAINED_SKILL,
     cell_index,
-    choose_slot,
-    current_slot,
-    farm_capacity_tenths,
-    hukou_application_probability,
+    census_entries,
+    convert_hukou,
+    dies,
+    farm_unit,
+    gives_birth,
+    household_land,
+    hukou_decision,
+    hukou_eligible,
+    initial_land_split,
     is_birthday,
-    labour_role,
-    land_offer,
-    land_step,
+    is_child,
+    job,
     lives_at_home,
-    participation,
+    network_cell,
+    newborn,
+    next_residence,
     person_income,
-    slot_place,
-    wage_work_age_max,
+    person_role,
+    record_income,
+    remittance,
+    settle,
+    takes_mother_hukou,
+    training_county,
+    unplaced_land,
+    upgrades,
 )
-from sim.state import WORK_FARM, WORK_NONE, WORK_SEEKING, WORK_WAGE
-from sim.world import KIND_CORE, KIND_OUTSIDE, KIND_TOWN, KIND_VILLAGE, N_COUNTIES, N_SLOTS
+from sim.state import CHUNK, WORK_FARM, WORK_SEEKING, WORK_WAGE
+from sim.world import KIND_OUTSIDE, KIND_VILLAGE
 
 
 class Kernel:
@@ -51,18 +72,22 @@ class Kernel:
     then knows the arrays do not overlap): measured at 1:4, one thread, the demography
     decisions took 3.0 ms in parallel form and 10.8 ms serially, the incomes 19.9 and
     45.0 ms. Those are declared ``serial=False`` and always run in parallel form.
+
+    A kernel that allocates nothing is compiled without numba's reference counting
+    (``nrt=False``): taken from the structures in a loop, every array would otherwise
+    cost an atomic increment and decrement per person (up to four times a kernel's time).
     """
 
-    def __init__(self, func, serial: bool = True):
+    def __init__(self, func, serial: bool = True, nrt: bool = False):
         self.py_func = func
-        self.parallel = njit(cache=True, parallel=True)(func)
+        self.parallel = njit(cache=True, parallel=True, _nrt=nrt)(func)
         twin = types.FunctionType(
             func.__code__, func.__globals__, func.__name__ + "_serial", func.__defaults__
         )
         twin.__qualname__ = func.__qualname__ + "_serial"
         twin.__module__ = func.__module__
         twin.__doc__ = func.__doc__
-        self.serial = njit(cache=True)(twin) if serial else self.parallel
+        self.serial = njit(cache=True, _nrt=nrt)(twin) if serial else self.parallel
         self._cache = self.parallel._cache  # where numba caches both (sim.kernel_cache)
         self.__doc__ = func.__doc__
         self.__name__ = func.__name__
@@ -74,21 +99,26 @@ class Kernel:
         return self.parallel(*args)
 
 
-def parallel_kernel(func=None, *, serial: bool = True):
+def parallel_kernel(func=None, *, serial: bool = True, nrt: bool = False):
     """Decorator: compile ``func`` as a :class:`Kernel`."""
     if func is None:
-        return lambda f: Kernel(f, serial=serial)
-    return Kernel(func, serial=serial)
+        return lambda f: Kernel(f, serial=serial, nrt=nrt)
+    return Kernel(func, serial=serial, nrt=nrt)
 
 
 # Integer counts are added up by block of persons, one block per thread: integer sums do
 # not depend on the order of the additions, so the counts are the same for any number of
-# threads (float sums use fixed chunks instead; see CHUNK below).
+# threads (float sums use fixed chunks instead: ``sim.state.CHUNK``).
 
 
 def n_blocks(n: int) -> int:
     """Blocks of persons for integer counts: one per thread, none empty."""
     return max(1, min(get_num_threads(), n))
+
+
+def block_counts(n: int, *shape: int) -> np.ndarray:
+    """Zeroed integer counts ``[block, *shape]`` for a kernel over ``n`` persons."""
+    return np.zeros((n_blocks(n), *shape), np.int64)
 
 
 @njit(cache=True)
@@ -102,116 +132,85 @@ def block_range(b, n, blocks):
 
 
 @parallel_kernel(serial=False)
-def demography_decide(
-    n,
-    alive,
-    age,
-    female,
-    birth_quarter,
-    work,
-    income,
-    seed,
-    step,
-    step_in_year,
-    spy,
-    death_step,
-    birth_step,
-    dies,
-    births,
-):
-    """Deaths, births and birthdays, all decided on the state at the start of the step.
+def demography_decide(p, death_step, birth_step, seed, step, step_in_year, r, died, births):
+    """Births, deaths and birthdays (:func:`sim.rules.dies`), on the start state.
 
-    ``death_step[sex, age]`` and ``birth_step[age]`` are per-step probabilities built by
-    :func:`sim.model.demography_tables` from the rules. Deaths and birthdays are applied
-    here; births are applied by :func:`add_newborns`.
+    Deaths and birthdays are applied here; births are applied by :func:`add_newborns`.
     """
-    top = death_step.shape[1] - 1
-    for i in prange(n):
-        dies[i] = 0
+    alive = p.alive
+    age = p.age
+    work = p.work
+    income = p.income
+    for i in prange(p.n):
+        died[i] = 0
         births[i] = 0
         if not alive[i]:
             continue
-        a = age[i] if age[i] < top else top
-        if female[i] and rng.uniform(seed, step, i, rng.BIRTH) < birth_step[a]:
+        female = p.female[i]
+        if gives_birth(i, age[i], female, seed, step, birth_step):
             births[i] = 1
-        if rng.uniform(seed, step, i, rng.DEATH) < death_step[female[i], a]:
-            dies[i] = 1
-            alive[i] = 0
-            work[i] = WORK_NONE
-            income[i] = 0.0
-        elif is_birthday(step_in_year, birth_quarter[i], spy):
+        if dies(i, age[i], female, seed, step, death_step):
+            died[i] = 1
+            alive[i], work[i], income[i] = DECEASED
+        elif is_birthday(step_in_year, p.birth_quarter[i], r.spy):
             age[i] += 1
 
 
 @njit(cache=True)
-def demography_events(n, births, dies, residence, place_county):
+def demography_events(p, births, died, w):
     """Mothers in id order, and births and deaths of residents by county (serial)."""
-    mothers = np.empty(n, np.int64)
+    mothers = np.empty(p.n, np.int64)
     n_mothers = 0
-    born = np.zeros(N_COUNTIES, np.int64)
-    died = np.zeros(N_COUNTIES, np.int64)
-    for i in range(n):
-        if births[i] or dies[i]:
-            county = place_county[residence[i]]
+    born = np.zeros(w.n_counties, np.int64)
+    deaths = np.zeros(w.n_counties, np.int64)
+    for i in range(p.n):
+        if births[i] or died[i]:
+            county = w.county[p.residence[i]]
             if births[i]:
                 mothers[n_mothers] = i
                 n_mothers += 1
                 if county >= 0:
                     born[county] += 1
-            if dies[i] and county >= 0:
-                died[county] += 1
-    return mothers[:n_mothers].copy(), born, died
+            if died[i] and county >= 0:
+                deaths[county] += 1
+    return mothers[:n_mothers].copy(), born, deaths
 
 
 @njit(cache=True)
-def add_newborns(
-    n,
-    mothers,
-    alive,
-    age,
-    birth_quarter,
-    female,
-    skill,
-    hukou_place,
-    hukou_urban,
-    residence,
-    household,
-    mother,
-    work,
-    sector,
-    stay,
-    income,
-    seed,
-    step,
-    step_in_year,
-    spy,
-    p_female_birth,
-    p_high,
-    p_mid,
-    rural_high_factor,
-):
+def add_newborns(p, mothers, seed, step, step_in_year, r):
     """Append one newborn per mother (mothers in id order); return the new slot count."""
-    new = n
+    new = p.n
     for k in range(mothers.shape[0]):
         i = mothers[k]
         j = new
         new += 1
-        alive[j] = 1
-        age[j] = 0
-        birth_quarter[j] = step_in_year * 4 // spy
-        female[j] = 1 if rng.uniform(seed, step, j, rng.NEWBORN_SEX) < p_female_birth else 0
-        u = rng.uniform(seed, step, j, rng.NEWBORN_SKILL)
-        high = p_high if hukou_urban[i] else p_high * rural_high_factor
-        skill[j] = 2 if u < high else (1 if u < high + p_mid else 0)
-        hukou_place[j] = hukou_place[i]
-        hukou_urban[j] = hukou_urban[i]
-        residence[j] = residence[i]
-        household[j] = household[i]
-        mother[j] = i
-        work[j] = WORK_NONE
-        sector[j] = 0
-        stay[j] = 0
-        income[j] = 0.0
+        (
+            p.alive[j],
+            p.age[j],
+            p.birth_quarter[j],
+            p.female[j],
+            p.skill[j],
+            p.hukou_place[j],
+            p.hukou_urban[j],
+            p.residence[j],
+            p.household[j],
+            p.mother[j],
+            p.work[j],
+            p.sector[j],
+            p.stay_months[j],
+            p.income[j],
+        ) = newborn(
+            j,
+            i,
+            p.hukou_place[i],
+            p.hukou_urban[i],
+            p.residence[i],
+            p.household[i],
+            seed,
+            step,
+            step_in_year,
+            r,
+        )
     return new
 
 
@@ -219,219 +218,113 @@ def add_newborns(
 
 
 @parallel_kernel
-def labour_roles(
-    n,
-    alive,
-    age,
-    female,
-    hukou_urban,
-    residence,
-    household,
-    hh_village,
-    hh_land,
-    place_kind,
-    place_county,
-    town_of,
-    seed,
-    year_index,
-    commute_access,
-    town_wage_share,
-    retire_men,
-    retire_women,
-    rural_max,
-    farm_max,
-    part_16_19,
-    part_20_24,
-    part_men,
-    part_women,
-    place_market,
-    n_markets,
-    role,
-    blocks,
-):
-    """Each person's labour role this step (participation is drawn once a year).
-
-    Returns:
-        Job seekers per labour market.
-    """
-    seekers = np.zeros((blocks, n_markets), np.int64)
+def labour_roles(p, h, w, r, commute_access, seed, year, role, seekers):
+    """Each person's labour role (:func:`sim.rules.person_role`); ``seekers[block, market]``."""
+    blocks = seekers.shape[0]
     for b in prange(blocks):
-        start, stop = block_range(b, n, blocks)
+        start, stop = block_range(b, p.n, blocks)
         for i in range(start, stop):
-            if not alive[i]:
+            if not p.alive[i]:
                 role[i] = ROLE_NONE
                 continue
-            res = residence[i]
-            work_max = wage_work_age_max(
-                female[i], hukou_urban[i], retire_men, retire_women, rural_max
+            res = p.residence[i]
+            hh = p.household[i]
+            chosen = person_role(
+                i,
+                p.age[i],
+                p.female[i],
+                p.hukou_urban[i],
+                res,
+                h.village[hh],
+                h.land[hh],
+                w,
+                commute_access,
+                seed,
+                year,
+                r,
             )
-            p_part = participation(age[i], female[i], part_16_19, part_20_24, part_men, part_women)
-            h = household[i]
-            can_farm = False
-            access = 0.0
-            if hh_land[h] > 0 and lives_at_home(res, hh_village[h], town_of):
-                can_farm = True
-                if place_kind[res] == KIND_VILLAGE:
-                    access = commute_access[place_county[res]]
-                else:
-                    access = town_wage_share
-            r = labour_role(
-                age[i],
-                work_max,
-                farm_max,
-                rng.uniform(seed, year_index, i, rng.PARTICIPATE),
-                p_part,
-                can_farm,
-                rng.uniform(seed, year_index, i, rng.COMMUTE),
-                access,
-            )
-            role[i] = r
-            if r == ROLE_SEEK:
-                seekers[b, place_market[res]] += 1
-    return seekers.sum(axis=0)
+            role[i] = chosen
+            if chosen == ROLE_SEEK:
+                seekers[b, w.market[res]] += 1
 
 
 @parallel_kernel
-def labour_assign(
-    n,
-    alive,
-    age,
-    skill,
-    role,
-    residence,
-    place_market,
-    p_employed,
-    industry_share,
-    seed,
-    step,
-    upgrade_step,
-    training_age_max,
-    hukou_place,
-    place_county,
-    work,
-    sector,
-    blocks,
-):
-    """Job draws for seekers, farm work for the rest; vocational upgrades.
+def labour_assign(p, w, r, role, p_employed, industry_share, upgrade_step, seed, step, trained):
+    """Job draws, farm work (:func:`sim.rules.job`) and vocational upgrades.
 
-    Returns:
-        Persons upgraded by county of training: the county of residence, or for persons
-        living outside the city the county of their hukou.
+    ``trained[block, county]`` counts the upgrades (:func:`sim.rules.upgrades`) by county
+    of training (:func:`sim.rules.training_county`).
     """
-    trained = np.zeros((blocks, N_COUNTIES), np.int64)
+    work = p.work
+    sector = p.sector
+    skill = p.skill
+    blocks = trained.shape[0]
     for b in prange(blocks):
-        start, stop = block_range(b, n, blocks)
+        start, stop = block_range(b, p.n, blocks)
         for i in range(start, stop):
-            if not alive[i]:
+            if not p.alive[i]:
                 continue
-            r = role[i]
-            if r == ROLE_SEEK:
-                m = place_market[residence[i]]
-                if rng.uniform(seed, step, i, rng.JOB_SEARCH) < p_employed[m]:
-                    work[i] = WORK_WAGE
-                    sector[i] = (
-                        1 if rng.uniform(seed, step, i, rng.JOB_SECTOR) < industry_share[m] else 2
-                    )
-                else:
-                    work[i] = WORK_SEEKING
-                    sector[i] = 0
-            elif r == ROLE_FARM:
-                work[i] = WORK_FARM
-                sector[i] = 0
-            else:
-                work[i] = WORK_NONE
-                sector[i] = 0
-            if (
-                skill[i] == 0
-                and 16 <= age[i] <= training_age_max
-                and rng.uniform(seed, step, i, rng.SKILL_UPGRADE) < upgrade_step
-            ):
-                skill[i] = 1
-                county = place_county[residence[i]]
-                if county < 0:
-                    county = place_county[hukou_place[i]]
+            res = p.residence[i]
+            work[i], sector[i] = job(i, role[i], res, w, p_employed, industry_share, seed, step)
+            if upgrades(i, p.age[i], skill[i], upgrade_step, seed, step, r):
+                skill[i] = TRAINED_SKILL
+                county = training_county(res, p.hukou_place[i], w)
                 if county >= 0:
                     trained[b, county] += 1
-    return trained.sum(axis=0)
 
 
 @parallel_kernel
-def person_census(
-    n,
-    alive,
-    age,
-    work,
-    skill,
-    residence,
-    hukou_place,
-    hukou_urban,
-    household,
-    hh_village,
-    place_kind,
-    place_county,
-    place_market,
-    n_markets,
-    village_age_max,
-    blocks,
-):
+def person_census(p, h, w, village_age_max, counts):
     """The counts over persons that the incomes and budgets of a step read, in one pass.
 
-    Returns:
-        ``(employed, residents, collective, village_adults, seat_non_local,
-        kids_non_local)``: wage workers per market and skill; living persons per place;
-        rural-hukou members of each village collective; persons aged 16 to
-        ``village_age_max`` living in their household's village, by county; residents of
-        each county's seat whose hukou lies in another county or outside the city; and
-        children under 16 of its towns and seat with such a hukou.
+    ``counts`` is ``(employed, residents, collective, by_county)`` by block: wage workers
+    per market and skill, living persons per place, then the counts of
+    :func:`sim.rules.census_entries` (``by_county[block, k]``: village adults, seat
+    residents and children with a hukou from elsewhere).
     """
-    n_places = place_kind.shape[0]
-    employed = np.zeros((blocks, n_markets, 3), np.int64)
-    residents = np.zeros((blocks, n_places), np.int64)
-    collective = np.zeros((blocks, n_places), np.int64)
-    by_county = np.zeros((blocks, 3, N_COUNTIES), np.int64)
+    employed = counts[0]
+    residents = counts[1]
+    collective = counts[2]
+    by_county = counts[3]
+    blocks = employed.shape[0]
     for b in prange(blocks):
-        start, stop = block_range(b, n, blocks)
+        start, stop = block_range(b, p.n, blocks)
         for i in range(start, stop):
-            if not alive[i]:
+            if not p.alive[i]:
                 continue
-            res = residence[i]
-            home = hukou_place[i]
+            res = p.residence[i]
             residents[b, res] += 1
-            if work[i] == WORK_WAGE:
-                employed[b, place_market[res], skill[i]] += 1
-            if hukou_urban[i] == 0 and place_kind[home] == KIND_VILLAGE:
-                collective[b, home] += 1
-            village = hh_village[household[i]]
-            if village >= 0 and res == village and 16 <= age[i] <= village_age_max:
-                by_county[b, 0, place_county[village]] += 1
-            county = place_county[res]
-            if county >= 0 and place_county[home] != county:
-                kind = place_kind[res]
-                if kind == KIND_CORE:
-                    by_county[b, 1, county] += 1
-                if (kind in (KIND_CORE, KIND_TOWN)) and age[i] < CHILD_AGE:
-                    by_county[b, 2, county] += 1
-    counts = by_county.sum(axis=0)
-    return (
-        employed.sum(axis=0),
-        residents.sum(axis=0),
-        collective.sum(axis=0),
-        counts[0],
-        counts[1],
-        counts[2],
-    )
+            market, member, village, seat, kid = census_entries(
+                p.age[i],
+                p.work[i],
+                res,
+                p.hukou_place[i],
+                p.hukou_urban[i],
+                h.village[p.household[i]],
+                w,
+                village_age_max,
+            )
+            if market >= 0:
+                employed[b, market, p.skill[i]] += 1
+            if member >= 0:
+                collective[b, member] += 1
+            if village >= 0:
+                by_county[b, 0, village] += 1
+            if seat >= 0:
+                by_county[b, 1, seat] += 1
+            if kid >= 0:
+                by_county[b, 2, kid] += 1
 
 
 @parallel_kernel
-def residents_by_place(n, alive, residence, n_places, blocks):
-    """Living persons per place."""
-    residents = np.zeros((blocks, n_places), np.int64)
+def residents_by_place(p, residents):
+    """Living persons per place: ``residents[block, place]``."""
+    blocks = residents.shape[0]
     for b in prange(blocks):
-        start, stop = block_range(b, n, blocks)
+        start, stop = block_range(b, p.n, blocks)
         for i in range(start, stop):
-            if alive[i]:
-                residents[b, residence[i]] += 1
-    return residents.sum(axis=0)
+            if p.alive[i]:
+                residents[b, p.residence[i]] += 1
 
 
 # ---------------------------------------------------------------------------- land market
@@ -461,161 +354,115 @@ def household_bounds(household, grouped, n, blocks):
 
 
 @parallel_kernel
-def household_counts(n, alive, work, household, n_households, bounds):
-    """Living members and farm workers per household.
+def household_counts(p, bounds, members, workers):
+    """Living members and farm workers per household (zeroed by the caller).
 
     ``bounds`` (:func:`household_bounds`): blocks of persons in household order counted
     in parallel, then the births after them.
     """
-    members = np.zeros(n_households, np.int64)
-    workers = np.zeros(n_households, np.int64)
     blocks = bounds.shape[0] - 2
     for phase in range(2):  # the blocks in parallel, then the births alone
         first, last = (0, blocks) if phase == 0 else (blocks, blocks + 1)
         for b in prange(first, last):
             for i in range(bounds[b], bounds[b + 1]):
-                if alive[i]:
-                    h = household[i]
-                    members[h] += 1
-                    if work[i] == WORK_FARM:
-                        workers[h] += 1
-    return members, workers
+                if p.alive[i]:
+                    hh = p.household[i]
+                    members[hh] += 1
+                    if p.work[i] == WORK_FARM:
+                        workers[hh] += 1
 
 
 @njit(cache=True)
-def farm_land_by_unit(hh_village, land, rented, abandoned, workers, town_of, n_units):
+def farm_land_by_unit(h, workers, w):
     """Own-operated land (tenths of a mu) and at-home farm workers by home town.
 
-    Sums over each town's households, serially in household order.
+    Sums over each town's households (:func:`sim.rules.farm_unit`), serially in
+    household order.
     """
-    operated = np.zeros(n_units)
-    farmers = np.zeros(n_units)
-    for h in range(hh_village.shape[0]):
-        if hh_village[h] >= 0:
-            town = town_of[hh_village[h]]
-            if town < n_units:
-                operated[town] += land[h] - rented[h] - abandoned[h]
-                farmers[town] += workers[h]
+    operated = np.zeros(w.n_home_units)
+    farmers = np.zeros(w.n_home_units)
+    for k in range(h.n):
+        unit = farm_unit(h.village[k], w)
+        if unit >= 0:
+            operated[unit] += h.land[k] - h.rented_out[k] - h.abandoned[k]
+            farmers[unit] += workers[k]
     return operated, farmers
 
 
 @njit(cache=True)
-def farm_capacities(workers, mu_per_worker):
-    """Land (tenths of a mu) each household's farm workers can operate."""
-    out = np.empty(workers.shape[0], np.int64)
-    for h in range(workers.shape[0]):
-        out[h] = farm_capacity_tenths(workers[h], mu_per_worker)
-    return out
+def initial_land(h, workers, r, transfer_rate, abandoned_share, seed):
+    """The 2023 land split of every household (:func:`sim.rules.initial_land_split`)."""
+    for k in range(h.n):
+        h.rented_out[k], h.abandoned[k] = initial_land_split(
+            k, h.land[k], workers[k], transfer_rate, abandoned_share, seed, r
+        )
 
 
 @njit(cache=True)
-def release_extinct_land(
-    n_households, members, hh_village, land, rented_out, abandoned, collective
-):
+def release_extinct_land(h, members, collective):
     """Land of households with no living member returns to the village collective."""
     released = 0
-    for h in range(n_households):
-        if members[h] == 0 and land[h] > 0:
-            collective[hh_village[h]] += land[h]
-            released += land[h]
-            land[h] = 0
-            rented_out[h] = 0
-            abandoned[h] = 0
+    for k in range(h.n):
+        if members[k] == 0 and h.land[k] > 0:
+            collective[h.village[k]] += h.land[k]
+            released += h.land[k]
+            h.land[k] = 0
+            h.rented_out[k] = 0
+            h.abandoned[k] = 0
     return released
 
 
 @njit(cache=True)
-def unplaced_by_county(
-    n_households, hh_village, land, rented_out, workers, mu_per_worker, withheld, place_county
-):
+def unplaced_by_county(h, workers, w, withheld, r):
     """Offered-but-unlet land and let land per county (tenths of a mu, serial)."""
-    unplaced = np.zeros(N_COUNTIES, np.int64)
-    let = np.zeros(N_COUNTIES, np.int64)
-    for h in range(n_households):
-        if land[h] <= 0:
+    unplaced = np.zeros(w.n_counties, np.int64)
+    let = np.zeros(w.n_counties, np.int64)
+    for k in range(h.n):
+        if h.land[k] <= 0:
             continue
-        c = place_county[hh_village[h]]
-        offer = land_offer(land[h], workers[h], mu_per_worker, withheld[c])[1]
-        if offer > rented_out[h]:
-            unplaced[c] += offer - rented_out[h]
-        let[c] += rented_out[h]
+        c = w.county[h.village[k]]
+        unplaced[c] += unplaced_land(h.land[k], h.rented_out[k], workers[k], withheld[c], r)
+        let[c] += h.rented_out[k]
     return unplaced, let
 
 
 @parallel_kernel
-def land_market(
-    n_households,
-    hh_village,
-    land,
-    rented_out,
-    abandoned,
-    workers,
-    mu_per_worker,
-    withheld_by_county,
-    match_by_county,
-    place_county,
-    seed,
-    step,
-):
-    """Apply the land rule to every household."""
-    for h in prange(n_households):
-        if land[h] <= 0:
+def land_market(h, workers, w, withheld, match, seed, step, r):
+    """Every household's land step (:func:`sim.rules.household_land`)."""
+    rented_out = h.rented_out
+    abandoned = h.abandoned
+    for k in prange(h.n):
+        if h.land[k] <= 0:
             continue
-        c = place_county[hh_village[h]]
-        r, a = land_step(
-            land[h],
-            rented_out[h],
-            workers[h],
-            mu_per_worker,
-            withheld_by_county[c],
-            match_by_county[c],
-            rng.uniform(seed, step, h, rng.LAND_MATCH),
+        c = w.county[h.village[k]]
+        rented_out[k], abandoned[k] = household_land(
+            k, h.land[k], rented_out[k], workers[k], withheld[c], match[c], seed, step, r
         )
-        rented_out[h] = r
-        abandoned[h] = a
 
 
 # ---------------------------------------------------------------------------- migration
 
 
 @parallel_kernel
-def migration_aggregates(
-    n,
-    alive,
-    age,
-    residence,
-    hukou_place,
-    household,
-    place_kind,
-    town_of,
-    n_units,
-    n_households,
-    network_age_max,
-    blocks,
-):
-    """Network counts per home unit and slot, and households with children.
+def migration_aggregates(p, w, r, network, has_child):
+    """Network counts ``[block, home unit, slot]`` and households with children.
 
-    The network counts persons of working age (16 to ``network_age_max``).
+    The networks count persons of working age (:func:`sim.rules.network_cell`);
+    ``has_child`` is zeroed by the caller.
     """
-    network = np.zeros((blocks, n_units, N_SLOTS), np.int64)
-    has_child = np.zeros(n_households, np.int8)
+    blocks = network.shape[0]
     for b in prange(blocks):
-        start, stop = block_range(b, n, blocks)
+        start, stop = block_range(b, p.n, blocks)
         for i in range(start, stop):
-            if not alive[i]:
+            if not p.alive[i]:
                 continue
-            if age[i] < CHILD_AGE:
-                has_child[household[i]] = 1  # threads may both write 1: same result
-            if 16 <= age[i] <= network_age_max:
-                s = current_slot(residence[i], hukou_place[i], place_kind, town_of)
-                if s >= 0:
-                    unit = (
-                        hukou_place[i]
-                        if place_kind[hukou_place[i]] != KIND_VILLAGE
-                        else town_of[hukou_place[i]]
-                    )
-                    network[b, unit, s] += 1
-    return network.sum(axis=0), has_child
+            if p.age[i] < CHILD_AGE:
+                has_child[p.household[i]] = 1  # threads may both write 1: same result
+            unit, slot = network_cell(
+                p.age[i], p.residence[i], p.hukou_place[i], w, r.rural_work_age_max
+            )
+            if unit >= 0:
+                network[b, unit, slot] += 1
 
 
 @njit(cache=True)
@@ -667,340 +514,202 @@ def choice_weights(
 
 
 @parallel_kernel
-def migration_decide(
-    n,
-    alive,
-    age,
-    skill,
-    hukou_place,
-    hukou_urban,
-    residence,
-    household,
-    mother,
-    work,
-    has_child,
-    place_kind,
-    town_of,
-    weights,
-    totals,
-    stay_boost,
-    hazard_step,
-    follow_step_by_place,
-    parent_age_max,
-    seed,
-    step,
-    new_residence,
-):
-    """Adults who consider a move draw a slot; children may join their mother.
+def migration_decide(p, w, r, has_child, choice, hazard_step, follow, seed, step, new_residence):
+    """Where each person lives after the migration phase (:func:`sim.rules.next_residence`).
 
-    ``hazard_step[searching, band]``: job seekers without work consider moving more often.
+    ``choice`` is ``(weights, totals, stay_boost)`` of the step's choice tables.
     """
-    for i in prange(n):
-        new_residence[i] = residence[i]
-        if not alive[i]:
+    for i in prange(p.n):
+        new_residence[i] = p.residence[i]
+        if not p.alive[i]:
             continue
-        a = age[i]
-        if a < CHILD_AGE:
-            m = mother[i]
-            if (
-                m >= 0
-                and alive[m]
-                and residence[m] != residence[i]
-                and (
-                    rng.uniform(seed, step, i, rng.CHILD_FOLLOW)
-                    < follow_step_by_place[residence[m]]
-                )
-            ):
-                new_residence[i] = residence[m]
-            continue
-        band = age_band(a)
-        if band < 0:
-            continue
-        searching = 1 if work[i] == WORK_SEEKING else 0
-        if rng.uniform(seed, step, i, rng.MOVE_HAZARD) >= hazard_step[searching, band]:
-            continue
-        cur = current_slot(residence[i], hukou_place[i], place_kind, town_of)
-        if cur < 0:
-            continue
-        unit = (
-            hukou_place[i]
-            if place_kind[hukou_place[i]] != KIND_VILLAGE
-            else town_of[hukou_place[i]]
+        m = p.mother[i]
+        new_residence[i] = next_residence(
+            i,
+            p.age[i],
+            p.skill[i],
+            p.hukou_place[i],
+            p.hukou_urban[i],
+            p.residence[i],
+            p.work[i],
+            has_child[p.household[i]],
+            m >= 0 and p.alive[m] != 0,
+            p.residence[m] if m >= 0 else -1,
+            w,
+            choice,
+            hazard_step,
+            follow,
+            seed,
+            step,
+            r,
         )
-        kids = 1 if (has_child[household[i]] and a <= parent_age_max) else 0
-        cell = cell_index(unit, hukou_urban[i], skill[i], band, kids)
-        s = choose_slot(
-            weights[cell],
-            totals[cell],
-            stay_boost,
-            cur,
-            rng.uniform(seed, step, i, rng.MOVE_CHOICE),
-        )
-        new_residence[i] = slot_place(s, hukou_place[i], place_kind, town_of)
 
 
 @parallel_kernel
-def migration_apply(n, alive, residence, new_residence, stay, months_per_step):
-    """Move persons; count months at the current residence (capped to fit int16)."""
-    for i in prange(n):
-        if not alive[i]:
-            continue
-        if new_residence[i] != residence[i]:
-            residence[i] = new_residence[i]
-            stay[i] = 0
-        elif stay[i] < 30000:
-            stay[i] += months_per_step
+def migration_apply(p, new_residence, r):
+    """Move persons; count months at the residence (:func:`sim.rules.settle`)."""
+    residence = p.residence
+    stay = p.stay_months
+    for i in prange(p.n):
+        if p.alive[i]:
+            residence[i], stay[i] = settle(residence[i], new_residence[i], stay[i], r)
 
 
 # ---------------------------------------------------------------------------- hukou
 
 
 @parallel_kernel
-def hukou_decide(
-    n,
-    alive,
-    age,
-    hukou_place,
-    hukou_urban,
-    residence,
-    household,
-    mother,
-    hh_land,
-    place_kind,
-    place_county,
-    ease_by_place,
-    apply_step,
-    min_stay,
-    fear,
-    security,
-    seed,
-    step,
-    stay,
-    converts,
-):
-    """Adults decide to apply and are accepted; children under 16 follow their mother.
+def hukou_decide(p, h, w, r, ease_by_place, security, seed, step, converts):
+    """Adults apply and are accepted; children under 16 follow their mother.
 
-    ``security`` is the land-rights security of each county, read at the hukou place.
+    ``converts``: 1 for an adult's conversion (:func:`sim.rules.hukou_decision`), 2 for
+    a child's (:func:`sim.rules.takes_mother_hukou`).
     """
-    for i in prange(n):
+    for i in prange(p.n):
         converts[i] = 0
-        if not alive[i] or age[i] < CHILD_AGE:
-            continue
-        res = residence[i]
-        if place_kind[res] == KIND_VILLAGE or res == hukou_place[i] or stay[i] < min_stay:
-            continue
-        has_land = hukou_urban[i] == 0 and hh_land[household[i]] > 0
-        sec = security[max(place_county[hukou_place[i]], 0)]
-        p = hukou_application_probability(apply_step, has_land, fear, sec)
-        if (
-            rng.uniform(seed, step, i, rng.HUKOU_APPLY) < p
-            and rng.uniform(seed, step, i, rng.HUKOU_ACCEPT) < ease_by_place[res]
+        if p.alive[i] and hukou_eligible(
+            p.age[i], p.hukou_place[i], p.residence[i], p.stay_months[i], w, r
         ):
-            converts[i] = 1
-    for i in prange(n):
-        if alive[i] and age[i] < CHILD_AGE:
-            m = mother[i]
-            if (
-                m >= 0
-                and converts[m]
-                and residence[i] == residence[m]
-                and hukou_place[i] != residence[i]
+            converts[i] = hukou_decision(
+                i,
+                p.hukou_place[i],
+                p.hukou_urban[i],
+                p.residence[i],
+                h.land[p.household[i]],
+                w,
+                ease_by_place,
+                security,
+                seed,
+                step,
+                r,
+            )
+    for i in prange(p.n):
+        if p.alive[i] and is_child(p.age[i]):
+            m = p.mother[i]
+            if m >= 0 and takes_mother_hukou(
+                p.residence[i], p.hukou_place[i], converts[m], p.residence[m]
             ):
                 converts[i] = 2
 
 
 @parallel_kernel
-def hukou_apply(
-    n,
-    converts,
-    hukou_place,
-    hukou_urban,
-    residence,
-    place_kind,
-    place_county,
-    citizenised,
-    moved_out,
-    moved_in,
-    blocks,
-):
-    """Convert hukou to the place of residence; add citizenisation by county to the counts."""
-    counts = np.zeros((blocks, 3, N_COUNTIES), np.int64)
+def hukou_apply(p, w, converts, counts):
+    """Convert hukou (:func:`sim.rules.convert_hukou`).
+
+    ``counts[block, k, county]``: citizenised, moved out of the city, moved into it.
+    """
+    hukou_place = p.hukou_place
+    hukou_urban = p.hukou_urban
+    blocks = counts.shape[0]
     for b in prange(blocks):
-        start, stop = block_range(b, n, blocks)
+        start, stop = block_range(b, p.n, blocks)
         for i in range(start, stop):
             if not converts[i]:
                 continue
-            res = residence[i]
-            old = hukou_place[i]
-            was_suining = place_kind[old] != KIND_OUTSIDE
-            in_suining = place_kind[res] != KIND_OUTSIDE
-            if in_suining and hukou_urban[i] == 0:
-                counts[b, 0, place_county[res]] += 1
-            if was_suining and not in_suining:
-                counts[b, 1, place_county[old]] += 1
-            if in_suining and not was_suining:
-                counts[b, 2, place_county[res]] += 1
-            hukou_place[i] = res
-            hukou_urban[i] = 1
-    total = counts.sum(axis=0)
-    citizenised += total[0]
-    moved_out += total[1]
-    moved_in += total[2]
+            hukou_place[i], hukou_urban[i], cit, out, into = convert_hukou(
+                p.residence[i], hukou_place[i], hukou_urban[i], w
+            )
+            if cit >= 0:
+                counts[b, 0, cit] += 1
+            if out >= 0:
+                counts[b, 1, out] += 1
+            if into >= 0:
+                counts[b, 2, into] += 1
 
 
 # ---------------------------------------------------------------------------- incomes
 
 
 @parallel_kernel
-def household_pools(
-    n,
-    alive,
-    age,
-    residence,
-    household,
-    work,
-    skill,
-    place_market,
-    hh_village,
-    town_of,
-    n_households,
-    wages,
-    net_factor,
-    remit_share,
-    spy,
-    bounds,
-):
-    """At-home members and remittances received per household.
+def household_pools(p, h, w, r, wages, bounds, pools):
+    """At-home members, living members and remittances received per household.
 
-    Each household's remittances are added in id order: ``bounds``
+    ``pools`` is ``(at_home, living, remit)``, zeroed by the caller. Each household's
+    remittances (:func:`sim.rules.remittance`) are added in id order: ``bounds``
     (:func:`household_bounds`) keeps a household's members before the births within one
     block, and the births are added after all blocks.
     """
-    at_home = np.zeros(n_households, np.int64)
-    living = np.zeros(n_households, np.int64)
-    remit = np.zeros(n_households, np.float64)
+    at_home = pools[0]
+    living = pools[1]
+    remit = pools[2]
     blocks = bounds.shape[0] - 2
     for phase in range(2):  # the blocks in parallel, then the births alone
         first, last = (0, blocks) if phase == 0 else (blocks, blocks + 1)
         for b in prange(first, last):
             for i in range(bounds[b], bounds[b + 1]):
-                if alive[i]:
-                    h = household[i]
-                    living[h] += 1
-                    if lives_at_home(residence[i], hh_village[h], town_of):
-                        at_home[h] += 1
+                if p.alive[i]:
+                    hh = p.household[i]
+                    living[hh] += 1
+                    if lives_at_home(p.residence[i], h.village[hh], w.town_of):
+                        at_home[hh] += 1
     for phase in range(2):
         first, last = (0, blocks) if phase == 0 else (blocks, blocks + 1)
         for b in prange(first, last):
             for i in range(bounds[b], bounds[b + 1]):
-                if alive[i] and work[i] == WORK_WAGE:
-                    h = household[i]
-                    if (
-                        hh_village[h] >= 0
-                        and at_home[h] > 0
-                        and not lives_at_home(residence[i], hh_village[h], town_of)
-                    ):
-                        w = wages[place_market[residence[i]], skill[i]] * net_factor / spy
-                        remit[h] += remit_share * w
-    return at_home, living, remit
-
-
-CHUNK = 1 << 12  # persons per partial sum: fixed, so sums do not depend on thread count
-
-
-def n_chunks(n: int) -> int:
-    """Number of fixed-size chunks covering ``n`` persons."""
-    return (n + CHUNK - 1) // CHUNK
+                if p.alive[i]:
+                    hh = p.household[i]
+                    sent = remittance(
+                        p.work[i],
+                        p.residence[i],
+                        p.skill[i],
+                        h.village[hh],
+                        at_home[hh],
+                        w,
+                        wages,
+                        r,
+                    )
+                    if sent != 0.0:
+                        remit[hh] += sent
 
 
 @parallel_kernel(serial=False)
-def incomes_by_chunk(
-    n,
-    alive,
-    age,
-    female,
-    hukou_place,
-    hukou_urban,
-    residence,
-    household,
-    work,
-    skill,
-    place_kind,
-    place_market,
-    place_urban,
-    place_county,
-    town_of,
-    hh_village,
-    hh_land,
-    hh_rented,
-    hh_abandoned,
-    hh_homestead,
-    at_home,
-    living,
-    remit_in,
-    dividend_by_village,
-    wages,
-    crop_per_tenth,
-    scalars,
-    income,
-    partial,
-):
+def incomes_by_chunk(p, h, w, pools, dividend_by_village, wages, crop_per_tenth, scalars, partial):
     """Each person's disposable income for the step, summed by fixed chunks of persons.
 
-    ``partial[chunk, county, urban, source]`` receives the sums (sources: wages,
-    operating, property, transfers, persons) in id order within each chunk; the caller
-    adds the chunks up in chunk order, so totals are independent of the thread count.
+    ``pools`` is ``(at_home, living, remit)`` of :func:`household_pools`.
+    ``partial[chunk, county, urban, source]``, zeroed by the caller, receives the sums
+    (:func:`sim.rules.record_income`) in id order within each chunk; the caller adds the
+    chunks up in chunk order, so totals are independent of the thread count.
     """
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        acc = np.zeros((partial.shape[1], 2, 5))
-        stop = min(n, (c + 1) * CHUNK)
+    at_home, living, remit = pools
+    income = p.income
+    for c in prange((p.n + CHUNK - 1) // CHUNK):
+        acc = partial[c]
+        stop = min(p.n, (c + 1) * CHUNK)
         for i in range(c * CHUNK, stop):
-            if not alive[i]:
+            if not p.alive[i]:
                 income[i] = 0.0
                 continue
-            h = household[i]
-            w, o, p, t = person_income(
-                age[i],
-                female[i],
-                hukou_place[i],
-                hukou_urban[i],
-                residence[i],
-                work[i],
-                skill[i],
-                hh_village[h],
-                hh_land[h],
-                hh_rented[h],
-                hh_abandoned[h],
-                hh_homestead[h],
-                at_home[h],
-                living[h],
-                remit_in[h],
-                place_kind,
-                place_market,
-                place_urban,
-                place_county,
-                town_of,
+            hh = p.household[i]
+            wage, operating, property_, transfers = person_income(
+                p.age[i],
+                p.female[i],
+                p.hukou_place[i],
+                p.hukou_urban[i],
+                p.residence[i],
+                p.work[i],
+                p.skill[i],
+                h.village[hh],
+                h.land[hh],
+                h.rented_out[hh],
+                h.abandoned[hh],
+                h.homestead[hh],
+                at_home[hh],
+                living[hh],
+                remit[hh],
+                w,
                 dividend_by_village,
                 wages,
                 crop_per_tenth,
                 scalars,
             )
-            income[i] = w + o + p + t
-            county = place_county[residence[i]]
-            if county >= 0:
-                urban = place_urban[residence[i]]
-                acc[county, urban, 0] += w
-                acc[county, urban, 1] += o
-                acc[county, urban, 2] += p
-                acc[county, urban, 3] += t
-                acc[county, urban, 4] += 1.0
-        partial[c] = acc
+            income[i] = record_income(acc, p.residence[i], wage, operating, property_, transfers, w)
 
 
 # ---------------------------------------------------------------------------- tallies
 
 
-@parallel_kernel
+@parallel_kernel(nrt=True)
 def tally_stocks(
     n,
     alive,
@@ -1030,11 +739,12 @@ def tally_stocks(
 
     ``registered_16_59[c, s]`` counts registered persons aged 16-59 by skill band;
     ``home_by_residence[c, d]`` registered persons of county ``c`` by where they live
-    (``d`` a county, or ``N_COUNTIES`` + an outside destination, which is the place id);
+    (``d`` a county, or the place id of an outside destination, the cores coming first);
     ``pyramid[u, female, band]`` residents by urban/rural, sex and five-year age band
     (the last band open).
     """
     last_band = pyramid.shape[2] - 1
+    first_outside = residents.shape[0]  # place ids: the counties' cores, then outside
     residents_b = np.zeros((blocks,) + residents.shape, np.int64)  # noqa: RUF005 (numba)
     registered_b = np.zeros((blocks,) + registered.shape, np.int64)  # noqa: RUF005 (numba)
     rural_old_b = np.zeros((blocks,) + rural_old.shape, np.int64)  # noqa: RUF005 (numba)
@@ -1071,7 +781,7 @@ def tally_stocks(
                 if 16 <= age[i] < 60:
                     registered_16_59_b[b, hc, skill[i]] += 1
                 if place_kind[res] == KIND_OUTSIDE:
-                    outside_b[b, res - N_COUNTIES] += 1
+                    outside_b[b, res - first_outside] += 1
                     home_b[b, hc, res] += 1
                 else:
                     home_b[b, hc, c] += 1

@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim import kernels as K
-from sim import rng
 from sim.population import Population
-from sim.rules import per_step
-from sim.state import Households, PersonCensus, Persons
-from sim.world import N_COUNTIES, N_MARKETS
+from sim.rules import farm_income_per_worker, per_step, rule_params
+from sim.state import Households, PersonCensus, Persons, n_chunks, place_tables
 
 
 class NumbaBackend:
@@ -19,6 +17,8 @@ class NumbaBackend:
         self.model = model
         self.persons: Persons = population.persons
         self.households: Households = population.households
+        self.places = place_tables(model.world)
+        self.rules = rule_params(model.params, model.spy)
         self._scratch(self.persons.capacity)
         self.workers = np.zeros(self.households.n, np.int64)
         # Persons up to here sit in household order (births are appended after them).
@@ -42,95 +42,43 @@ class NumbaBackend:
 
     def demography(self, step: int, step_in_year: int) -> tuple[np.ndarray, np.ndarray]:
         """Deaths, birthdays and births; returns births and deaths of residents by county."""
-        m, p, P = self.model, self.model.params, self.persons
-        n = P.n
+        m, P = self.model, self.persons
         K.demography_decide(
-            n,
-            P.alive,
-            P.age,
-            P.female,
-            P.birth_quarter,
-            P.work,
-            P.income,
+            P.view(),
+            m.death_step,
+            m.birth_step,
             m.seed,
             step,
             step_in_year,
-            m.spy,
-            m.death_step,
-            m.birth_step,
+            self.rules,
             self.dies,
             self.births,
         )
-        mothers, resident_births, resident_deaths = K.demography_events(
-            n, self.births, self.dies, P.residence, m.world.county
-        )
-        if n + len(mothers) > P.capacity:
-            P.grow(int((n + len(mothers)) * 1.2) + 64)
+        mothers, births, deaths = K.demography_events(P.view(), self.births, self.dies, self.places)
+        if P.n + len(mothers) > P.capacity:
+            P.grow(int((P.n + len(mothers)) * 1.2) + 64)
             self._scratch(P.capacity)
-        P.n = K.add_newborns(
-            n,
-            mothers,
-            P.alive,
-            P.age,
-            P.birth_quarter,
-            P.female,
-            P.skill,
-            P.hukou_place,
-            P.hukou_urban,
-            P.residence,
-            P.household,
-            P.mother,
-            P.work,
-            P.sector,
-            P.stay_months,
-            P.income,
-            m.seed,
-            step,
-            step_in_year,
-            m.spy,
-            1.0 / (1.0 + p.sex_ratio_at_birth),
-            p.skill_high_share_new_cohorts,
-            p.skill_mid_share_new_cohorts,
-            p.rural_high_skill_factor,
-        )
-        return resident_births, resident_deaths
+        P.n = K.add_newborns(P.view(), mothers, m.seed, step, step_in_year, self.rules)
+        return births, deaths
 
     # ---------------------------------------------------------------- labour
 
     def labour_roles(self, economy, step: int) -> np.ndarray:
         """Assign labour roles; return job seekers per market (agent units)."""
-        m, p, P, W = self.model, self.model.params, self.persons, self.model.world
-        H = self.households
-        return K.labour_roles(
-            P.n,
-            P.alive,
-            P.age,
-            P.female,
-            P.hukou_urban,
-            P.residence,
-            P.household,
-            H.village,
-            H.land,
-            W.kind,
-            W.county,
-            W.town_of,
+        m, P = self.model, self.persons
+        seekers = K.block_counts(P.n, self.places.n_markets)
+        K.labour_roles(
+            P.view(),
+            self.households.view(),
+            self.places,
+            self.rules,
+            economy.commute_access,
             m.seed,
             m.year_of_step(step - 1) if step else m.spec.start_year,
-            economy.commute_access,
-            p.town_dweller_wage_share,
-            p.retirement_age_men,
-            p.retirement_age_women,
-            p.rural_work_age_max,
-            p.farm_work_age_max,
-            p.participation_16_19,
-            p.participation_20_24,
-            p.participation_prime_men,
-            p.participation_prime_women,
-            W.market,
-            N_MARKETS,
             self.role,
-            K.n_blocks(P.n),
+            seekers,
         )
+        return seekers.sum(axis=0)
 
     def labour_assign(self, economy, step: int) -> np.ndarray:
         """Job draws, farm work and vocational upgrades; return the trainees by county.
@@ -138,288 +86,162 @@ class NumbaBackend:
         A trainee counts in the county they live in, or for persons living outside the
         city the county of their hukou.
         """
-        m, P, W = self.model, self.persons, self.model.world
-        upgrade = per_step(float(m.policy.vocational_training[0]), m.spy)
-        return K.labour_assign(
-            P.n,
-            P.alive,
-            P.age,
-            P.skill,
+        m, P = self.model, self.persons
+        trained = K.block_counts(P.n, self.places.n_counties)
+        K.labour_assign(
+            P.view(),
+            self.places,
+            self.rules,
             self.role,
-            P.residence,
-            W.market,
             economy.p_employed,
             economy.industry_share,
+            per_step(float(m.policy.vocational_training[0]), m.spy),
             m.seed,
             step,
-            upgrade,
-            m.params.training_age_max,
-            P.hukou_place,
-            W.county,
-            P.work,
-            P.sector,
-            K.n_blocks(P.n),
+            trained,
         )
+        return trained.sum(axis=0)
 
     # ---------------------------------------------------------------- land
 
+    def _count_members(self) -> np.ndarray:
+        """Count living members (returned) and farm workers (kept) per household."""
+        members = np.zeros(self.households.n, np.int64)
+        self.workers = np.zeros(self.households.n, np.int64)
+        K.household_counts(self.persons.view(), self._household_bounds(), members, self.workers)
+        return members
+
     def initial_land(self, transfer_rate: float, abandoned_share: float) -> None:
         """Split 2023 offered land between let and abandoned in the 2023 proportions."""
-        m, P, H = self.model, self.persons, self.households
-        _, self.workers = K.household_counts(
-            P.n, P.alive, P.work, P.household, H.n, self._household_bounds()
+        self._count_members()
+        K.initial_land(
+            self.households.view(),
+            self.workers,
+            self.rules,
+            transfer_rate,
+            abandoned_share,
+            self.model.seed,
         )
-        capacity = K.farm_capacities(self.workers, m.params.farm_capacity_per_worker)
-        offered = np.maximum(H.land - capacity, 0)
-        frac = transfer_rate / (transfer_rate + abandoned_share)
-        u = rng.uniforms(m.seed, 0, np.arange(H.n), rng.POP_LAND)
-        rented = np.minimum(np.floor(offered * frac + u).astype(np.int64), offered)
-        H.rented_out[:] = rented
-        H.abandoned[:] = offered - rented
 
     def release_extinct_land(self, collective: np.ndarray) -> int:
         """Move the land of households without living members to their collective.
 
         Also counts each household's farm workers for :meth:`land_offers`.
         """
-        P, H = self.persons, self.households
-        members, self.workers = K.household_counts(
-            P.n, P.alive, P.work, P.household, H.n, self._household_bounds()
-        )
-        return K.release_extinct_land(
-            H.n, members, H.village, H.land, H.rented_out, H.abandoned, collective
-        )
+        return K.release_extinct_land(self.households.view(), self._count_members(), collective)
 
-    def land_offers(self, economy, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def land_offers(self, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Unlet offered land and let land per county (tenths of a mu).
 
         Reads the farm workers counted by :meth:`release_extinct_land`, called first.
         """
-        m, H = self.model, self.households
         return K.unplaced_by_county(
-            H.n,
-            H.village,
-            H.land,
-            H.rented_out,
-            self.workers,
-            m.params.farm_capacity_per_worker,
-            withheld,
-            m.world.county,
+            self.households.view(), self.workers, self.places, withheld, self.rules
         )
 
     def land_apply(self, match_by_county: np.ndarray, withheld: np.ndarray, step: int) -> None:
         """Apply the land rule to every household."""
-        m, H = self.model, self.households
         K.land_market(
-            H.n,
-            H.village,
-            H.land,
-            H.rented_out,
-            H.abandoned,
+            self.households.view(),
             self.workers,
-            m.params.farm_capacity_per_worker,
+            self.places,
             withheld,
             match_by_county,
-            m.world.county,
-            m.seed,
+            self.model.seed,
             step,
+            self.rules,
         )
 
     # ---------------------------------------------------------------- migration
 
     def migration_aggregates(self, economy) -> tuple[np.ndarray, np.ndarray]:
         """Network counts and the expected farm income per worker of each home unit."""
-        P, H, W = self.persons, self.households, self.model.world
-        network, self.has_child = K.migration_aggregates(
-            P.n,
-            P.alive,
-            P.age,
-            P.residence,
-            P.hukou_place,
-            P.household,
-            W.kind,
-            W.town_of,
-            W.n_home_units,
-            H.n,
-            self.model.params.rural_work_age_max,
-            K.n_blocks(P.n),
-        )
-        return network, farm_income_by_unit(
-            self.model, H.village, H.land, H.rented_out, H.abandoned, self.workers, economy
+        P, H, W = self.persons, self.households, self.places
+        network = K.block_counts(P.n, W.n_home_units, W.n_slots)
+        self.has_child = np.zeros(H.n, np.int8)
+        K.migration_aggregates(P.view(), W, self.rules, network, self.has_child)
+        operated, farmers = K.farm_land_by_unit(H.view(), self.workers, W)
+        return network.sum(axis=0), farm_income_per_worker(
+            operated, farmers, W, economy.crop_per_tenth, self.rules
         )
 
     def migrate(self, tables, hazards, follow_by_place, step: int) -> None:
         """Migration choices and children joining their mothers."""
-        m, P, W = self.model, self.persons, self.model.world
+        m, P = self.model, self.persons
         K.migration_decide(
-            P.n,
-            P.alive,
-            P.age,
-            P.skill,
-            P.hukou_place,
-            P.hukou_urban,
-            P.residence,
-            P.household,
-            P.mother,
-            P.work,
+            P.view(),
+            self.places,
+            self.rules,
             self.has_child,
-            W.kind,
-            W.town_of,
-            tables.weights,
-            tables.totals,
-            tables.stay_boost,
+            (tables.weights, tables.totals, tables.stay_boost),
             hazards,
             follow_by_place,
-            m.params.parent_age_max,
             m.seed,
             step,
             self.new_residence,
         )
-        K.migration_apply(P.n, P.alive, P.residence, self.new_residence, P.stay_months, 12 // m.spy)
+        K.migration_apply(P.view(), self.new_residence, self.rules)
 
     def residents_by_place(self) -> np.ndarray:
         """Living persons per place (agent units)."""
         P = self.persons
-        return K.residents_by_place(
-            P.n, P.alive, P.residence, self.model.world.n_places, K.n_blocks(P.n)
-        )
+        residents = K.block_counts(P.n, self.places.n_places)
+        K.residents_by_place(P.view(), residents)
+        return residents.sum(axis=0)
 
     # ---------------------------------------------------------------- hukou
 
     def hukou(self, ease_by_place, policy, step: int):
         """Applications, acceptance and conversions; counts by county."""
-        m, p, P, H, W = (
-            self.model,
-            self.model.params,
-            self.persons,
-            self.households,
-            self.model.world,
-        )
-        apply_step = per_step(float(p.hukou_apply_rate), m.spy)
-        min_stay = round(p.hukou_min_stay_years * 12)
+        P = self.persons
         K.hukou_decide(
-            P.n,
-            P.alive,
-            P.age,
-            P.hukou_place,
-            P.hukou_urban,
-            P.residence,
-            P.household,
-            P.mother,
-            H.land,
-            W.kind,
-            W.county,
+            P.view(),
+            self.households.view(),
+            self.places,
+            self.rules,
             ease_by_place,
-            apply_step,
-            min_stay,
-            p.hukou_land_fear,
             policy.land_rights_security,
-            m.seed,
+            self.model.seed,
             step,
-            P.stay_months,
             self.converts,
         )
-        citizenised = np.zeros(N_COUNTIES, np.int64)
-        out = np.zeros(N_COUNTIES, np.int64)
-        into = np.zeros(N_COUNTIES, np.int64)
-        K.hukou_apply(
-            P.n,
-            self.converts,
-            P.hukou_place,
-            P.hukou_urban,
-            P.residence,
-            W.kind,
-            W.county,
-            citizenised,
-            out,
-            into,
-            K.n_blocks(P.n),
-        )
+        counts = K.block_counts(P.n, 3, self.places.n_counties)
+        K.hukou_apply(P.view(), self.places, self.converts, counts)
+        citizenised, out, into = counts.sum(axis=0)
         return citizenised, out, into
 
     # ---------------------------------------------------------------- incomes
 
     def person_census(self, village_age_max: float) -> PersonCensus:
         """The counts over persons that incomes and budgets read, in one pass."""
-        P, H, W = self.persons, self.households, self.model.world
-        return PersonCensus(
-            *K.person_census(
-                P.n,
-                P.alive,
-                P.age,
-                P.work,
-                P.skill,
-                P.residence,
-                P.hukou_place,
-                P.hukou_urban,
-                P.household,
-                H.village,
-                W.kind,
-                W.county,
-                W.market,
-                N_MARKETS,
-                village_age_max,
-                K.n_blocks(P.n),
-            )
+        P, W = self.persons, self.places
+        counts = (
+            K.block_counts(P.n, W.n_markets, 3),
+            K.block_counts(P.n, W.n_places),
+            K.block_counts(P.n, W.n_places),
+            K.block_counts(P.n, 3, W.n_counties),
         )
+        K.person_census(P.view(), self.households.view(), W, village_age_max, counts)
+        employed, residents, collective, by_county = (c.sum(axis=0) for c in counts)
+        return PersonCensus(employed, residents, collective, *by_county)
 
     def incomes(self, economy, dividend_by_village, scalars) -> np.ndarray:
         """This step's incomes: sums by chunk, county, urban/rural and source."""
-        m, p, P, H, W = (
-            self.model,
-            self.model.params,
-            self.persons,
-            self.households,
-            self.model.world,
+        P, H = self.persons.view(), self.households.view()
+        pools = (np.zeros(H.n, np.int64), np.zeros(H.n, np.int64), np.zeros(H.n))
+        K.household_pools(
+            P, H, self.places, self.rules, economy.wages, self._household_bounds(), pools
         )
-        at_home, living, remit = K.household_pools(
-            P.n,
-            P.alive,
-            P.age,
-            P.residence,
-            P.household,
-            P.work,
-            P.skill,
-            W.market,
-            H.village,
-            W.town_of,
-            H.n,
-            economy.wages,
-            p.net_wage_factor,
-            p.remittance_share,
-            m.spy,
-            self._household_bounds(),
-        )
-        partial = np.empty((K.n_chunks(P.n), N_COUNTIES, 2, 5))
+        partial = np.zeros((n_chunks(P.n), self.places.n_counties, 2, 5))
         K.incomes_by_chunk(
-            P.n,
-            P.alive,
-            P.age,
-            P.female,
-            P.hukou_place,
-            P.hukou_urban,
-            P.residence,
-            P.household,
-            P.work,
-            P.skill,
-            W.kind,
-            W.market,
-            W.urban,
-            W.county,
-            W.town_of,
-            H.village,
-            H.land,
-            H.rented_out,
-            H.abandoned,
-            H.homestead,
-            at_home,
-            living,
-            remit,
+            P,
+            H,
+            self.places,
+            pools,
             dividend_by_village,
             economy.wages,
             np.ascontiguousarray(economy.crop_per_tenth),
             scalars,
-            P.income,
             partial,
         )
         return partial
@@ -435,18 +257,4 @@ class NumbaBackend:
         return self.persons, self.households
 
 
-def farm_income_by_unit(model, village, land, rented, abandoned, workers, economy) -> np.ndarray:
-    """Expected yearly farm income of an at-home worker, per home unit (town).
-
-    Own-operated land of the town's households over their at-home farm workers, at the
-    county's income per mu; towns without farm workers use one worker's capacity.
-    """
-    W, p = model.world, model.params
-    n_units = W.n_home_units
-    op, wk = K.farm_land_by_unit(village, land, rented, abandoned, workers, W.town_of, n_units)
-    per_worker = np.where(wk > 0, op / np.maximum(wk, 1), p.farm_capacity_per_worker * 10.0)
-    county = np.maximum(W.county[:n_units], 0)
-    return per_worker * economy.crop_per_tenth[county] * model.spy
-
-
-__all__ = ["NumbaBackend", "farm_income_by_unit"]
+__all__ = ["NumbaBackend"]

@@ -8,8 +8,12 @@ of ``backend=numba`` and the export format of ``backend=agents``.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.world import World
 
 # Work status of a person.
 WORK_NONE = 0  # child, student, retired or not working
@@ -34,6 +38,16 @@ PERSON_FIELDS = {
     "income": np.float64,
 }
 
+# Persons per partial sum of a float over persons: fixed, so sums do not depend on the
+# number of threads (both backends add the chunks in chunk order).
+CHUNK = 1 << 12
+
+
+def n_chunks(n: int) -> int:
+    """Number of fixed-size chunks covering ``n`` persons."""
+    return (n + CHUNK - 1) // CHUNK
+
+
 HOUSEHOLD_FIELDS = {
     "village": np.int32,  # home village place id, -1 for urban households
     "land": np.int32,  # contracted land, tenths of a mu
@@ -41,6 +55,47 @@ HOUSEHOLD_FIELDS = {
     "abandoned": np.int32,
     "homestead": np.int8,
 }
+
+
+# The person and household arrays as one kernel argument each (numba types a named tuple
+# of arrays): ``n`` slots in use, then the arrays in field order.
+PersonArrays = NamedTuple(
+    "PersonArrays", [("n", int)] + [(name, np.ndarray) for name in PERSON_FIELDS]
+)
+HouseholdArrays = NamedTuple(
+    "HouseholdArrays", [("n", int)] + [(name, np.ndarray) for name in HOUSEHOLD_FIELDS]
+)
+
+
+class PlaceTables(NamedTuple):
+    """The world's tables and sizes that the rules read, as one compiled argument."""
+
+    kind: np.ndarray
+    county: np.ndarray
+    town_of: np.ndarray
+    urban: np.ndarray
+    market: np.ndarray
+    n_places: int
+    n_counties: int
+    n_markets: int
+    n_slots: int
+    n_home_units: int
+
+
+def place_tables(world: World) -> PlaceTables:
+    """The :class:`PlaceTables` of ``world``."""
+    return PlaceTables(
+        kind=world.kind,
+        county=world.county,
+        town_of=world.town_of,
+        urban=world.urban,
+        market=world.market,
+        n_places=int(world.n_places),
+        n_counties=int(world.n_counties),
+        n_markets=int(world.n_markets),
+        n_slots=int(world.n_slots),
+        n_home_units=int(world.n_home_units),
+    )
 
 
 @dataclass
@@ -90,6 +145,10 @@ class Persons:
             new[: len(old)] = old
             setattr(self, name, new)
 
+    def view(self) -> PersonArrays:
+        """The arrays (not copies) as a :class:`PersonArrays` for the kernels."""
+        return PersonArrays(self.n, *(getattr(self, name) for name in PERSON_FIELDS))
+
     def copy(self) -> Persons:
         """Deep copy of the state."""
         return Persons(n=self.n, **{k: getattr(self, k).copy() for k in PERSON_FIELDS})
@@ -116,6 +175,10 @@ class Households:
     def arrays(self) -> dict[str, np.ndarray]:
         """All household arrays."""
         return {name: getattr(self, name) for name in HOUSEHOLD_FIELDS}
+
+    def view(self) -> HouseholdArrays:
+        """The arrays (not copies) as a :class:`HouseholdArrays` for the kernels."""
+        return HouseholdArrays(self.n, *(getattr(self, name) for name in HOUSEHOLD_FIELDS))
 
     def copy(self) -> Households:
         """Deep copy of the state."""

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from sim import kernels as K
 from sim.kernels import choice_weights
 from sim.rules import cell_index, choose_slot
-from sim.world import N_MARKETS
+from sim.state import place_tables
 
 
 def reference_utilities(base, service, service_kids, housing, asc, home_bonus, home_slot, is_town):
@@ -71,27 +71,20 @@ def test_counts_by_block_do_not_depend_on_the_number_of_blocks(make_model):
     model.run()
     P, H = model.backend.state()
     w = model.world
-    args = (
-        P.n,
-        P.alive,
-        P.age,
-        P.work,
-        P.skill,
-        P.residence,
-        P.hukou_place,
-        P.hukou_urban,
-        P.household,
-        H.village,
-        w.kind,
-        w.county,
-        w.market,
-        N_MARKETS,
-        60.0,
-    )
-    one = K.person_census.serial(*args, 1)
+    places = place_tables(w)
+
+    def census(form, blocks):
+        counts = tuple(
+            np.zeros((blocks, *shape), np.int64)
+            for shape in ((w.n_markets, 3), (w.n_places,), (w.n_places,), (3, w.n_counties))
+        )
+        form(P.view(), H.view(), places, 60.0, counts)
+        return [c.sum(axis=0) for c in counts]
+
+    one = census(K.person_census.serial, 1)
     for blocks in (2, 3, 7):
         for form in (K.person_census.serial, K.person_census.parallel):
-            for a, b in zip(one, form(*args, blocks), strict=True):
+            for a, b in zip(one, census(form, blocks), strict=True):
                 assert np.array_equal(a, b)
     alive = P.alive[: P.n] == 1
     assert one[1].sum() == alive.sum()  # residents
@@ -107,7 +100,7 @@ def test_a_kernel_runs_its_serial_form_on_one_thread_only(monkeypatch):
     try:
         for threads in (1, 2):
             numba.set_num_threads(threads)
-            kernel(0, None, None, 0, 1)
+            kernel(None, None)
     finally:
         numba.set_num_threads(before)
     assert calls == ["serial", "parallel"]

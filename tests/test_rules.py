@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim import rules
+from sim.state import PERSON_FIELDS, WORK_NONE
 
 
 def test_per_step_compounds_to_the_annual_probability():
@@ -93,9 +94,27 @@ def test_labour_roles():
 
 def test_slots_round_trip(world):
     village = int(np.flatnonzero(world.kind == 0)[0])
-    for slot in range(11):
+    for slot in range(world.n_slots):
         place = rules.slot_place(slot, village, world.kind, world.town_of)
         assert rules.current_slot(place, village, world.kind, world.town_of) == slot
+    for place in range(world.first_outside, world.first_town):
+        slot = rules.current_slot(place, village, world.kind, world.town_of)
+        assert slot == world.slot_outside + place - world.first_outside
+
+
+def test_a_newborn_takes_the_mother_s_hukou_residence_and_household(params):
+    r = rules.rule_params(params, 4)
+    child = dict(zip(PERSON_FIELDS, rules.newborn(7, 3, 40, 0, 41, 5, 1, 2, 1, r), strict=True))
+    assert (child["alive"], child["age"], child["birth_quarter"], child["mother"]) == (1, 0, 1, 3)
+    assert (child["hukou_place"], child["hukou_urban"], child["residence"]) == (40, 0, 41)
+    assert child["household"] == 5 and child["work"] == WORK_NONE and child["income"] == 0.0
+
+
+def test_months_at_the_residence_restart_on_a_move_and_stop_at_the_cap(params):
+    r = rules.rule_params(params, 4)
+    assert rules.settle(10, 11, 50, r) == (11, 0)
+    assert rules.settle(10, 10, 50, r) == (10, 53)
+    assert rules.settle(10, 10, rules.STAY_MONTHS_MAX, r) == (10, rules.STAY_MONTHS_MAX)
 
 
 def test_hukou_application_deterred_by_land_fear():
