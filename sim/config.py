@@ -481,8 +481,7 @@ def region_county_area(region: RegionData) -> tuple[str, ...]:
 
     Without such marks, every county but the first (the first is the central city).
     """
-    marked = tuple(u.key for u in region.counties if getattr(u, "county_area", None))
-    return marked or tuple(u.key for u in region.counties[1:])
+    return region.county_area_keys or region.county_keys[1:]
 
 
 def resolve_county_area(value: list[str] | None, region: RegionData) -> list[str]:

@@ -27,13 +27,6 @@ import numpy as np
 
 from sim.data import RegionData
 
-# Transitional: removed once no module reads them (issue 15); read World's attributes.
-N_COUNTIES = 5
-N_OUTSIDE = 4
-FIRST_OUTSIDE = N_COUNTIES
-FIRST_TOWN = N_COUNTIES + N_OUTSIDE
-N_SLOTS = 2 + N_COUNTIES + N_OUTSIDE
-SLOT_OUTSIDE = 2 + N_COUNTIES
 SLOT_VILLAGE = 0
 SLOT_TOWN = 1
 SLOT_CORE = 2
@@ -43,12 +36,6 @@ KIND_VILLAGE = 0
 KIND_TOWN = 1
 KIND_CORE = 2
 KIND_OUTSIDE = 3
-
-# Transitional, as above. Labour markets: a core market per county, a towns market per
-# county, one per outside place.
-N_MARKETS = 2 * N_COUNTIES + N_OUTSIDE
-MARKET_TOWNS = N_COUNTIES
-MARKET_OUTSIDE = 2 * N_COUNTIES
 
 
 @dataclass(frozen=True)

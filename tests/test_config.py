@@ -147,18 +147,18 @@ def test_the_county_area_defaults_to_the_region_s_own(region):
         resolve_settings(RunSettings(county_area=["lhasa"]), region)
 
 
-def test_without_marks_the_county_area_is_every_county_but_the_central_city(region):
-    @dataclasses.dataclass(frozen=True)
-    class Unit:
-        key: str
-        county_area: bool | None = None
-
-    class Region:
-        counties = (Unit("c"), Unit("a"), Unit("b"))
-
-    assert region_county_area(Region()) == ("a", "b")
-    Region.counties = (Unit("c", False), Unit("a", True), Unit("b", False))
-    assert region_county_area(Region()) == ("a",)
+def test_the_county_area_is_the_region_s_marked_counties(region):
+    assert region_county_area(region) == region.county_area_keys == (
+        "anju",
+        "shehong",
+        "pengxi",
+        "daying",
+    )
+    unmarked = dataclasses.replace(
+        region,
+        units=tuple(dataclasses.replace(u, county_area=False) for u in region.units),
+    )
+    assert region_county_area(unmarked) == region.county_keys[1:]  # all but the central city
 
 
 def test_the_2035_thresholds_come_from_the_region_s_targets_csv(region):

@@ -53,7 +53,9 @@ def test_a_failed_run_keeps_every_file_it_did_not_write(tmp_path):
     bad_data = ronghe_here("run", f"hydra.run.dir={folder}", "region=/nonexistent", *SMALL)
     assert bad_data.returncode == 2
     one_line_error(
-        bad_data, "region '/nonexistent': neither a library region (suining) nor a directory"
+        bad_data,
+        "region '/nonexistent': neither a library region (suining, two_place, ziyang) nor a "
+        "directory",
     )
     assert sorted(p.name for p in folder.iterdir()) == [".hydra", "server.log"]
     # A failure inside the run (goal.year outside the run's years is checked there).

@@ -14,6 +14,10 @@ UNDEFINED_IN_2023 = {
     "births",
     "deaths",
     "net_migration",
+    # The migration choice's expectations: the base year has no migration phase.
+    "expected_urban_income",
+    "expected_rural_income",
+    "expected_income_gap",
 }
 # Means and shares of a group that can be empty at this scale, with the indicator and
 # value that say it is empty: away (外出) or local (本地) migrant workers, children.

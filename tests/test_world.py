@@ -1,19 +1,12 @@
 import numpy as np
 
-from sim.world import (
-    FIRST_OUTSIDE,
-    FIRST_TOWN,
-    KIND_CORE,
-    KIND_OUTSIDE,
-    KIND_TOWN,
-    KIND_VILLAGE,
-    N_SLOTS,
-)
+from sim.world import KIND_CORE, KIND_OUTSIDE, KIND_TOWN, KIND_VILLAGE
 
 
 def test_place_layout(world, region):
     assert (world.kind[:5] == KIND_CORE).all()
-    assert (world.kind[FIRST_OUTSIDE:FIRST_TOWN] == KIND_OUTSIDE).all()
+    assert (world.n_counties, world.n_outside) == (5, 4)  # Suining's units.csv
+    assert (world.kind[world.first_outside : world.first_town] == KIND_OUTSIDE).all()
     towns = np.flatnonzero(world.kind == KIND_TOWN)
     villages = np.flatnonzero(world.kind == KIND_VILLAGE)
     assert len(towns) == sum(u.towns for u in region.counties) == 75
@@ -22,11 +15,12 @@ def test_place_layout(world, region):
     assert (world.county[villages] == world.county[world.town_of[villages]]).all()
     assert set(world.town_of[villages]) == set(towns)
     assert (world.urban[towns] == 1).all() and (world.urban[villages] == 0).all()
+    assert (world.town_seat[towns] == 1).all()  # every Suining town has an urban seat
 
 
 def test_slot_tables(world):
     units = world.n_home_units
-    assert world.slot_distance_km.shape == (units, N_SLOTS)
+    assert world.slot_distance_km.shape == (units, world.n_slots) == (units, 11)
     assert (world.slot_distance_km >= 0).all()
     # From the central city to Chengdu and Chongqing: about 150-200 road km.
     assert 150 < world.slot_distance_km[0, 2 + 5] < 220
