@@ -278,3 +278,19 @@ def headless_chromium(width: int = 1280, height: int = 1600):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(chromedriver), options=options)
+
+
+def assert_marginals_fit(fit) -> None:
+    """A synthetic population matches its region's 2023 marginals (``fit_report``).
+
+    Totals are filled by quota: within a few households of the target at 1:100 or 1:200
+    (1%); shares within half a point; the household size within 3%.
+    """
+    counts = fit[
+        ~fit.marginal.str.startswith(("registered_share", "registered_household", "sex_ratio"))
+    ]
+    assert (counts.relative_error.abs() < 0.01).all(), counts.sort_values("relative_error")
+    shares = fit[fit.marginal.str.startswith("registered_share")]
+    assert ((shares.synthetic - shares.target).abs() < 0.005).all(), shares
+    size = fit[fit.marginal == "registered_household_size"].iloc[0]
+    assert abs(size.relative_error) < 0.03

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import assert_marginals_fit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,16 +15,7 @@ def pop(region, world, params):
 
 
 def test_marginals_fit(pop, world, region):
-    fit = fit_report(pop, world, region)
-    counts = fit[
-        ~fit.marginal.str.startswith(("registered_share", "registered_household", "sex_ratio"))
-    ]
-    # Totals are filled by quota: within a few households of the target at 1:100.
-    assert (counts.relative_error.abs() < 0.01).all(), counts.sort_values("relative_error")
-    shares = fit[fit.marginal.str.startswith("registered_share")]
-    assert ((shares.synthetic - shares.target).abs() < 0.005).all(), shares
-    size = fit[fit.marginal == "registered_household_size"].iloc[0]
-    assert abs(size.relative_error) < 0.03
+    assert_marginals_fit(fit_report(pop, world, region))
 
 
 def test_agent_weight_is_real_persons(pop):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_marginals_fit
 
 import sim
 from sim.data import load_region
@@ -52,15 +53,7 @@ def test_the_region_is_its_own_folder(region):
 
 def test_marginals_fit(pop, world, region):
     """As Suining's test_marginals_fit (tests/test_population.py), at 1:200."""
-    fit = fit_report(pop, world, region)
-    counts = fit[
-        ~fit.marginal.str.startswith(("registered_share", "registered_household", "sex_ratio"))
-    ]
-    assert (counts.relative_error.abs() < 0.01).all(), counts.sort_values("relative_error")
-    shares = fit[fit.marginal.str.startswith("registered_share")]
-    assert ((shares.synthetic - shares.target).abs() < 0.005).all(), shares
-    size = fit[fit.marginal == "registered_household_size"].iloc[0]
-    assert abs(size.relative_error) < 0.03
+    assert_marginals_fit(fit_report(pop, world, region))
 
 
 @pytest.fixture(scope="module")
