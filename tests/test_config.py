@@ -148,12 +148,8 @@ def test_the_county_area_defaults_to_the_region_s_own(region):
 
 
 def test_the_county_area_is_the_region_s_marked_counties(region):
-    assert region_county_area(region) == region.county_area_keys == (
-        "anju",
-        "shehong",
-        "pengxi",
-        "daying",
-    )
+    marked = ("anju", "shehong", "pengxi", "daying")
+    assert region_county_area(region) == region.county_area_keys == marked
     unmarked = dataclasses.replace(
         region,
         units=tuple(dataclasses.replace(u, county_area=False) for u in region.units),
