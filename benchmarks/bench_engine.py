@@ -41,6 +41,7 @@ from pathlib import Path
 import numba
 
 from sim import threads
+from sim.config import LAST_YEAR
 from sim.data import load_region
 from sim.levers import default_policy
 from sim.model import RongheModel, RunSpec
@@ -101,7 +102,8 @@ def _model(region, world, params, scale: float, backend: str, seed: int = 1):
     population = synthesize(region, world, params, scale, seed)
     threads.configure(0, agents=population.persons.n)
     policy = default_policy()
-    spec = RunSpec(seed=seed, scale=scale, backend=backend, end_year=2035)
+    # The last simulable year: the contention rounds take more steps than 2023-2035 has.
+    spec = RunSpec(seed=seed, scale=scale, backend=backend, end_year=LAST_YEAR)
     return RongheModel(region, world, params, population, spec, lambda t: policy)
 
 
