@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class EconomyTables(Protocol):
-    """The per-step tables of the model's ``Economy`` that the backends read."""
+    """The per-step tables of :class:`sim.economy.Economy` that the backends read."""
 
     wages: np.ndarray  # [market, skill] gross yuan per year
     p_employed: np.ndarray  # [market]
@@ -29,7 +29,7 @@ class EconomyTables(Protocol):
 
 
 class MigrationTables(Protocol):
-    """The migration choice tables of a step (the model's ``ChoiceTables``)."""
+    """The migration choice tables of a step (:class:`sim.migration_tables.ChoiceTables`)."""
 
     weights: np.ndarray  # [cell, slot]
     totals: np.ndarray  # [cell]

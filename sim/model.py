@@ -12,7 +12,6 @@ both call the rule functions of :mod:`sim.rules` on the same per-step tables.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import mesa
@@ -26,43 +25,19 @@ from sim.agents import (
     FarmEnterprise,
     Firm,
 )
+from sim.budgets import county_shares, lever_spending, urban_residents, wage_bills
 from sim.data import RegionData
+from sim.economy import Economy, base_wages, economy_tables, skill_multiplier, wage_trend
 from sim.errors import FinishedError
-from sim.kernels import (
-    choice_weights,
-    n_blocks,
-    tally_land,
-    tally_migrant_workers,
-    tally_stocks,
-)
-from sim.levers import (
-    SPENDING_CATEGORIES,
-    Policy,
-    catalogue_spending,
-    default_policy,
-    lever_defaults,
-)
+from sim.kernels import n_blocks, tally_land, tally_migrant_workers, tally_stocks
+from sim.labour_market import LabourMarkets
+from sim.levers import SPENDING_CATEGORIES, Policy, default_policy, lever_defaults
+from sim.migration_tables import ChoiceTables, ExpectedIncomes, MigrationChoice, service_factor
 from sim.params import Params
 from sim.population import Population
-from sim.rules import (
-    AGE_BAND_MID,
-    INCOME_SCALARS,
-    N_AGE_BANDS,
-    land_guard_cost,
-    per_step,
-    withheld_share,
-)
+from sim.rules import INCOME_SCALARS, per_step, withheld_share
 from sim.tallies import COMPONENTS, PYRAMID_BANDS, YearTally
-from sim.world import (
-    CENTRAL_COUNTY,
-    KIND_CORE,
-    KIND_TOWN,
-    KIND_VILLAGE,
-    SLOT_CORE,
-    SLOT_TOWN,
-    SLOT_VILLAGE,
-    World,
-)
+from sim.world import CENTRAL_COUNTY, KIND_CORE, KIND_TOWN, KIND_VILLAGE, World
 
 
 @dataclass(frozen=True)
@@ -76,33 +51,6 @@ class RunSpec:
     end_year: int = 2035
     steps_per_year: int = 4
     check_invariants: bool = False
-
-
-@dataclass(frozen=True)
-class ChoiceTables:
-    """Migration choice tables of one step, shared by both backends."""
-
-    weights: np.ndarray  # [cell, slot] exp(V - max V), 0 where a slot does not exist
-    totals: np.ndarray  # [cell] sum of the weights
-    stay_boost: float  # exp(stay_bonus) - 1
-
-
-@dataclass
-class Economy:
-    """Per-step tables shared by both backends."""
-
-    wages: np.ndarray  # [market, skill] gross yuan per year
-    p_employed: np.ndarray  # [market]
-    industry_share: np.ndarray  # [market]
-    commute_access: np.ndarray  # [county]
-    crop_per_tenth: np.ndarray  # [county] yuan per tenth-mu per step
-    rent_per_tenth: float
-    subsidy_per_tenth: float
-    price: float  # nominal growth factor since 2023 (wages)
-    urban_other: float  # growth factor of urban operating, property and other transfers
-    rural_other: float  # growth factor of rural business income and other transfers
-    pension_rural: float
-    pension_urban: float
 
 
 def mortality_factor(params: Params, year: int) -> float:
@@ -190,7 +138,7 @@ class RongheModel(mesa.Model):
         self.death_step, self.birth_step = demography_tables(
             params, self.spy, mortality_factor(params, spec.start_year)
         )
-        self.skill_multiplier = np.array([1.0, params.skill_premium_mid, params.skill_premium_high])
+        self.skill_multiplier = skill_multiplier(params)
         self.let_share = np.full(self.world.n_counties, 1.0)
         self._invariant_state = None
         self.last_income_inputs = None
@@ -198,7 +146,6 @@ class RongheModel(mesa.Model):
         self.last_lever_spending = np.zeros((self.world.n_counties, len(SPENDING_CATEGORIES)))
         self._county_shares: np.ndarray | None = None
         self.trainees = np.zeros(self.world.n_counties, np.int64)
-        self._layout: dict | None = None
         self.collective = np.zeros(world.n_places, np.int64)
         self.collective_let = np.zeros(world.n_places, np.int64)
         self.tallies: list[YearTally] = []
@@ -207,7 +154,7 @@ class RongheModel(mesa.Model):
         self.counties = [
             County(self, c, u.key, u.name_zh, u.name_en) for c, u in enumerate(region.counties)
         ]
-        self._land_per_rural_person = region.value("city", "land_per_rural_person", 2023)
+        self.migration = MigrationChoice(world, region, params, self.spy)
         if spec.backend == "numba":
             from sim.numba_backend import NumbaBackend
 
@@ -239,6 +186,18 @@ class RongheModel(mesa.Model):
     def _years(self) -> float:
         return self.t / self.spy
 
+    # ------------------------------------------------------------------ labour markets
+
+    @property
+    def market_wage(self) -> np.ndarray:
+        """Low-skill wage of every market (``labour``, a :class:`LabourMarkets`)."""
+        return self.labour.market_wage
+
+    @property
+    def p_employed(self) -> np.ndarray:
+        """Employment probability of every market (``labour``)."""
+        return self.labour.p_employed
+
     # ------------------------------------------------------------------ setup
 
     def _initialise(self) -> None:
@@ -247,14 +206,11 @@ class RongheModel(mesa.Model):
         # The base year is observed data: it runs on the 2023 policy whatever the scenario.
         policy = self.base_policy
         self.policy = policy
-        base_wage = np.array([self._base_wage(m) for m in range(self.world.n_markets)])
-        self.market_wage = base_wage.copy()
-        self.p_employed = np.full(self.world.n_markets, p.employment_rate_2023)
-        self.p_employed[self.world.market_outside :] = p.employment_rate_outside
+        base_wage = base_wages(p, self.world, self.region, self.world.n_markets)
+        self.labour = LabourMarkets(p, self.world, base_wage, self.spy)
         economy = self._economy(policy)
         supply = self.backend.labour_roles(economy, step=0)
-        self._seekers = supply.astype(np.float64)
-        self._tightness = np.zeros(self.world.n_markets)  # clears at the 2023 rate in 2023
+        self.labour.seekers = supply.astype(np.float64)
         self.firms: list[Firm] = []
         for m in range(self.world.market_outside):
             county = m % self.world.n_counties
@@ -286,54 +242,21 @@ class RongheModel(mesa.Model):
         self._budgets(economy, citizenised=np.zeros(self.world.n_counties), repeat=self.spy)
         self._close_year()
 
-    def _base_wage(self, market: int) -> float:
-        p = self.params
-        if market < self.world.market_towns:
-            return p.wage_core_2023
-        if market < self.world.market_outside:
-            return p.wage_core_2023 * p.wage_town_factor
-        return p.wage_core_2023 * getattr(
-            p, f"wage_factor_{self.region.outside_keys[market - self.world.market_outside]}"
-        )
-
-    # ------------------------------------------------------------------ economy tables
-
     def _economy(self, policy: Policy) -> Economy:
-        p, years = self.params, self._years()
-        price = self.wage_trend()
-        wages = self.market_wage[:, None] * self.skill_multiplier[None, :]
-        industry = np.where(
-            np.arange(self.world.n_markets) < self.world.market_towns,
-            p.industry_share_core,
-            p.industry_share_towns,
-        )
-        road = np.array([c.road_index for c in self.counties])
-        commute = np.minimum(
-            p.commute_access_max, p.commute_access_2023 * road**p.road_commute_elasticity
-        )
-        agri = np.array([c.agri_index for c in self.counties])
-        parks = np.array([e.park_scale for e in self.enterprises] or [1.0] * self.world.n_counties)
-        productivity = (
-            (1 + p.consolidation_productivity_gain * policy.land_consolidation)
-            * agri**p.agri_investment_elasticity
-            * parks**p.agri_park_productivity_share
-        )
-        farm_growth = (1 + p.farm_income_growth) ** years
-        crop = p.crop_income_per_mu_2023 * farm_growth * productivity / 10.0 / self.spy
-        rent = self.region.value("city", "land_rent", 2023) * (1 + p.land_rent_growth) ** years
-        return Economy(
-            wages=wages,
-            p_employed=self.p_employed.copy(),
-            industry_share=industry,
-            commute_access=commute,
-            crop_per_tenth=crop,
-            rent_per_tenth=rent / 10.0 / self.spy,
-            subsidy_per_tenth=p.farm_subsidy_per_mu / 10.0 / self.spy,
-            price=price,
-            urban_other=(1 + p.urban_other_growth) ** years,
-            rural_other=(1 + p.rural_other_growth) ** years,
-            pension_rural=(1 + p.pension_growth_rural) ** years,
-            pension_urban=(1 + p.pension_growth_urban) ** years,
+        """The economy of the current step, from the markets, counties and enterprises."""
+        n = self.world.n_counties
+        return economy_tables(
+            self.params,
+            self.world,
+            self.region,
+            self.spy,
+            years=self._years(),
+            policy=policy,
+            market_wage=self.market_wage,
+            p_employed=self.p_employed,
+            road_index=np.array([c.road_index for c in self.counties]),
+            agri_index=np.array([c.agri_index for c in self.counties]),
+            park_scale=np.array([e.park_scale for e in self.enterprises] or [1.0] * n),
         )
 
     # ------------------------------------------------------------------ step
@@ -375,7 +298,15 @@ class RongheModel(mesa.Model):
         self.year_tally.deaths += deaths
         # 2 labour market
         supply = self.backend.labour_roles(economy, step=step_no)
-        self._clear_labour_markets(supply, policy)
+        years = self._years()
+        self.labour.clear(
+            self.firms,
+            supply,
+            policy,
+            trend=wage_trend(self.params, years),
+            years=years,
+            weight=self.weight,
+        )
         economy.p_employed = self.p_employed.copy()
         economy.wages = self.market_wage[:, None] * self.skill_multiplier[None, :]
         self._assign_and_train(economy, step=step_no)
@@ -388,8 +319,21 @@ class RongheModel(mesa.Model):
         self._collective_letting(match, step_no)
         # 4 migration
         network, farm_income_unit = self.backend.migration_aggregates(economy)
-        tables = self._choice_tables(network, farm_income_unit, economy, policy)
-        self.backend.migrate(tables, self._hazards(), self._follow_by_place(policy), step_no)
+        service = service_factor(self.params, [c.service_index for c in self.counties])
+        tables, expected = self.migration.tables(
+            network=network,
+            farm_income_unit=farm_income_unit,
+            economy=economy,
+            policy=policy,
+            let_share=self.let_share,
+            service=service,
+            residents=self.census.residents,
+            living=lambda: self.backend.residents_by_place() * self.weight,
+            base_land_security=self.base_policy.land_rights_security,
+        )
+        self._tally_expected_incomes(expected)
+        follow = self.migration.follow_by_place(policy, service)
+        self.backend.migrate(tables, self.migration.hazards(), follow, step_no)
         # 5 hukou
         citizenised, out, into = self.backend.hukou(self._ease_by_place(policy), policy, step_no)
         self.year_tally.citizenised += citizenised
@@ -417,58 +361,6 @@ class RongheModel(mesa.Model):
             if progress is not None:
                 progress(1)
         return self.tallies
-
-    # ------------------------------------------------------------------ labour market
-
-    def wage_trend(self) -> float:
-        """Growth factor of the region's wages since 2023 at the current step."""
-        return (1 + self.params.wage_growth) ** self._years()
-
-    def _clear_labour_markets(self, supply: np.ndarray, policy: Policy) -> None:
-        """Employment probabilities and wages of every market (Harris-Todaro).
-
-        Markets of one commuting zone (``World.market_zone``) clear together: one wage and
-        one employment probability from their pooled demand and job seekers. Outside
-        markets follow their documented wage path with a fixed employment probability.
-        """
-        p, years = self.params, self._years()
-        trend = self.wage_trend()
-        demand = np.zeros(self.world.n_markets)
-        for firm in self.firms:
-            firm.wage = self.market_wage[firm.market]
-            demand[firm.market] += firm.update_demand(
-                params=p,
-                policy=policy,
-                wage_trend=trend,
-                tightness=float(self._tightness[firm.market]),
-                steps_per_year=self.spy,
-            )
-        real_supply = supply * self.weight
-        self._seekers = supply.astype(np.float64)
-        from sim.rules import adjusted_wage, employment_probability, labour_market_gap
-
-        outside_trend = trend * (1 + p.outside_wage_growth_premium) ** years
-        for m in range(self.world.market_outside, self.world.n_markets):
-            self.market_wage[m] = self._base_wage(m) * outside_trend
-        zone = self.world.market_zone[: self.world.market_outside]
-        for z in np.unique(zone):
-            members = np.flatnonzero(zone == z)
-            pooled_demand = float(demand[members].sum())
-            pooled_supply = float(real_supply[members].sum())
-            self.p_employed[members] = employment_probability(pooled_demand, pooled_supply)
-            self._tightness[members] = labour_market_gap(
-                pooled_demand, pooled_supply, p.employment_rate_2023, p.wage_adjustment_gap_max
-            )
-            self.market_wage[members] = adjusted_wage(
-                self.market_wage[z],
-                pooled_demand,
-                pooled_supply,
-                p.employment_rate_2023,
-                p.wage_adjustment_speed,
-                p.wage_adjustment_gap_max,
-                p.wage_growth,
-                self.spy,
-            )
 
     def _assign_and_train(self, economy: Economy, step: int) -> None:
         """Job draws and vocational upgrades; counts this step's trainees by county."""
@@ -517,31 +409,13 @@ class RongheModel(mesa.Model):
 
     # ------------------------------------------------------------------ migration
 
-    def _hazards(self) -> np.ndarray:
-        p = self.params
-        annual = [p.hazard_16_24, p.hazard_25_34, p.hazard_35_44, p.hazard_45_59, p.hazard_60_74]
-        searching = [min(1.0, a * p.unemployed_hazard_factor) for a in annual]
-        return np.array([[per_step(a, self.spy) for a in row] for row in (annual, searching)])
-
-    def _service_factor(self) -> np.ndarray:
-        return np.array(
-            [min(self.params.service_index_max, c.service_index) for c in self.counties]
-        )
-
-    def _follow_by_place(self, policy: Policy) -> np.ndarray:
-        """Per-step probability that a child joins its mother living at each place."""
-        p, w = self.params, self.world
-        access = np.ones(w.n_places)
-        svc = self._service_factor()
-        urban_suining = (w.kind == KIND_TOWN) | (w.kind == KIND_CORE)
-        county = np.maximum(w.county, 0)
-        access[urban_suining] = np.minimum(
-            1.0, policy.migrant_school_access[county[urban_suining]] * svc[county[urban_suining]]
-        )
-        for j, name in enumerate(self.region.outside_keys):
-            access[self.world.first_outside + j] = getattr(p, f"service_access_{name}")
-        quarterly = p.child_follow_rate * access
-        return 1 - (1 - quarterly) ** (4 / self.spy)
+    def _tally_expected_incomes(self, expected: ExpectedIncomes) -> None:
+        """Add a step's expected incomes of the migration choice to the year's tally."""
+        tally = self.year_tally
+        tally.expected_urban_income_sum += expected.urban
+        tally.expected_rural_income_sum += expected.rural_sum
+        tally.village_residents_sum += expected.village_residents
+        tally.choice_steps += 1
 
     def _ease_by_place(self, policy: Policy) -> np.ndarray:
         p, w = self.params, self.world
@@ -551,223 +425,6 @@ class RongheModel(mesa.Model):
         for j, name in enumerate(self.region.outside_keys):
             ease[self.world.first_outside + j] = getattr(p, f"settlement_ease_{name}")
         return ease
-
-    def _choice_layout(self) -> dict:
-        """Parts of the migration tables that never change during a run."""
-        p, w = self.params, self.world
-        n_units = w.n_home_units
-        unit_county = np.full(n_units, -1)
-        unit_county[: self.world.n_counties] = np.arange(self.world.n_counties)
-        unit_county[self.world.first_town :] = w.county[self.world.first_town : n_units]
-        is_town = np.zeros(n_units, bool)
-        is_town[self.world.first_town :] = True
-        cty = np.maximum(unit_county, 0)
-        slot_market = np.zeros((n_units, self.world.n_slots), np.int64)
-        slot_market[:, SLOT_VILLAGE] = self.world.market_towns + cty
-        slot_market[:, SLOT_TOWN] = self.world.market_towns + cty
-        slot_market[:, SLOT_CORE : self.world.slot_outside] = np.arange(self.world.n_counties)
-        slot_market[:, self.world.slot_outside :] = self.world.market_outside + np.arange(
-            self.world.n_outside
-        )
-        home_slot = np.full((n_units, 2), -1)
-        home_slot[is_town, 0] = SLOT_VILLAGE
-        home_slot[is_town, 1] = SLOT_TOWN
-        home_slot[: self.world.n_counties, :] = (
-            SLOT_CORE + np.arange(self.world.n_counties)[:, None]
-        )
-        home_slot[self.world.first_outside : self.world.first_town, :] = (
-            self.world.slot_outside + np.arange(self.world.n_outside)
-        )[:, None]
-        asc = np.zeros(self.world.n_slots)
-        asc[SLOT_TOWN] = p.asc_town
-        asc[SLOT_CORE : self.world.slot_outside] = p.asc_core
-        asc[self.world.slot_outside :] = p.asc_outside
-        distance = -p.beta_distance * np.log1p(w.slot_distance_km[:n_units])
-        distance -= p.beta_out_of_province * w.slot_out_of_province[:n_units]
-        own_outside = np.zeros((n_units, self.world.n_outside), bool)
-        own_outside[self.world.first_outside : self.world.first_town] = np.eye(
-            self.world.n_outside, dtype=bool
-        )
-        local_core = unit_county[:, None] == np.arange(self.world.n_counties)[None, :]
-        villages = np.flatnonzero(w.kind == KIND_VILLAGE)
-        return {
-            "n_units": n_units,
-            "cty": cty,
-            # Seatless townships: home units whose town slot is no place to live.
-            "seatless": np.flatnonzero(
-                (w.kind[:n_units] == KIND_TOWN) & (w.town_seat[:n_units] == 0)
-            ),
-            "villages": villages,
-            "village_unit": w.town_of[villages],
-            "is_town": is_town.astype(np.int8),
-            "slot_market": slot_market,
-            "home_slot": home_slot,
-            "asc": asc,
-            "fixed": distance + asc,
-            "home_bonus": p.asc_home + p.home_age_gradient * np.maximum(0.0, AGE_BAND_MID - 40),
-            "own_outside": own_outside,
-            "local_core": local_core,
-            "outside_access": np.array(
-                [getattr(p, f"service_access_{name}") for name in self.region.outside_keys]
-            ),
-            "outside_housing": np.array(
-                [getattr(p, f"housing_cost_{name}") for name in self.region.outside_keys]
-            ),
-        }
-
-    def _choice_tables(
-        self, network: np.ndarray, farm_income_unit: np.ndarray, economy: Economy, policy: Policy
-    ) -> ChoiceTables:
-        """Logit weights of every destination slot for every cell of persons."""
-        p = self.params
-        if self._layout is None:
-            self._layout = self._choice_layout()
-        lay = self._layout
-        n_units, cty = lay["n_units"], lay["cty"]
-        slot_market = lay["slot_market"]
-        # Harris-Todaro expected income of each slot, by skill: [unit, skill, slot].
-        exp_wage = (
-            economy.wages[slot_market].transpose(0, 2, 1)
-            * (economy.p_employed[slot_market] * p.net_wage_factor)[:, None, :]
-        )
-
-        # Expected income at the home village: farm or commute, plus household business.
-        commute = economy.commute_access[cty]
-        village_income = (
-            (1 - commute)[:, None] * farm_income_unit[:, None]
-            + commute[:, None] * exp_wage[:, :, SLOT_TOWN]
-            + p.rural_business_income_2023 * economy.rural_other
-        )
-        self._tally_expected_incomes(economy, village_income[:, 0])
-        # Rent a rural household can expect for its land if its members leave.
-        let_share = self.let_share
-        rent_expect = (
-            self._land_per_rural_person * economy.rent_per_tenth * 10 * self.spy * let_share[cty]
-        )
-        income = np.empty((n_units, 2, 3, self.world.n_slots))
-        income[:, 0] = exp_wage + rent_expect[:, None, None]
-        income[:, 1] = exp_wage
-        income[:, :, :, SLOT_VILLAGE] = village_income[:, None, :]
-        util = p.beta_income * np.log(np.maximum(income, p.income_floor))
-
-        # Housing cost of each slot (none at home; rental housing lowers it in the seats).
-        housing = np.zeros(self.world.n_slots)
-        housing[SLOT_TOWN] = p.housing_cost_town
-        housing[SLOT_CORE : self.world.slot_outside] = p.housing_cost_core * (
-            1 - policy.rental_housing
-        )
-        housing[SLOT_CORE] = p.housing_cost_central * (1 - policy.rental_housing[CENTRAL_COUNTY])
-        housing[self.world.slot_outside :] = lay["outside_housing"]
-
-        # Network share among those away from home.
-        home_slot = lay["home_slot"]
-        away = network.sum(axis=1) - network[np.arange(n_units), home_slot[:, 0]]
-        net_share = network / np.maximum(away, 1)[:, None]
-
-        # Service access of adults and of children, scaled by the county's capacity.
-        svc = np.minimum(1.0, self._service_factor())
-        access = np.empty((n_units, self.world.n_slots))
-        access_kid = np.empty((n_units, self.world.n_slots))
-        access[:, SLOT_VILLAGE] = min(1.0, p.service_access_village) * svc[cty]
-        access[:, SLOT_TOWN] = svc[cty]
-        access_kid[:, :2] = access[:, :2]
-        local = lay["local_core"]
-        access[:, SLOT_CORE : self.world.slot_outside] = (
-            np.where(local, 1.0, policy.services_by_residence) * svc
-        )
-        access_kid[:, SLOT_CORE : self.world.slot_outside] = (
-            np.where(local, 1.0, policy.migrant_school_access) * svc
-        )
-        outside = np.where(lay["own_outside"], 1.0, lay["outside_access"])
-        access[:, self.world.slot_outside :] = outside
-        access_kid[:, self.world.slot_outside :] = outside
-
-        n_cells = n_units * 2 * 3 * N_AGE_BANDS * 2
-        base = util + (lay["fixed"] + p.beta_network * net_share)[:, None, None, :]
-        base[:, :, :, SLOT_TOWN] += self._small_city_bonus(policy)[:, None, None]
-        base[:, 0] -= self._land_guard(policy)[:, None, :]
-        # A seatless township's town slot is not an alternative: utility -inf, weight 0.
-        base[lay["seatless"], :, :, SLOT_TOWN] = -np.inf
-        weights = np.empty((n_cells, self.world.n_slots))
-        totals = np.empty(n_cells)
-        choice_weights(
-            base,
-            p.beta_services * access,
-            p.beta_services * p.children_services_multiplier * access_kid,
-            p.beta_housing * housing,
-            lay["asc"],
-            lay["home_bonus"],
-            home_slot,
-            lay["is_town"],
-            weights,
-            totals,
-        )
-        return ChoiceTables(weights, totals, math.expm1(p.stay_bonus))
-
-    def _tally_expected_incomes(self, economy: Economy, village_income: np.ndarray) -> None:
-        """Add the step's Harris-Todaro expected incomes of the migration choice by county.
-
-        Urban: the county seat's low-skill wage x employment probability x net factor (what
-        a mover expects in the seat). Rural: the expected income at the home village (farm
-        income per at-home farm worker, commuting wages, household business) of the
-        county's home units, weighted by their village residents.
-        """
-        lay, c = self._layout, self.world.n_counties
-        urban = economy.wages[:c, 0] * economy.p_employed[:c] * self.params.net_wage_factor
-        residents = self.census.residents[lay["villages"]].astype(np.float64)
-        weight = np.bincount(lay["village_unit"], weights=residents, minlength=lay["n_units"])
-        county = lay["cty"]
-        tally = self.year_tally
-        tally.expected_urban_income_sum += urban
-        tally.expected_rural_income_sum += np.bincount(
-            county, weights=weight * village_income, minlength=c
-        )
-        tally.village_residents_sum += np.bincount(county, weights=weight, minlength=c)
-        tally.choice_steps += 1
-
-    def _land_guard(self, policy: Policy) -> np.ndarray:
-        """Cost of out-of-county slots for rural-hukou persons of villages: ``[unit, slot]``.
-
-        Giles & Mu's outcome is migration out of the county, so the own county's seat and
-        town are exempt; only units that are towns have villages and contracted land.
-        """
-        lay = self._layout
-        cost = land_guard_cost(
-            policy.land_rights_security[lay["cty"]],
-            self.params.land_guard_cost,
-            self.base_policy.land_rights_security[lay["cty"]],
-        )
-        away = np.zeros((lay["n_units"], self.world.n_slots))
-        away[:, SLOT_CORE : self.world.slot_outside] = ~lay["local_core"]
-        away[:, self.world.slot_outside :] = 1.0
-        return (cost * lay["is_town"])[:, None] * away
-
-    def _small_city_bonus(self, policy: Policy) -> np.ndarray:
-        """Utility of the town slot for towns of more than 50,000 residents (lever (十)).
-
-        The decision's threshold is the resident population of the town (镇) as a
-        township: its seat and its villages.
-        """
-        w = self.world
-        bonus = np.zeros(w.n_home_units)
-        level = policy.small_cities[CENTRAL_COUNTY]
-        if level > 0:
-            township = self._township_residents()
-            big = (
-                np.flatnonzero(township[self.world.first_town : w.n_home_units] > 50_000)
-                + self.world.first_town
-            )
-            bonus[big] = level * self.params.small_city_utility
-        return bonus
-
-    def _township_residents(self) -> np.ndarray:
-        """Residents (real persons) of each town's township: the town and its villages."""
-        w = self.world
-        pop = self.backend.residents_by_place() * self.weight
-        township = pop[: w.n_home_units].astype(float)
-        villages = np.flatnonzero(w.kind == KIND_VILLAGE)
-        np.add.at(township, w.town_of[villages], pop[villages])
-        return township
 
     # ------------------------------------------------------------------ incomes, budgets
 
@@ -842,78 +499,28 @@ class RongheModel(mesa.Model):
         tally.person_steps += totals[:, :, 4] * repeat
         tally.steps += repeat
 
-    def _lever_spending(self, economy: Economy, citizenised: np.ndarray) -> np.ndarray:
-        """Lever spending of one step by county and category (yuan per step).
-
-        Where the model has the quantity the spending follows it (wages and dividends paid
-        to persons, persons citizenised, the money levers); other levers are priced from
-        the catalogue and split by the counties' 2023 residents.
-        """
-        p, policy, spy, price = self.params, self.policy, self.spy, economy.price
-        paid = self.paid_by_budgets
-        seat, kids = self.census.seat_non_local, self.census.kids_non_local
-        more_access = {
-            name: np.maximum(0.0, getattr(policy, name) - self.base_policy.values[name])
-            for name in ("services_by_residence", "migrant_school_access")
-        }
-        out = np.empty((self.world.n_counties, len(SPENDING_CATEGORIES)))
-        columns = {
-            "work_relief": paid["work_relief"] / p.work_relief_labour_share,
-            "collective_dividends": paid["collective_dividends"],
-            "rural_roads": policy.rural_roads * price / spy,
-            "service_capacity": policy.service_capacity * price / spy,
-            "citizenisation": p.citizenisation_public_cost * price * citizenised,
-            "vocational_training": p.training_cost_per_trainee
-            * price
-            * self.trainees
-            * self.weight,
-            "services_by_residence": more_access["services_by_residence"]
-            * p.residence_service_cost
-            * price
-            * seat
-            * self.weight
-            / spy,
-            "migrant_school_access": more_access["migrant_school_access"]
-            * p.school_place_cost
-            * price
-            * kids
-            * self.weight
-            / spy,
-            "catalogue": catalogue_spending(
-                policy, self._county_shares, p.park_public_share, self.base_policy
-            )
-            * price
-            / spy,
-        }
-        for k, name in enumerate(SPENDING_CATEGORIES):
-            out[:, k] = columns[name]
-        return out
-
     def _budgets(self, economy: Economy, citizenised: np.ndarray, repeat: int) -> None:
-        employed, residents = self.census.employed, self.census.residents
-        self._employed = employed
-        w = self.world
+        """The counties' budgets of ``repeat`` steps (:mod:`sim.budgets`)."""
+        census, w = self.census, self.world
+        self._employed = census.employed
         if self._county_shares is None:  # the 2023 base year
-            counted = w.county >= 0
-            by_county = np.bincount(
-                w.county[counted], weights=residents[counted], minlength=self.world.n_counties
-            )
-            self._county_shares = by_county / by_county.sum()
-        paid = (employed * economy.wages).sum(axis=1) / self.spy * self.weight
-        wage_bill = (
-            paid[: self.world.n_counties]
-            + paid[self.world.market_towns : self.world.market_outside]
+            self._county_shares = county_shares(w, census.residents)
+        wage_bill = wage_bills(w, census.employed, economy.wages, self.spy, self.weight)
+        urban = urban_residents(w, census.residents, self.weight)
+        levers = lever_spending(
+            self.params,
+            self.policy,
+            self.base_policy,
+            spy=self.spy,
+            weight=self.weight,
+            price=economy.price,
+            paid=self.paid_by_budgets,
+            seat_non_local=census.seat_non_local,
+            kids_non_local=census.kids_non_local,
+            trainees=self.trainees,
+            shares=self._county_shares,
+            citizenised=citizenised / repeat,
         )
-        urban_places = (w.urban == 1) & (w.county >= 0)
-        urban = (
-            np.bincount(
-                w.county[urban_places],
-                weights=residents[urban_places],
-                minlength=self.world.n_counties,
-            )
-            * self.weight
-        )
-        levers = self._lever_spending(economy, citizenised / repeat)
         self.last_lever_spending = levers
         tally = self.year_tally
         for _ in range(repeat):
@@ -975,12 +582,11 @@ class RongheModel(mesa.Model):
             tally.land,
         )
         tally.seat_jobs[:] = self._employed[: self.world.n_counties].sum(axis=1)
-        base = np.array([self._base_wage(m) for m in range(self.world.n_counties)])
-        tally.seat_wage_relative[:] = self.market_wage[: self.world.n_counties] / (
-            base * self.wage_trend()
-        )
-        tally.seat_unemployment[:] = 1.0 - self.p_employed[: self.world.n_counties]
-        tally.seat_seekers[:] = self._seekers[: self.world.n_counties]
+        n, labour = self.world.n_counties, self.labour
+        trend = wage_trend(self.params, self._years())
+        tally.seat_wage_relative[:] = labour.market_wage[:n] / (labour.base_wage[:n] * trend)
+        tally.seat_unemployment[:] = 1.0 - labour.p_employed[:n]
+        tally.seat_seekers[:] = labour.seekers[:n]
         tally_migrant_workers(
             P.n,
             P.alive,
