@@ -842,7 +842,7 @@ def tally_migrant_workers(
     counts,
     age_sum,
 ):
-    """Rural-hukou persons registered in Suining in wage work, by home county (serial).
+    """Rural-hukou persons registered in the region in wage work, by home county (serial).
 
     Column 0 counts those working outside their home township (外出: living anywhere but
     the home village and its town), column 1 those working inside it (本地: villagers

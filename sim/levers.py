@@ -231,7 +231,7 @@ CATALOGUE: tuple[Lever, ...] = (
         1.0,
         False,
         "property income of households whose homestead stands empty (their members live "
-        "in towns, county seats or outside Suining)",
+        "in towns, county seats or outside the region)",
         effects=(("urban_property_income_per_capita", +1),),
         cost_per_unit=900,
         cost_basis=(

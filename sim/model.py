@@ -420,8 +420,8 @@ class RongheModel(mesa.Model):
     def _ease_by_place(self, policy: Policy) -> np.ndarray:
         p, w = self.params, self.world
         ease = np.zeros(w.n_places)
-        urban_suining = (w.kind == KIND_TOWN) | (w.kind == KIND_CORE)
-        ease[urban_suining] = policy.settlement_ease[w.county[urban_suining]]
+        urban_places = (w.kind == KIND_TOWN) | (w.kind == KIND_CORE)
+        ease[urban_places] = policy.settlement_ease[w.county[urban_places]]
         for j, name in enumerate(self.region.outside_keys):
             ease[self.world.first_outside + j] = getattr(p, f"settlement_ease_{name}")
         return ease
