@@ -82,6 +82,9 @@ def test_same_data_gives_byte_identical_files(results, tmp_path):
 
 def test_formats_and_language_check():
     assert value_formatter("resident_urbanisation_rate")(0.6312, 0) == "63%"
+    close = value_formatter("resident_urbanisation_rate")
+    close.set_locs([0.389, 0.3895, 0.39, 0.3905])  # ticks 0.05 points apart
+    assert [close(v) for v in (0.389, 0.3895)] == ["38.90%", "38.95%"]
     assert value_formatter("urban_income_per_capita")(50008.4, 0) == "50,008"
     with pytest.raises(ConfigError, match="lang='fr': allowed zh or en"):
         fan_chart(pd.DataFrame(), "x", lang="fr")

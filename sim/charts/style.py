@@ -15,7 +15,7 @@ from functools import cache
 import matplotlib
 from matplotlib import font_manager
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter, FuncFormatter
 
 from sim.errors import ConfigError
 
@@ -132,7 +132,31 @@ def axis_label(indicator: str, lang: str, *, difference: bool = False) -> str:
     return pair[difference][check_lang(lang)] if pair else ""
 
 
-def value_formatter(indicator: str, *, difference: bool = False) -> FuncFormatter:
+class PercentFormatter(Formatter):
+    """Percent with as many decimals as the ticks' spacing needs.
+
+    Whole percent from 10% up and one decimal below, as before; more when the ticks need
+    them to be exact (0.25-point steps get two decimals), so no two ticks read the same.
+    """
+
+    def __init__(self) -> None:
+        self.needed = 0
+
+    def set_locs(self, locs) -> None:
+        """Note the decimals the tick spacing needs (matplotlib calls this per draw)."""
+        super().set_locs(locs)
+        percents = [100 * v for v in locs]
+        self.needed = next(
+            (d for d in range(4) if all(abs(round(p, d) - p) < 1e-6 for p in percents)), 3
+        )
+
+    def __call__(self, value: float, pos=None) -> str:
+        """The tick label of ``value`` (a fraction)."""
+        decimals = max(self.needed, 0 if abs(value) >= 0.1 else 1)
+        return f"{100 * value:.{decimals}f}%"
+
+
+def value_formatter(indicator: str, *, difference: bool = False) -> Formatter:
     """Axis formatter: percent for rates, yuan and persons with thousands separators.
 
     Budget amounts (kind ``yuan_100m``) are stored in yuan and shown in 亿元. A
@@ -142,7 +166,7 @@ def value_formatter(indicator: str, *, difference: bool = False) -> FuncFormatte
     if kind == "percent" and difference:
         return FuncFormatter(lambda v, _: f"{100 * v:+.2f}" if v else "0")
     if kind == "percent":
-        return FuncFormatter(lambda v, _: f"{100 * v:.0f}%" if abs(v) >= 0.1 else f"{100 * v:.1f}%")
+        return PercentFormatter()
     if kind in ("yuan", "persons"):
         return FuncFormatter(lambda v, _: f"{v:,.0f}")
     if kind == "yuan_100m":  # yuan shown in 亿元 (100 million yuan)
