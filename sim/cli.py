@@ -217,12 +217,13 @@ def _task(cfg) -> float | None:
 
     from sim.config import validate
     from sim.data import load_region
+    from sim.ensemble import compose_scenario
     from sim.goals import GOAL_FILE, read_goal
     from sim.paths import code_digest
     from sim.posterior import POSTERIOR_NAME, posterior_digest
     from sim.results import RESULT_FILES, config_hash, read_draw_inputs
     from sim.runfolder import RunKey, claim, is_complete, record_failure, retire
-    from sim.runner import load_run_scenario, run_to_directory, target_summary
+    from sim.runner import run_to_directory, target_summary
     from sim.sweeps import read_indicators
 
     hydra_cfg = HydraConfig.get()
@@ -242,7 +243,7 @@ def _task(cfg) -> float | None:
                     valid, params={k: v for k, v in valid.params.items() if v is not None}
                 )
                 region = load_region(valid.settings.region)
-                scenario = load_run_scenario(valid)
+                scenario = compose_scenario(valid, region)
                 keyed = resolved
                 if valid.settings.ensemble == "posterior":  # its draws are an input too
                     own = region.data_dir / POSTERIOR_NAME
@@ -783,7 +784,7 @@ def _regions(args: list[str]) -> int:
         "The library's regions (sim/regions/NAME/, one folder of data files each): name, "
         "counties (the central city first, * the 县域), outside destinations, the 2027 "
         "targets and whether a fitted posterior ships with it. Run one with region=NAME; "
-        "a folder of your own works the same (region=PATH). Format: docs/data.md.",
+        "a folder of your own works the same (region=PATH). Format: docs/regions.md.",
     ).parse_args(args)
     from sim.data import library_regions, load_region
     from sim.posterior import POSTERIOR_NAME

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.data import RegionData, Target
+from sim.data import DEFAULT_REGION, RegionData, Target
 from sim.errors import ConfigError
 
 BACKENDS = ("numba", "agents")
@@ -323,11 +323,11 @@ class RunSettings:
         "check that persons, land and money are conserved at every step (slow)",
     )
     region: str = setting(
-        "suining",
+        DEFAULT_REGION,
         words("a library region's name or a folder of region data files", bool),
         "the region: a name listed by `ronghe regions`, or a folder of data files in the "
         "format of the library's regions, checked against its schema before any run "
-        "(docs/data.md)",
+        "(docs/regions.md)",
     )
     county_area: list[str] | None = setting(  # noqa: RUF009 (setting() is a field())
         None,
@@ -492,7 +492,7 @@ def resolve_county_area(value: list[str] | None, region: RegionData) -> list[str
     """
     if value is None:
         return list(region_county_area(region))
-    keys = [u.key for u in region.counties]
+    keys = region.county_keys
     if any(k not in keys for k in value):
         raise ConfigError(
             f"county_area={list(value)!r}: allowed a non-empty list drawn from the region's "

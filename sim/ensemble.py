@@ -28,10 +28,10 @@ import numba
 import pandas as pd
 
 from sim.config import ValidConfig, resolve_county_area, validate
-from sim.data import RegionData, load_region, region_folder
+from sim.data import RegionData, load_region
 from sim.errors import ConfigError
 from sim.indicators import indicator_table
-from sim.levers import region_defaults
+from sim.levers import lever_defaults
 from sim.model import RongheModel, RunSpec
 from sim.params import Params, resolve_params
 from sim.paths import scenarios_folder
@@ -74,15 +74,15 @@ def scenario_key(cfg: ValidConfig) -> tuple:
     return (s.scenario, s.scenarios_dir, s.region, s.start_year, s.end_year, levers)
 
 
-def compose_scenario(cfg: ValidConfig) -> Scenario:
-    """The run's scenario composed with its lever overrides."""
+def compose_scenario(cfg: ValidConfig, region: RegionData) -> Scenario:
+    """The run's scenario with its lever overrides, on ``region``'s 2023 lever values."""
     s = cfg.settings
     return load_scenario(
         s.scenario,
         scenarios_folder(s.scenarios_dir),
         period=(s.start_year, s.end_year),
         lever_overrides=cfg.levers,
-        defaults=region_defaults(region_folder(s.region)),
+        defaults=lever_defaults(region),
     )
 
 
@@ -99,7 +99,7 @@ class RunInputs:
         """The run's scenario composed with its lever overrides (composed once per key)."""
         key = scenario_key(cfg)
         if key not in self.scenarios:
-            self.scenarios[key] = compose_scenario(cfg)
+            self.scenarios[key] = compose_scenario(cfg, self.region)
         return self.scenarios[key]
 
     def population(self, seed: int, scale: float, params: Params) -> Population:

@@ -23,7 +23,6 @@ from sim.data import load_region
 from sim.ensemble import (
     RunInputs,
     build_model,
-    compose_scenario,
     process_inputs,
     run_ensemble,
     scenario_key,
@@ -52,11 +51,6 @@ def _progress_bar(total: int, mode: str, desc: str):
 
     disable = None if mode == "auto" else False  # None: quiet unless stderr is a terminal
     return tqdm(total=total, desc=desc, unit="step", disable=disable, file=sys.stderr, leave=False)
-
-
-def load_run_scenario(cfg: ValidConfig) -> Scenario:
-    """The scenario of a run, composed with the run's lever overrides."""
-    return compose_scenario(cfg)
 
 
 def simulate(

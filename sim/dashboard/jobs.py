@@ -176,7 +176,7 @@ def custom_titles(scenario: Scenario, changes: int) -> tuple[str, str]:
 def _plan(request: RunRequest, key: str, region) -> _Planned:
     name, levers = (request.scenario, request.levers) if key == CUSTOM else (BASELINE, {})
     cfg = request.config(name, levers)
-    scenario = compose_scenario(cfg)
+    scenario = compose_scenario(cfg, region)
     if cfg.settings.ensemble == "posterior":
         ensemble = posterior_members(cfg, region)
         members, draw_of, inputs = ensemble.members, ensemble.draw_of, ensemble.inputs
