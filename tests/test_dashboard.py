@@ -278,6 +278,8 @@ def test_moving_a_lever_and_running_changes_the_scorecard_in_a_browser(dashboard
                 (By.CSS_SELECTOR, ".ronghe-lever-rural_roads.ronghe-edited")
             )
         )
+        # The edit re-renders the lever, so the slider is found again (the old one is stale).
+        thumb = driver.find_element(By.CSS_SELECTOR, ".ronghe-lever-rural_roads [role='slider']")
         assert thumb.get_attribute("aria-valuenow") == "1000"
         driver.find_element(By.CSS_SELECTOR, ".ronghe-run").click()
         after = scorecard_cells(driver, 2)
